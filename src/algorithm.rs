@@ -1,0 +1,164 @@
+//! The JWS algorithms this crate signs and verifies, and the key type each needs.
+//!
+//! Only asymmetric algorithms exist here: `none` and the HMAC family cannot
+//! be named, so they cannot be chosen by a caller or taken from a header.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, ErrorKind};
+
+/// A JWS signature algorithm (RFC 7518, RFC 8037, RFC 9864).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// ECDSA with P-256 and SHA-256.
+    Es256,
+    /// ECDSA with P-384 and SHA-384.
+    Es384,
+    /// Ed25519 (`EdDSA` in RFC 8037; `Ed25519` in RFC 9864 is accepted as a name).
+    EdDsa,
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    Rs256,
+    /// RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt.
+    Ps256,
+}
+
+/// The kind of key an algorithm needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyType {
+    /// An EC key on NIST P-256.
+    P256,
+    /// An EC key on NIST P-384.
+    P384,
+    /// An Ed25519 key.
+    Ed25519,
+    /// An RSA key of at least 2048 bits.
+    Rsa,
+}
+
+impl Algorithm {
+    /// Every supported algorithm.
+    pub const ALL: [Algorithm; 5] = [
+        Algorithm::Es256,
+        Algorithm::Es384,
+        Algorithm::EdDsa,
+        Algorithm::Rs256,
+        Algorithm::Ps256,
+    ];
+
+    /// The JWA name written in the `alg` header.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Es256 => "ES256",
+            Self::Es384 => "ES384",
+            Self::EdDsa => "EdDSA",
+            Self::Rs256 => "RS256",
+            Self::Ps256 => "PS256",
+        }
+    }
+
+    /// Parses a JWA name. `Ed25519` (RFC 9864) is read as [`Algorithm::EdDsa`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::AlgorithmNotAllowed`] for `none`, HMAC and every other name.
+    pub fn from_name(name: &str) -> Result<Self, Error> {
+        Ok(match name {
+            "ES256" => Self::Es256,
+            "ES384" => Self::Es384,
+            "EdDSA" | "Ed25519" => Self::EdDsa,
+            "RS256" => Self::Rs256,
+            "PS256" => Self::Ps256,
+            "none" | "None" | "NONE" => {
+                return Err(Error::detail(
+                    ErrorKind::AlgorithmNotAllowed,
+                    "unsigned tokens (alg none) are never allowed",
+                ))
+            }
+            n if n.starts_with("HS") => {
+                return Err(Error::detail(
+                    ErrorKind::AlgorithmNotAllowed,
+                    "HMAC algorithms are not allowed with asymmetric keys",
+                ))
+            }
+            _ => {
+                return Err(Error::detail(
+                    ErrorKind::AlgorithmNotAllowed,
+                    "unknown or unsupported algorithm",
+                ))
+            }
+        })
+    }
+
+    /// The key type this algorithm needs.
+    pub const fn key_type(self) -> KeyType {
+        match self {
+            Self::Es256 => KeyType::P256,
+            Self::Es384 => KeyType::P384,
+            Self::EdDsa => KeyType::Ed25519,
+            Self::Rs256 | Self::Ps256 => KeyType::Rsa,
+        }
+    }
+}
+
+impl KeyType {
+    /// The algorithms a key of this type can sign with, the default first.
+    ///
+    /// RSA keys default to RS256, the algorithm every server supports; pick
+    /// PS256 explicitly where the server allows it (FAPI requires it).
+    pub const fn algorithms(self) -> &'static [Algorithm] {
+        match self {
+            Self::P256 => &[Algorithm::Es256],
+            Self::P384 => &[Algorithm::Es384],
+            Self::Ed25519 => &[Algorithm::EdDsa],
+            Self::Rsa => &[Algorithm::Rs256, Algorithm::Ps256],
+        }
+    }
+
+    /// A `'static` one-element slice holding `alg`, for key sources whose
+    /// key is restricted to one algorithm.
+    pub(crate) const fn only(alg: Algorithm) -> &'static [Algorithm] {
+        match alg {
+            Algorithm::Es256 => &[Algorithm::Es256],
+            Algorithm::Es384 => &[Algorithm::Es384],
+            Algorithm::EdDsa => &[Algorithm::EdDsa],
+            Algorithm::Rs256 => &[Algorithm::Rs256],
+            Algorithm::Ps256 => &[Algorithm::Ps256],
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Algorithm {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Self::from_name(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_forbidden_names_fail() {
+        for alg in Algorithm::ALL {
+            assert_eq!(Algorithm::from_name(alg.name()).unwrap(), alg);
+            assert!(alg.key_type().algorithms().contains(&alg));
+            assert_eq!(KeyType::only(alg), &[alg]);
+        }
+        assert_eq!(Algorithm::from_name("Ed25519").unwrap(), Algorithm::EdDsa);
+        for bad in ["none", "HS256", "HS512", "RS384", "ES512", "", "es256"] {
+            assert_eq!(
+                Algorithm::from_name(bad).unwrap_err().kind(),
+                ErrorKind::AlgorithmNotAllowed
+            );
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! The crate's one error type, with stable reason codes.
+//!
+//! Every failure, on the signing side (a key that cannot be loaded, a backend
+//! that cannot sign) and on the verification side (a rejected assertion),
+//! is an [`Error`] carrying an [`ErrorKind`]. Each kind has a stable,
+//! documented reason code ([`ErrorKind::code`]) that is safe to log, to count
+//! in metrics and to show to a client: no kind carries key material, token
+//! content or other internals. The underlying cause of a backend failure (an
+//! I/O error, an HSM return value, a KMS transport error) travels as
+//! [`std::error::Error::source`] for the operator's logs only.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// A `Result` whose error is this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, as a stable reason code.
+///
+/// The table of codes is in the crate's README. New kinds may be added in
+/// minor releases, so match with a wildcard arm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    // ----- keys and signing -----
+    /// Key material could not be decoded (bad PEM, DER, JWK or key file).
+    InvalidKey,
+    /// The key is well formed but of a type or curve this crate does not use.
+    UnsupportedKey,
+    /// The key is too weak (an RSA modulus below 2048 bits).
+    WeakKey,
+    /// A private key was needed but only public material was given.
+    PublicKeyOnly,
+    /// The algorithm is unknown, forbidden (`none`, HMAC) or does not fit the key.
+    AlgorithmNotAllowed,
+    /// A builder or policy was given a value it cannot accept.
+    InvalidConfig,
+    /// A key file could not be read.
+    Io,
+    /// The key backend (HSM, KMS, custom key source) failed to sign.
+    KeyBackend,
+    /// A synchronous call was made on a key source that can only sign asynchronously.
+    RequiresAsync,
+
+    // ----- verification -----
+    /// The token is not a well-formed compact JWS with JSON object parts.
+    Malformed,
+    /// The token is larger than the verifier's limit.
+    TooLarge,
+    /// The `iss`/`sub` names no registered client.
+    UnknownClient,
+    /// No registered key of the client matches the token's `kid`/`alg`.
+    UnknownKey,
+    /// The signature does not verify with the client's key.
+    BadSignature,
+    /// `iss` is missing or is not the client id.
+    IssuerMismatch,
+    /// `sub` is missing, or differs from `iss`, or from the `client_id` parameter.
+    SubjectMismatch,
+    /// `aud` is not exactly one accepted audience.
+    AudienceMismatch,
+    /// `exp` has passed.
+    Expired,
+    /// `nbf` or `iat` lies in the future beyond the leeway.
+    NotYetValid,
+    /// The assertion lives longer, or was issued longer ago, than the policy allows.
+    LifetimeTooLong,
+    /// A required claim (`exp`, `jti`, ...) is missing or has the wrong type.
+    MissingClaim,
+    /// A claim is present but its value is not acceptable (e.g. a `jti` that is too long).
+    InvalidClaim,
+    /// The `jti` was already presented by this client.
+    Replayed,
+    /// The in-memory replay cache is full of unexpired entries; failing closed.
+    ReplayCacheFull,
+    /// The replay store could not be reached or answered an error; failing closed.
+    ReplayStoreUnavailable,
+    /// The `typ` header names a token type other than a client assertion.
+    TypeNotAllowed,
+    /// The header carries `crit`, or a key-carrying member (`jwk`, `jku`, `x5u`).
+    HeaderNotAllowed,
+}
+
+impl ErrorKind {
+    /// The stable reason code, e.g. `"bad_signature"`.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::InvalidKey => "invalid_key",
+            Self::UnsupportedKey => "unsupported_key",
+            Self::WeakKey => "weak_key",
+            Self::PublicKeyOnly => "public_key_only",
+            Self::AlgorithmNotAllowed => "algorithm_not_allowed",
+            Self::InvalidConfig => "invalid_config",
+            Self::Io => "io",
+            Self::KeyBackend => "key_backend",
+            Self::RequiresAsync => "requires_async",
+            Self::Malformed => "malformed",
+            Self::TooLarge => "too_large",
+            Self::UnknownClient => "unknown_client",
+            Self::UnknownKey => "unknown_key",
+            Self::BadSignature => "bad_signature",
+            Self::IssuerMismatch => "issuer_mismatch",
+            Self::SubjectMismatch => "subject_mismatch",
+            Self::AudienceMismatch => "audience_mismatch",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::LifetimeTooLong => "lifetime_too_long",
+            Self::MissingClaim => "missing_claim",
+            Self::InvalidClaim => "invalid_claim",
+            Self::Replayed => "replayed",
+            Self::ReplayCacheFull => "replay_cache_full",
+            Self::ReplayStoreUnavailable => "replay_store_unavailable",
+            Self::TypeNotAllowed => "type_not_allowed",
+            Self::HeaderNotAllowed => "header_not_allowed",
+        }
+    }
+
+    /// A one-line description that is safe to return to a client.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::InvalidKey => "the key material could not be decoded",
+            Self::UnsupportedKey => "the key type or curve is not supported",
+            Self::WeakKey => "the key is too weak (RSA keys need at least 2048 bits)",
+            Self::PublicKeyOnly => "a private key is required",
+            Self::AlgorithmNotAllowed => "the algorithm is not allowed for this key",
+            Self::InvalidConfig => "invalid configuration",
+            Self::Io => "the key file could not be read",
+            Self::KeyBackend => "the key backend failed to sign",
+            Self::RequiresAsync => "this key source can only sign asynchronously",
+            Self::Malformed => "the assertion is not a well-formed JWT",
+            Self::TooLarge => "the assertion is too large",
+            Self::UnknownClient => "the client is not registered",
+            Self::UnknownKey => "no registered key matches the assertion",
+            Self::BadSignature => "the assertion signature is invalid",
+            Self::IssuerMismatch => "the assertion issuer does not match the client",
+            Self::SubjectMismatch => "the assertion subject does not match the client",
+            Self::AudienceMismatch => "the assertion audience is not accepted",
+            Self::Expired => "the assertion has expired",
+            Self::NotYetValid => "the assertion is not yet valid",
+            Self::LifetimeTooLong => "the assertion lifetime or age exceeds the allowed maximum",
+            Self::MissingClaim => "a required claim is missing",
+            Self::InvalidClaim => "a claim has an invalid value",
+            Self::Replayed => "the assertion has already been used",
+            Self::ReplayCacheFull => "the server cannot accept assertions right now",
+            Self::ReplayStoreUnavailable => "the server cannot accept assertions right now",
+            Self::TypeNotAllowed => "the assertion type is not accepted",
+            Self::HeaderNotAllowed => "the assertion header carries a forbidden member",
+        }
+    }
+
+    /// Whether this kind rejects a presented assertion (as opposed to a local
+    /// key, configuration or backend problem).
+    pub const fn is_rejection(self) -> bool {
+        !matches!(
+            self,
+            Self::InvalidKey
+                | Self::UnsupportedKey
+                | Self::WeakKey
+                | Self::PublicKeyOnly
+                | Self::InvalidConfig
+                | Self::Io
+                | Self::KeyBackend
+                | Self::RequiresAsync
+        )
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// The error type of every fallible operation in this crate.
+///
+/// Small (one pointer), cheap to clone, and safe to log: its `Display` and
+/// `Debug` show the reason code, a fixed description and, for some kinds, a
+/// short detail chosen by this crate that never contains key material or
+/// token content.
+#[derive(Clone)]
+pub struct Error(Box<Inner>);
+
+#[derive(Clone)]
+struct Inner {
+    kind: ErrorKind,
+    detail: Option<&'static str>,
+    source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl Error {
+    /// An error of the given kind.
+    pub fn new(kind: ErrorKind) -> Self {
+        Self(Box::new(Inner {
+            kind,
+            detail: None,
+            source: None,
+        }))
+    }
+
+    /// An error of the given kind with a fixed detail message (no secrets).
+    pub(crate) fn detail(kind: ErrorKind, detail: &'static str) -> Self {
+        Self(Box::new(Inner {
+            kind,
+            detail: Some(detail),
+            source: None,
+        }))
+    }
+
+    /// An error of the given kind caused by `source`.
+    ///
+    /// Key sources outside this crate (a KMS client, a custom HSM binding)
+    /// use this to report backend failures with [`ErrorKind::KeyBackend`]:
+    /// the cause is kept for the operator's logs.
+    pub fn with_source(
+        kind: ErrorKind,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        Self(Box::new(Inner {
+            kind,
+            detail: None,
+            source: Some(Arc::from(source.into())),
+        }))
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.0.kind
+    }
+
+    /// The stable reason code, e.g. `"expired"`.
+    pub fn code(&self) -> &'static str {
+        self.0.kind.code()
+    }
+
+    /// A description safe to return to a client (no key material, no internals).
+    pub fn description(&self) -> &'static str {
+        self.0.kind.description()
+    }
+
+    /// The OAuth 2.0 error code for a token endpoint response when this error
+    /// rejects a client assertion (`invalid_client`) or a JWT authorization
+    /// grant (`invalid_grant`).
+    pub fn oauth_error(&self, usage: Usage) -> &'static str {
+        match usage {
+            Usage::ClientAuthentication => "invalid_client",
+            Usage::AuthorizationGrant => "invalid_grant",
+        }
+    }
+}
+
+/// What an assertion is used for, which decides the OAuth error it maps to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Usage {
+    /// RFC 7523 §2.2 client authentication (`private_key_jwt`): `invalid_client`.
+    ClientAuthentication,
+    /// RFC 7523 §2.1 authorization grant (`jwt-bearer`): `invalid_grant`.
+    AuthorizationGrant,
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        Self::new(kind)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.0.kind.code(), self.0.kind.description())?;
+        if let Some(detail) = self.0.detail {
+            write!(f, " ({detail})")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.0.kind);
+        if let Some(detail) = self.0.detail {
+            d.field("detail", &detail);
+        }
+        if let Some(source) = &self.0.source {
+            d.field("source", &format_args!("{source}"));
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_one_pointer() {
+        assert_eq!(
+            std::mem::size_of::<Error>(),
+            std::mem::size_of::<usize>()
+        );
+    }
+
+    #[test]
+    fn display_shows_code_and_detail() {
+        let e = Error::detail(ErrorKind::WeakKey, "RSA modulus has 1024 bits");
+        assert_eq!(
+            e.to_string(),
+            "weak_key: the key is too weak (RSA keys need at least 2048 bits) (RSA modulus has 1024 bits)"
+        );
+        assert_eq!(e.oauth_error(Usage::AuthorizationGrant), "invalid_grant");
+    }
+}

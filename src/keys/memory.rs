@@ -1,0 +1,340 @@
+//! In-memory private keys: parsed once, zeroized on drop, never printed.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::path::Path;
+
+use p256::ecdsa::signature::{RandomizedSigner, SignatureEncoding, Signer};
+use rsa::traits::PublicKeyParts;
+use rsa::RsaPrivateKey;
+use sha2::Sha256;
+
+use crate::algorithm::{Algorithm, KeyType};
+use crate::error::{Error, ErrorKind};
+use crate::keys::jwk::{PublicJwk, PublicParams};
+use crate::keys::parse::{self, ParsedPrivate};
+use crate::keys::KeySource;
+
+/// The private key material. Every variant zeroizes its secret on drop
+/// (the RustCrypto key types implement `ZeroizeOnDrop`).
+pub(crate) enum Secret {
+    P256(p256::ecdsa::SigningKey),
+    P384(p384::ecdsa::SigningKey),
+    Ed25519(ed25519_dalek::SigningKey),
+    Rsa(Box<RsaSecret>),
+}
+
+/// RSA signing keys prepared once for both padding schemes (blinded).
+pub(crate) struct RsaSecret {
+    pkcs1: rsa::pkcs1v15::SigningKey<Sha256>,
+    pss: rsa::pss::BlindedSigningKey<Sha256>,
+    n: Vec<u8>,
+    e: Vec<u8>,
+}
+
+impl Secret {
+    pub(crate) fn rsa(key: RsaPrivateKey) -> Self {
+        let n = key.n().to_bytes_be();
+        let e = key.e().to_bytes_be();
+        Self::Rsa(Box::new(RsaSecret {
+            pkcs1: rsa::pkcs1v15::SigningKey::new(key.clone()),
+            pss: rsa::pss::BlindedSigningKey::new(key),
+            n,
+            e,
+        }))
+    }
+
+    pub(crate) fn key_type(&self) -> KeyType {
+        match self {
+            Self::P256(_) => KeyType::P256,
+            Self::P384(_) => KeyType::P384,
+            Self::Ed25519(_) => KeyType::Ed25519,
+            Self::Rsa(_) => KeyType::Rsa,
+        }
+    }
+
+    pub(crate) fn p256_params(key: &p256::ecdsa::VerifyingKey) -> PublicParams {
+        let point = key.to_encoded_point(false);
+        PublicParams::Ec {
+            curve: KeyType::P256,
+            x: point.x().map(|x| x.to_vec()).unwrap_or_default(),
+            y: point.y().map(|y| y.to_vec()).unwrap_or_default(),
+        }
+    }
+
+    pub(crate) fn p384_params(key: &p384::ecdsa::VerifyingKey) -> PublicParams {
+        let point = key.to_encoded_point(false);
+        PublicParams::Ec {
+            curve: KeyType::P384,
+            x: point.x().map(|x| x.to_vec()).unwrap_or_default(),
+            y: point.y().map(|y| y.to_vec()).unwrap_or_default(),
+        }
+    }
+
+    pub(crate) fn public_params(&self) -> PublicParams {
+        match self {
+            Self::P256(k) => Self::p256_params(k.verifying_key()),
+            Self::P384(k) => Self::p384_params(k.verifying_key()),
+            Self::Ed25519(k) => PublicParams::Ed25519 {
+                x: k.verifying_key().to_bytes(),
+            },
+            Self::Rsa(k) => PublicParams::Rsa {
+                n: k.n.clone(),
+                e: k.e.clone(),
+            },
+        }
+    }
+
+    /// Signs `msg` with `alg`, which the caller has checked fits this key.
+    fn sign(&self, alg: Algorithm, msg: &[u8]) -> Result<Vec<u8>, Error> {
+        let failed = |_| Error::detail(ErrorKind::KeyBackend, "signing failed");
+        Ok(match (self, alg) {
+            (Self::P256(k), Algorithm::Es256) => {
+                let sig: p256::ecdsa::Signature = k.try_sign(msg).map_err(failed)?;
+                sig.to_vec()
+            }
+            (Self::P384(k), Algorithm::Es384) => {
+                let sig: p384::ecdsa::Signature = k.try_sign(msg).map_err(failed)?;
+                sig.to_vec()
+            }
+            (Self::Ed25519(k), Algorithm::EdDsa) => k.try_sign(msg).map_err(failed)?.to_vec(),
+            (Self::Rsa(k), Algorithm::Rs256) => k
+                .pkcs1
+                .try_sign_with_rng(&mut rand::thread_rng(), msg)
+                .map_err(failed)?
+                .to_vec(),
+            (Self::Rsa(k), Algorithm::Ps256) => k
+                .pss
+                .try_sign_with_rng(&mut rand::thread_rng(), msg)
+                .map_err(failed)?
+                .to_vec(),
+            _ => return Err(mismatch()),
+        })
+    }
+
+    fn clone_secret(&self) -> Self {
+        match self {
+            Self::P256(k) => Self::P256(k.clone()),
+            Self::P384(k) => Self::P384(k.clone()),
+            Self::Ed25519(k) => Self::Ed25519(k.clone()),
+            Self::Rsa(k) => Self::Rsa(Box::new(RsaSecret {
+                pkcs1: k.pkcs1.clone(),
+                pss: k.pss.clone(),
+                n: k.n.clone(),
+                e: k.e.clone(),
+            })),
+        }
+    }
+}
+
+fn mismatch() -> Error {
+    Error::detail(
+        ErrorKind::AlgorithmNotAllowed,
+        "the algorithm does not fit the key",
+    )
+}
+
+/// A private signing key held in memory.
+///
+/// Built from PEM (PKCS#8, SEC1 `EC PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY`),
+/// DER, a private JWK, or freshly generated. The key decides its algorithm:
+/// P-256 signs ES256, P-384 ES384, Ed25519 EdDSA, and RSA (at least 2048
+/// bits) RS256 or PS256.
+///
+/// The private material is zeroized when the key is dropped; `Debug` shows
+/// only the key type and `kid`; there is no `Clone`, only the explicit
+/// [`PrivateKey::clone_key`].
+///
+/// ```
+/// use client_assertion::{Algorithm, KeySource, KeyType, PrivateKey};
+///
+/// let key = PrivateKey::generate(KeyType::P256)?;
+/// assert_eq!(key.algorithms(), &[Algorithm::Es256]);
+/// assert_eq!(key.kid(), key.public_jwk().thumbprint());
+/// # Ok::<(), client_assertion::Error>(())
+/// ```
+pub struct PrivateKey {
+    secret: Secret,
+    public: PublicJwk,
+    algorithms: &'static [Algorithm],
+}
+
+impl PrivateKey {
+    fn from_parsed(parsed: ParsedPrivate) -> Self {
+        let key_type = parsed.secret.key_type();
+        let algorithms = match parsed.alg {
+            Some(alg) => KeyType::only(alg),
+            None => key_type.algorithms(),
+        };
+        let public = PublicJwk::new(parsed.secret.public_params(), parsed.kid, parsed.alg);
+        Self {
+            secret: parsed.secret,
+            public,
+            algorithms,
+        }
+    }
+
+    /// Reads a private key from PEM: `PRIVATE KEY` (PKCS#8), `EC PRIVATE KEY`
+    /// (SEC1, an `EC PARAMETERS` block before it is skipped) or
+    /// `RSA PRIVATE KEY` (PKCS#1).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidKey`] for malformed input, [`ErrorKind::PublicKeyOnly`]
+    /// for a public key or certificate, [`ErrorKind::UnsupportedKey`] for other
+    /// curves and key types or encrypted keys, [`ErrorKind::WeakKey`] for RSA
+    /// below 2048 bits.
+    pub fn from_pem(pem: &str) -> Result<Self, Error> {
+        parse::private_from_pem(pem).map(Self::from_parsed)
+    }
+
+    /// Reads a private key from DER (PKCS#8, SEC1 or PKCS#1, detected).
+    ///
+    /// # Errors
+    /// As [`PrivateKey::from_pem`].
+    pub fn from_der(der: &[u8]) -> Result<Self, Error> {
+        parse::private_from_der(der).map(Self::from_parsed)
+    }
+
+    /// Reads a private JWK (JSON). Its `kid` and `alg` are kept; the public
+    /// members must match the private one.
+    ///
+    /// `jsonwebtoken::jwk::Jwk` models public keys only (it has no `d`), so
+    /// a private key cannot come from it; read the JWK JSON here instead.
+    ///
+    /// # Errors
+    /// As [`PrivateKey::from_pem`]; [`ErrorKind::AlgorithmNotAllowed`] for a
+    /// symmetric (`oct`) key or an `alg` that does not fit the key.
+    pub fn from_jwk(json: &str) -> Result<Self, Error> {
+        parse::private_from_jwk(json).map(Self::from_parsed)
+    }
+
+    /// Reads a private key in any supported encoding (PEM, JWK or DER,
+    /// detected from the content).
+    ///
+    /// # Errors
+    /// As [`PrivateKey::from_pem`] and [`PrivateKey::from_jwk`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        parse::private_from_bytes(bytes).map(Self::from_parsed)
+    }
+
+    /// Reads a private key file in any supported encoding.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`] (with the I/O error as source) when the file cannot
+    /// be read; otherwise as [`PrivateKey::from_bytes`].
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let bytes = zeroize::Zeroizing::new(
+            std::fs::read(path.as_ref()).map_err(|e| Error::with_source(ErrorKind::Io, e))?,
+        );
+        Self::from_bytes(&bytes)
+    }
+
+    /// Generates a fresh key with the operating system's CSPRNG. RSA keys
+    /// are 2048 bits; use [`PrivateKey::generate_rsa`] for another size.
+    ///
+    /// # Errors
+    /// [`ErrorKind::KeyBackend`] if key generation fails.
+    pub fn generate(key_type: KeyType) -> Result<Self, Error> {
+        let mut rng = rand::rngs::OsRng;
+        let secret = match key_type {
+            KeyType::P256 => Secret::P256(p256::ecdsa::SigningKey::random(&mut rng)),
+            KeyType::P384 => Secret::P384(p384::ecdsa::SigningKey::random(&mut rng)),
+            KeyType::Ed25519 => Secret::Ed25519(ed25519_dalek::SigningKey::generate(&mut rng)),
+            KeyType::Rsa => return Self::generate_rsa(2048),
+        };
+        Ok(Self::from_parsed(secret.into()))
+    }
+
+    /// Generates a fresh RSA key of `bits` bits (2048 to 4096).
+    ///
+    /// # Errors
+    /// [`ErrorKind::WeakKey`] below 2048 bits, [`ErrorKind::InvalidConfig`]
+    /// above 4096, [`ErrorKind::KeyBackend`] if generation fails.
+    pub fn generate_rsa(bits: usize) -> Result<Self, Error> {
+        if bits < parse::MIN_RSA_BITS {
+            return Err(Error::detail(
+                ErrorKind::WeakKey,
+                "RSA modulus is shorter than 2048 bits",
+            ));
+        }
+        if bits > 4096 {
+            return Err(Error::detail(
+                ErrorKind::InvalidConfig,
+                "RSA keys above 4096 bits are not supported",
+            ));
+        }
+        let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, bits)
+            .map_err(|e| Error::with_source(ErrorKind::KeyBackend, e))?;
+        Ok(Self::from_parsed(Secret::rsa(key).into()))
+    }
+
+    /// Replaces the `kid` (by default the RFC 7638 thumbprint, or the JWK's own).
+    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
+        self.public.kid = kid.into();
+        self
+    }
+
+    /// Restricts the key to one algorithm (e.g. PS256 for an RSA key), which
+    /// is then also published as the JWK's `alg`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::AlgorithmNotAllowed`] if the key cannot sign with `alg`.
+    pub fn with_algorithm(mut self, alg: Algorithm) -> Result<Self, Error> {
+        if !self.algorithms.contains(&alg) {
+            return Err(mismatch());
+        }
+        self.algorithms = KeyType::only(alg);
+        self.public.alg = Some(alg);
+        Ok(self)
+    }
+
+    /// The key's `kid`.
+    pub fn kid(&self) -> &str {
+        &self.public.kid
+    }
+
+    /// The key type.
+    pub fn key_type(&self) -> KeyType {
+        self.secret.key_type()
+    }
+
+    /// An explicit copy of the key (there is no implicit `Clone`).
+    pub fn clone_key(&self) -> Self {
+        Self {
+            secret: self.secret.clone_secret(),
+            public: self.public.clone(),
+            algorithms: self.algorithms,
+        }
+    }
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PrivateKey")
+            .field("key_type", &self.key_type())
+            .field("kid", &self.public.kid)
+            .field("secret", &"[secret key elided]")
+            .finish()
+    }
+}
+
+impl KeySource for PrivateKey {
+    fn algorithms(&self) -> &'static [Algorithm] {
+        self.algorithms
+    }
+
+    fn kid(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.public.kid)
+    }
+
+    fn public_jwk(&self) -> PublicJwk {
+        self.public.clone()
+    }
+
+    fn sign(&self, alg: Algorithm, signing_input: &[u8]) -> Result<Vec<u8>, Error> {
+        if !self.algorithms.contains(&alg) {
+            return Err(mismatch());
+        }
+        self.secret.sign(alg, signing_input)
+    }
+}

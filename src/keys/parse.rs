@@ -1,0 +1,375 @@
+//! Decoding key material: PEM (PKCS#8, SEC1, PKCS#1, SPKI), DER, and JWK.
+//!
+//! Every decoded private byte buffer is held in `Zeroizing` until it is
+//! turned into a key object that zeroizes itself on drop. Errors are typed
+//! and carry fixed details only, never the input.
+
+use pkcs8::der::Decode;
+use pkcs8::{DecodePrivateKey, ObjectIdentifier, PrivateKeyInfo};
+use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::traits::PublicKeyParts;
+use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
+use zeroize::Zeroizing;
+
+use crate::algorithm::{Algorithm, KeyType};
+use crate::error::{Error, ErrorKind};
+use crate::keys::jwk::{PublicParams, RawJwk};
+use crate::keys::memory::Secret;
+
+const OID_EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+
+/// The smallest RSA modulus accepted anywhere in this crate.
+pub(crate) const MIN_RSA_BITS: usize = 2048;
+
+/// A decoded private key with what its encoding said about `kid` and `alg`.
+pub(crate) struct ParsedPrivate {
+    pub(crate) secret: Secret,
+    pub(crate) kid: Option<String>,
+    pub(crate) alg: Option<Algorithm>,
+}
+
+impl From<Secret> for ParsedPrivate {
+    fn from(secret: Secret) -> Self {
+        Self {
+            secret,
+            kid: None,
+            alg: None,
+        }
+    }
+}
+
+fn invalid(detail: &'static str) -> Error {
+    Error::detail(ErrorKind::InvalidKey, detail)
+}
+
+fn unsupported(detail: &'static str) -> Error {
+    Error::detail(ErrorKind::UnsupportedKey, detail)
+}
+
+/// Private key from bytes of any supported encoding: PEM, a JWK (JSON), or DER.
+pub(crate) fn private_from_bytes(bytes: &[u8]) -> Result<ParsedPrivate, Error> {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .ok_or(invalid("empty key input"))?;
+    match bytes[start] {
+        b'-' => {
+            let text = std::str::from_utf8(bytes).map_err(|_| invalid("PEM is not UTF-8"))?;
+            private_from_pem(text)
+        }
+        b'{' => {
+            let text = std::str::from_utf8(bytes).map_err(|_| invalid("JWK is not UTF-8"))?;
+            private_from_jwk(text)
+        }
+        _ => private_from_der(bytes),
+    }
+}
+
+/// The first PEM block whose label is not `EC PARAMETERS`, decoded.
+fn pem_block(text: &str) -> Result<(String, Zeroizing<Vec<u8>>), Error> {
+    let mut rest = text;
+    loop {
+        let begin = rest.find("-----BEGIN ").ok_or(invalid("no PEM block found"))?;
+        let block = &rest[begin..];
+        let label_end = block[11..]
+            .find("-----")
+            .ok_or(invalid("unterminated PEM label"))?;
+        let label = &block[11..11 + label_end];
+        let end_marker = format!("-----END {label}-----");
+        let end = block.find(&end_marker).ok_or(invalid("PEM block has no END line"))?;
+        let whole = &block[..end + end_marker.len()];
+        rest = &block[end + end_marker.len()..];
+        if label == "EC PARAMETERS" {
+            continue;
+        }
+        let (label, der) = pkcs8::der::pem::decode_vec(whole.as_bytes())
+            .map_err(|_| invalid("malformed PEM"))?;
+        return Ok((label.to_owned(), Zeroizing::new(der)));
+    }
+}
+
+/// Private key from PEM: `PRIVATE KEY` (PKCS#8), `EC PRIVATE KEY` (SEC1),
+/// `RSA PRIVATE KEY` (PKCS#1).
+pub(crate) fn private_from_pem(text: &str) -> Result<ParsedPrivate, Error> {
+    let (label, der) = pem_block(text)?;
+    match label.as_str() {
+        "PRIVATE KEY" => private_from_pkcs8(&der),
+        "EC PRIVATE KEY" => private_from_sec1(&der),
+        "RSA PRIVATE KEY" => {
+            let key = RsaPrivateKey::from_pkcs1_der(&der)
+                .map_err(|_| invalid("malformed PKCS#1 RSA private key"))?;
+            rsa_secret(key)
+        }
+        "ENCRYPTED PRIVATE KEY" => Err(unsupported(
+            "encrypted PKCS#8 keys are not supported; decrypt the key first",
+        )),
+        "PUBLIC KEY" | "RSA PUBLIC KEY" | "CERTIFICATE" => Err(Error::detail(
+            ErrorKind::PublicKeyOnly,
+            "the PEM holds public material only",
+        )),
+        _ => Err(invalid("unknown PEM label")),
+    }
+}
+
+/// Private key from DER: PKCS#8, SEC1 or PKCS#1, detected by structure.
+pub(crate) fn private_from_der(der: &[u8]) -> Result<ParsedPrivate, Error> {
+    if PrivateKeyInfo::from_der(der).is_ok() {
+        return private_from_pkcs8(der);
+    }
+    if sec1::EcPrivateKey::from_der(der).is_ok() {
+        return private_from_sec1(der);
+    }
+    if rsa::pkcs1::RsaPrivateKey::from_der(der).is_ok() {
+        let key =
+            RsaPrivateKey::from_pkcs1_der(der).map_err(|_| invalid("malformed PKCS#1 RSA key"))?;
+        return rsa_secret(key);
+    }
+    if pkcs8::spki::SubjectPublicKeyInfoRef::from_der(der).is_ok() {
+        return Err(Error::detail(
+            ErrorKind::PublicKeyOnly,
+            "the DER holds a public key only",
+        ));
+    }
+    Err(invalid("not a PKCS#8, SEC1 or PKCS#1 private key"))
+}
+
+fn private_from_pkcs8(der: &[u8]) -> Result<ParsedPrivate, Error> {
+    let info = PrivateKeyInfo::from_der(der).map_err(|_| invalid("malformed PKCS#8"))?;
+    match info.algorithm.oid {
+        OID_EC => match info.algorithm.parameters_oid() {
+            Ok(OID_P256) => p256::ecdsa::SigningKey::from_pkcs8_der(der)
+                .map(|k| Secret::P256(k).into())
+                .map_err(|_| invalid("malformed P-256 private key")),
+            Ok(OID_P384) => p384::ecdsa::SigningKey::from_pkcs8_der(der)
+                .map(|k| Secret::P384(k).into())
+                .map_err(|_| invalid("malformed P-384 private key")),
+            _ => Err(unsupported(
+                "unsupported elliptic curve (P-256 and P-384 only)",
+            )),
+        },
+        OID_ED25519 => ed25519_dalek::SigningKey::from_pkcs8_der(der)
+            .map(|k| Secret::Ed25519(k).into())
+            .map_err(|_| invalid("malformed Ed25519 private key")),
+        OID_RSA => {
+            let key = RsaPrivateKey::from_pkcs8_der(der)
+                .map_err(|_| invalid("malformed RSA private key"))?;
+            rsa_secret(key)
+        }
+        _ => Err(unsupported("unsupported key algorithm")),
+    }
+}
+
+fn private_from_sec1(der: &[u8]) -> Result<ParsedPrivate, Error> {
+    let parsed = sec1::EcPrivateKey::from_der(der).map_err(|_| invalid("malformed SEC1 key"))?;
+    let curve = match parsed.parameters.and_then(|p| p.named_curve()) {
+        Some(OID_P256) => KeyType::P256,
+        Some(OID_P384) => KeyType::P384,
+        Some(_) => {
+            return Err(unsupported(
+                "unsupported elliptic curve (P-256 and P-384 only)",
+            ))
+        }
+        None => match parsed.private_key.len() {
+            32 => KeyType::P256,
+            48 => KeyType::P384,
+            _ => return Err(unsupported("unknown elliptic curve")),
+        },
+    };
+    match curve {
+        KeyType::P256 => p256::SecretKey::from_sec1_der(der)
+            .map(|k| Secret::P256(k.into()).into())
+            .map_err(|_| invalid("malformed P-256 SEC1 key")),
+        _ => p384::SecretKey::from_sec1_der(der)
+            .map(|k| Secret::P384(k.into()).into())
+            .map_err(|_| invalid("malformed P-384 SEC1 key")),
+    }
+}
+
+fn check_rsa_size(bits: usize) -> Result<(), Error> {
+    if bits < MIN_RSA_BITS {
+        return Err(Error::detail(
+            ErrorKind::WeakKey,
+            "RSA modulus is shorter than 2048 bits",
+        ));
+    }
+    Ok(())
+}
+
+fn rsa_secret(mut key: RsaPrivateKey) -> Result<ParsedPrivate, Error> {
+    check_rsa_size(key.n().bits())?;
+    key.validate()
+        .map_err(|_| invalid("inconsistent RSA private key"))?;
+    key.precompute()
+        .map_err(|_| invalid("inconsistent RSA private key"))?;
+    Ok(Secret::rsa(key).into())
+}
+
+/// Private key from a JWK (JSON). The JWK's `kid` and `alg` are kept.
+pub(crate) fn private_from_jwk(json: &str) -> Result<ParsedPrivate, Error> {
+    let raw = RawJwk::from_json(json)?;
+    private_from_raw_jwk(&raw)
+}
+
+pub(crate) fn private_from_raw_jwk(raw: &RawJwk) -> Result<ParsedPrivate, Error> {
+    if raw.is_symmetric() {
+        return Err(Error::detail(
+            ErrorKind::AlgorithmNotAllowed,
+            "symmetric (oct) keys cannot sign client assertions here",
+        ));
+    }
+    // The public members are validated first: a key whose private part does
+    // not match its public part is refused below.
+    let public = raw.public_params()?;
+    let alg = raw.algorithm(public.key_type())?;
+    if !raw.has_private_part() {
+        return Err(Error::detail(
+            ErrorKind::PublicKeyOnly,
+            "the JWK has no private member d",
+        ));
+    }
+    let d = RawJwk::secret(&raw.d, "bad private member d")?;
+    let secret = match public.key_type() {
+        KeyType::P256 => Secret::P256(
+            p256::ecdsa::SigningKey::from_slice(&d).map_err(|_| invalid("bad P-256 d"))?,
+        ),
+        KeyType::P384 => Secret::P384(
+            p384::ecdsa::SigningKey::from_slice(&d).map_err(|_| invalid("bad P-384 d"))?,
+        ),
+        KeyType::Ed25519 => {
+            let bytes: &[u8; 32] = d[..].try_into().map_err(|_| invalid("bad Ed25519 d"))?;
+            Secret::Ed25519(ed25519_dalek::SigningKey::from_bytes(bytes))
+        }
+        KeyType::Rsa => {
+            let PublicParams::Rsa { n, e } = &public else {
+                return Err(invalid("RSA JWK without n/e"));
+            };
+            let mut primes = Vec::new();
+            if raw.p.is_some() || raw.q.is_some() {
+                let p = RawJwk::secret(&raw.p, "bad RSA p")?;
+                let q = RawJwk::secret(&raw.q, "bad RSA q")?;
+                primes.push(BigUint::from_bytes_be(&p));
+                primes.push(BigUint::from_bytes_be(&q));
+            }
+            let key = RsaPrivateKey::from_components(
+                BigUint::from_bytes_be(n),
+                BigUint::from_bytes_be(e),
+                BigUint::from_bytes_be(&d),
+                primes,
+            )
+            .map_err(|_| invalid("inconsistent RSA private JWK"))?;
+            rsa_secret(key)?.secret
+        }
+    };
+    if secret.public_params() != public {
+        return Err(invalid("the JWK's private part does not match its public part"));
+    }
+    Ok(ParsedPrivate {
+        secret,
+        kid: raw.kid(),
+        alg,
+    })
+}
+
+/// Validated EC public parameters (the point must be on the curve).
+pub(crate) fn ec_public(curve: KeyType, x: &[u8], y: &[u8]) -> Result<PublicParams, Error> {
+    let size = if curve == KeyType::P256 { 32 } else { 48 };
+    if x.len() != size || y.len() != size {
+        return Err(invalid("EC coordinates have the wrong length"));
+    }
+    let mut sec1 = Vec::with_capacity(1 + 2 * size);
+    sec1.push(4);
+    sec1.extend_from_slice(x);
+    sec1.extend_from_slice(y);
+    let ok = if curve == KeyType::P256 {
+        p256::PublicKey::from_sec1_bytes(&sec1).is_ok()
+    } else {
+        p384::PublicKey::from_sec1_bytes(&sec1).is_ok()
+    };
+    if !ok {
+        return Err(invalid("EC point is not on the curve"));
+    }
+    Ok(PublicParams::Ec {
+        curve,
+        x: x.to_vec(),
+        y: y.to_vec(),
+    })
+}
+
+/// Validated Ed25519 public parameters (a valid, non-weak point).
+pub(crate) fn ed25519_public(x: &[u8]) -> Result<PublicParams, Error> {
+    let bytes: [u8; 32] = x.try_into().map_err(|_| invalid("Ed25519 key must be 32 bytes"))?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+        .map_err(|_| invalid("Ed25519 key is not a valid point"))?;
+    if key.is_weak() {
+        return Err(invalid("Ed25519 key is a small-order point"));
+    }
+    Ok(PublicParams::Ed25519 { x: bytes })
+}
+
+/// Validated RSA public parameters (at least 2048 bits, a sane exponent).
+pub(crate) fn rsa_public_params(n: &[u8], e: &[u8]) -> Result<PublicParams, Error> {
+    let key = RsaPublicKey::new(BigUint::from_bytes_be(n), BigUint::from_bytes_be(e))
+        .map_err(|_| unsupported("RSA public key out of the supported range"))?;
+    rsa_params(&key)
+}
+
+pub(crate) fn rsa_params(key: &RsaPublicKey) -> Result<PublicParams, Error> {
+    check_rsa_size(key.n().bits())?;
+    Ok(PublicParams::Rsa {
+        n: key.n().to_bytes_be(),
+        e: key.e().to_bytes_be(),
+    })
+}
+
+/// Public key from PEM (`PUBLIC KEY` SPKI or `RSA PUBLIC KEY` PKCS#1).
+pub(crate) fn public_from_pem(text: &str) -> Result<PublicParams, Error> {
+    let (label, der) = pem_block(text)?;
+    match label.as_str() {
+        "PUBLIC KEY" => public_from_spki(&der),
+        "RSA PUBLIC KEY" => {
+            use rsa::pkcs1::DecodeRsaPublicKey;
+            let key = RsaPublicKey::from_pkcs1_der(&der)
+                .map_err(|_| invalid("malformed PKCS#1 RSA public key"))?;
+            rsa_params(&key)
+        }
+        "PRIVATE KEY" | "EC PRIVATE KEY" | "RSA PRIVATE KEY" => Ok(private_from_pem(text)?
+            .secret
+            .public_params()),
+        _ => Err(invalid("unknown PEM label for a public key")),
+    }
+}
+
+/// Public key from DER SPKI (`SubjectPublicKeyInfo`).
+pub(crate) fn public_from_spki(der: &[u8]) -> Result<PublicParams, Error> {
+    use pkcs8::DecodePublicKey;
+    let spki = pkcs8::spki::SubjectPublicKeyInfoRef::from_der(der)
+        .map_err(|_| invalid("malformed SubjectPublicKeyInfo"))?;
+    match spki.algorithm.oid {
+        OID_EC => match spki.algorithm.parameters_oid() {
+            Ok(OID_P256) => {
+                let k = p256::PublicKey::from_public_key_der(der)
+                    .map_err(|_| invalid("malformed P-256 public key"))?;
+                Ok(Secret::p256_params(&k.into()))
+            }
+            Ok(OID_P384) => {
+                let k = p384::PublicKey::from_public_key_der(der)
+                    .map_err(|_| invalid("malformed P-384 public key"))?;
+                Ok(Secret::p384_params(&k.into()))
+            }
+            _ => Err(unsupported(
+                "unsupported elliptic curve (P-256 and P-384 only)",
+            )),
+        },
+        OID_ED25519 => ed25519_public(spki.subject_public_key.raw_bytes()),
+        OID_RSA => {
+            let key = RsaPublicKey::from_public_key_der(der)
+                .map_err(|_| unsupported("RSA public key out of the supported range"))?;
+            rsa_params(&key)
+        }
+        _ => Err(unsupported("unsupported key algorithm")),
+    }
+}

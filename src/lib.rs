@@ -1,0 +1,55 @@
+//! # client-assertion
+//!
+//! Mint and strictly verify OAuth 2.0 JWT client assertions: RFC 7523
+//! `private_key_jwt` client authentication and the JWT bearer authorization
+//! grant, without a shared client secret and without an HTTP stack.
+//!
+//! - **Client side:** a [`KeySource`] (an in-memory [`PrivateKey`], a
+//!   reloading [`FileKey`], or your own HSM/KMS signer) and an
+//!   [`AssertionSigner`] produce a [`ClientAssertion`] and the
+//!   [`FormParams`] to send with your own HTTP client.
+//! - **Keys:** PEM (PKCS#8, SEC1, PKCS#1), DER, JWK; ES256, ES384, EdDSA,
+//!   RS256, PS256; RSA below 2048 bits refused; `kid` = RFC 7638 thumbprint.
+//!
+//! ## Getting started
+//!
+//! ```
+//! use std::sync::Arc;
+//! use client_assertion::{jwk_set, AssertionSigner, KeySource, KeyType, PrivateKey};
+//!
+//! // The workload's key (here generated; usually PrivateKey::from_pem or FileKey::open).
+//! let key = Arc::new(PrivateKey::generate(KeyType::P256)?);
+//!
+//! // Register this JWK Set with the authorization server (or serve it at jwks_uri).
+//! let jwks = jwk_set([&*key as &dyn KeySource]).to_json();
+//! assert!(jwks.contains(r#""kty":"EC""#));
+//!
+//! // At token time: a fresh, short-lived assertion and the form body to POST.
+//! let signer = AssertionSigner::builder(key, "my-client", "https://as.example.com").build()?;
+//! let assertion = signer.sign()?;
+//! let body = assertion.form_params().to_urlencoded();
+//! assert!(body.contains("client_assertion="));
+//! # Ok::<(), client_assertion::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs, unreachable_pub)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+mod algorithm;
+mod b64;
+mod error;
+mod keys;
+mod params;
+mod signing;
+mod time;
+
+pub use algorithm::{Algorithm, KeyType};
+pub use error::{Error, ErrorKind, Result, Usage};
+pub use keys::file::DEFAULT_CHECK_INTERVAL;
+pub use keys::{jwk_set, FileKey, JwkSet, KeySource, PrivateKey, PublicJwk, ReloadStatus, SignFuture};
+pub use params::{FormParams, CLIENT_ASSERTION_TYPE_JWT_BEARER, GRANT_TYPE_JWT_BEARER};
+pub use signing::{
+    AssertionSigner, AssertionSignerBuilder, ClientAssertion, TokenType, DEFAULT_LIFETIME,
+    MAX_LIFETIME,
+};
+pub use time::{Clock, ManualClock, SystemClock};

@@ -1,0 +1,478 @@
+//! Minting RFC 7523 JWT assertions: header and claims assembly, `jti`
+//! generation, and the resulting [`ClientAssertion`].
+//!
+//! Everything that does not change per assertion (the JSON-escaped issuer,
+//! subject and audience, extra claims) is prepared once when the signer is
+//! built; per assertion only the times, a fresh `jti` and the signature are
+//! produced, straight into the output buffer.
+
+use std::fmt;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rand::RngCore;
+
+use crate::algorithm::Algorithm;
+use crate::b64;
+use crate::error::{Error, ErrorKind, Usage};
+use crate::keys::KeySource;
+use crate::params::FormParams;
+use crate::time::{unix_seconds, Clock, SystemClock};
+
+/// The default assertion lifetime (`exp - iat`).
+pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(60);
+/// The longest lifetime a signer accepts.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// The `typ` header written on assertions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenType {
+    /// `client-authentication+jwt` (draft-ietf-oauth-rfc7523bis explicit
+    /// typing), the default for client authentication.
+    #[default]
+    ClientAuthentication,
+    /// `JWT`, for servers that reject unknown types; the default for grants.
+    Jwt,
+    /// No `typ` header at all, for legacy servers.
+    Omitted,
+}
+
+impl TokenType {
+    /// The header value, if any.
+    pub const fn header_value(self) -> Option<&'static str> {
+        match self {
+            Self::ClientAuthentication => Some("client-authentication+jwt"),
+            Self::Jwt => Some("JWT"),
+            Self::Omitted => None,
+        }
+    }
+}
+
+const REGISTERED_CLAIMS: [&str; 7] = ["iss", "sub", "aud", "jti", "iat", "nbf", "exp"];
+
+/// Builds an [`AssertionSigner`]; see [`AssertionSigner::builder`].
+#[derive(Debug)]
+#[must_use]
+pub struct AssertionSignerBuilder {
+    key: Arc<dyn KeySource>,
+    usage: Usage,
+    issuer: String,
+    subject: String,
+    audience: String,
+    alg: Option<Algorithm>,
+    lifetime: Duration,
+    typ: TokenType,
+    clock: Arc<dyn Clock>,
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AssertionSignerBuilder {
+    /// Signs with `alg` instead of the key's default (e.g. PS256 for an RSA
+    /// key). Checked against the key when built and at every signature.
+    pub fn algorithm(mut self, alg: Algorithm) -> Self {
+        self.alg = Some(alg);
+        self
+    }
+
+    /// Sets the lifetime `exp - iat` (default 60 s, at most one hour).
+    pub fn lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = lifetime;
+        self
+    }
+
+    /// Sets the `typ` header (default `client-authentication+jwt` for client
+    /// authentication, `JWT` for grants).
+    pub fn token_type(mut self, typ: TokenType) -> Self {
+        self.typ = typ;
+        self
+    }
+
+    /// Takes time from `clock` instead of the system clock.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Adds a claim to every assertion. Registered claims (`iss`, `sub`,
+    /// `aud`, `jti`, `iat`, `nbf`, `exp`) are set by the signer and refused
+    /// here when building.
+    pub fn claim(mut self, name: impl Into<String>, value: serde_json::Value) -> Self {
+        self.extra.insert(name.into(), value);
+        self
+    }
+
+    /// Builds the signer.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] for an empty client id, issuer, subject or
+    /// audience, a zero lifetime or one above an hour, or an extra claim
+    /// that shadows a registered one; [`ErrorKind::AlgorithmNotAllowed`] if
+    /// the chosen algorithm does not fit the key.
+    pub fn build(self) -> Result<AssertionSigner, Error> {
+        let config = |d| Err(Error::detail(ErrorKind::InvalidConfig, d));
+        if self.issuer.is_empty() || self.subject.is_empty() {
+            return config("the client id (issuer and subject) must not be empty");
+        }
+        if self.audience.is_empty() {
+            return config("the audience must not be empty");
+        }
+        if self.lifetime.is_zero() || self.lifetime > MAX_LIFETIME {
+            return config("the lifetime must be between 1 second and 1 hour");
+        }
+        if self.extra.keys().any(|k| REGISTERED_CLAIMS.contains(&k.as_str())) {
+            return config("extra claims cannot replace iss, sub, aud, jti, iat, nbf or exp");
+        }
+        if let Some(alg) = self.alg {
+            check_alg(&*self.key, alg)?;
+        }
+        let json = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        let mut claims_prefix = String::with_capacity(64 + 2 * self.issuer.len() + self.audience.len());
+        let _ = write!(
+            claims_prefix,
+            r#"{{"iss":{},"sub":{},"aud":{},"jti":""#,
+            json(&self.issuer),
+            json(&self.subject),
+            json(&self.audience)
+        );
+        let mut extra_claims = String::new();
+        for (name, value) in &self.extra {
+            let _ = write!(
+                extra_claims,
+                ",{}:{}",
+                json(name),
+                serde_json::to_string(value).unwrap_or_default()
+            );
+        }
+        Ok(AssertionSigner {
+            key: self.key,
+            usage: self.usage,
+            issuer: self.issuer,
+            audience: self.audience,
+            alg: self.alg,
+            lifetime: self.lifetime.as_secs().max(1),
+            typ: self.typ,
+            clock: self.clock,
+            claims_prefix,
+            extra_claims,
+        })
+    }
+}
+
+fn check_alg(key: &dyn KeySource, alg: Algorithm) -> Result<(), Error> {
+    if key.algorithms().contains(&alg) {
+        Ok(())
+    } else {
+        Err(Error::detail(
+            ErrorKind::AlgorithmNotAllowed,
+            "the algorithm does not fit the key",
+        ))
+    }
+}
+
+/// Mints signed JWT assertions for one client (or one grant issuer and
+/// subject) and one audience.
+///
+/// Claims: `iss`, `sub`, `aud` (a single string), `jti` (256 random bits
+/// from a CSPRNG, base64url), `iat` = `nbf` = now, `exp` = now + lifetime,
+/// plus any extra claims. Header: `alg` and `kid` from the key, `typ`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use client_assertion::{AssertionSigner, KeyType, PrivateKey};
+///
+/// let key = Arc::new(PrivateKey::generate(KeyType::P256)?);
+/// let signer = AssertionSigner::builder(key, "my-client", "https://as.example").build()?;
+/// let assertion = signer.sign()?;
+/// assert_eq!(assertion.as_str().split('.').count(), 3);
+/// let body = assertion.form_params().to_urlencoded();
+/// assert!(body.starts_with("client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion="));
+/// # Ok::<(), client_assertion::Error>(())
+/// ```
+pub struct AssertionSigner {
+    key: Arc<dyn KeySource>,
+    usage: Usage,
+    issuer: String,
+    audience: String,
+    alg: Option<Algorithm>,
+    lifetime: u64,
+    typ: TokenType,
+    clock: Arc<dyn Clock>,
+    /// `{"iss":..,"sub":..,"aud":..,"jti":"` JSON-escaped once.
+    claims_prefix: String,
+    /// `,"name":value` for each extra claim.
+    extra_claims: String,
+}
+
+impl AssertionSigner {
+    /// A signer for RFC 7523 §2.2 client authentication (`private_key_jwt`):
+    /// `iss` = `sub` = `client_id`. `audience` should be the authorization
+    /// server's issuer identifier (draft-ietf-oauth-rfc7523bis, OIDC Core
+    /// errata); pass the token endpoint URL only for servers that demand it.
+    pub fn builder(
+        key: Arc<dyn KeySource>,
+        client_id: impl Into<String>,
+        audience: impl Into<String>,
+    ) -> AssertionSignerBuilder {
+        let client_id = client_id.into();
+        AssertionSignerBuilder {
+            key,
+            usage: Usage::ClientAuthentication,
+            subject: client_id.clone(),
+            issuer: client_id,
+            audience: audience.into(),
+            alg: None,
+            lifetime: DEFAULT_LIFETIME,
+            typ: TokenType::ClientAuthentication,
+            clock: Arc::new(SystemClock),
+            extra: serde_json::Map::new(),
+        }
+    }
+
+    /// A signer for an RFC 7523 §2.1 authorization grant, where `iss` (the
+    /// assertion's issuer) and `sub` (the principal) may differ.
+    pub fn grant_builder(
+        key: Arc<dyn KeySource>,
+        issuer: impl Into<String>,
+        subject: impl Into<String>,
+        audience: impl Into<String>,
+    ) -> AssertionSignerBuilder {
+        let mut b = Self::builder(key, issuer, audience);
+        b.subject = subject.into();
+        b.usage = Usage::AuthorizationGrant;
+        b.typ = TokenType::Jwt;
+        b
+    }
+
+    /// The key source.
+    pub fn key(&self) -> &Arc<dyn KeySource> {
+        &self.key
+    }
+
+    /// The client id (for a grant: the issuer).
+    pub fn client_id(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The audience written in `aud`.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// Mints a fresh assertion.
+    ///
+    /// # Errors
+    /// [`ErrorKind::AlgorithmNotAllowed`] if the key (after a reload) no
+    /// longer fits the chosen algorithm; the key source's errors otherwise
+    /// ([`ErrorKind::RequiresAsync`] for async-only sources: use
+    /// [`AssertionSigner::sign_async`]).
+    pub fn sign(&self) -> Result<ClientAssertion, Error> {
+        let pinned = self.key.snapshot();
+        let key: &dyn KeySource = pinned.as_deref().unwrap_or(&*self.key);
+        let draft = self.draft(key)?;
+        let signature = key.sign(draft.alg, draft.token.as_bytes())?;
+        Ok(draft.finish(&signature))
+    }
+
+    /// Mints a fresh assertion through [`KeySource::sign_async`], for remote
+    /// signers; in-memory keys complete immediately.
+    ///
+    /// # Errors
+    /// As [`AssertionSigner::sign`].
+    pub async fn sign_async(&self) -> Result<ClientAssertion, Error> {
+        let pinned = self.key.snapshot();
+        let key: &dyn KeySource = pinned.as_deref().unwrap_or(&*self.key);
+        let draft = self.draft(key)?;
+        let signature = key.sign_async(draft.alg, draft.token.as_bytes()).await?;
+        Ok(draft.finish(&signature))
+    }
+
+    /// Header and claims, encoded: the JWS signing input.
+    fn draft(&self, key: &dyn KeySource) -> Result<Draft, Error> {
+        let alg = match self.alg {
+            Some(alg) => {
+                check_alg(key, alg)?;
+                alg
+            }
+            None => *key.algorithms().first().ok_or(Error::detail(
+                ErrorKind::KeyBackend,
+                "the key source reports no algorithm",
+            ))?,
+        };
+        let kid = key.kid();
+        let now = unix_seconds(self.clock.now());
+        let exp = now.saturating_add(self.lifetime);
+
+        let mut jti_bytes = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut jti_bytes);
+        let jti = b64::encode(&jti_bytes);
+
+        let mut header = String::with_capacity(96 + kid.len());
+        header.push_str(r#"{"alg":""#);
+        header.push_str(alg.name());
+        header.push_str(r#"","kid":"#);
+        push_json_string(&mut header, &kid);
+        if let Some(typ) = self.typ.header_value() {
+            header.push_str(r#","typ":""#);
+            header.push_str(typ);
+            header.push('"');
+        }
+        header.push('}');
+
+        let mut claims =
+            String::with_capacity(self.claims_prefix.len() + self.extra_claims.len() + 96);
+        claims.push_str(&self.claims_prefix);
+        claims.push_str(&jti);
+        let _ = write!(claims, r#"","iat":{now},"nbf":{now},"exp":{exp}"#);
+        claims.push_str(&self.extra_claims);
+        claims.push('}');
+
+        let mut token = String::with_capacity((header.len() + claims.len()) * 4 / 3 + 360);
+        b64::encode_into(header.as_bytes(), &mut token);
+        token.push('.');
+        b64::encode_into(claims.as_bytes(), &mut token);
+        Ok(Draft {
+            token,
+            alg,
+            kid: kid.into_owned(),
+            jti,
+            issued_at: now,
+            expires_at: exp,
+            usage: self.usage,
+        })
+    }
+}
+
+/// Appends `s` as a JSON string literal.
+fn push_json_string(out: &mut String, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).unwrap_or_default());
+    }
+}
+
+struct Draft {
+    token: String,
+    alg: Algorithm,
+    kid: String,
+    jti: String,
+    issued_at: u64,
+    expires_at: u64,
+    usage: Usage,
+}
+
+impl Draft {
+    fn finish(mut self, signature: &[u8]) -> ClientAssertion {
+        self.token.push('.');
+        b64::encode_into(signature, &mut self.token);
+        ClientAssertion {
+            token: self.token,
+            alg: self.alg,
+            kid: self.kid,
+            jti: self.jti,
+            issued_at: UNIX_EPOCH + Duration::from_secs(self.issued_at),
+            expires_at: UNIX_EPOCH + Duration::from_secs(self.expires_at),
+            usage: self.usage,
+        }
+    }
+}
+
+impl fmt::Debug for AssertionSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AssertionSigner")
+            .field("key", &self.key)
+            .field("usage", &self.usage)
+            .field("client_id", &self.issuer)
+            .field("audience", &self.audience)
+            .field("alg", &self.alg)
+            .field("lifetime_secs", &self.lifetime)
+            .field("typ", &self.typ)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A signed assertion: the compact JWS plus what the caller needs to know
+/// about it.
+///
+/// The token is a bearer credential until it expires, so `Debug` does not
+/// print it; use [`ClientAssertion::as_str`] to send it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientAssertion {
+    token: String,
+    alg: Algorithm,
+    kid: String,
+    jti: String,
+    issued_at: SystemTime,
+    expires_at: SystemTime,
+    usage: Usage,
+}
+
+impl ClientAssertion {
+    /// The compact JWS.
+    pub fn as_str(&self) -> &str {
+        &self.token
+    }
+
+    /// The compact JWS, by value.
+    pub fn into_string(self) -> String {
+        self.token
+    }
+
+    /// The `jti` claim.
+    pub fn jti(&self) -> &str {
+        &self.jti
+    }
+
+    /// The `exp` claim.
+    pub fn expires_at(&self) -> SystemTime {
+        self.expires_at
+    }
+
+    /// The `iat` (and `nbf`) claim.
+    pub fn issued_at(&self) -> SystemTime {
+        self.issued_at
+    }
+
+    /// The `kid` header.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The `alg` header.
+    pub fn algorithm(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// What the assertion is for (client authentication or a grant).
+    pub fn usage(&self) -> Usage {
+        self.usage
+    }
+
+    /// The token request parameters that present this assertion: for client
+    /// authentication `client_assertion_type` and `client_assertion`; for a
+    /// grant `grant_type` and `assertion`. Add `client_id` or `scope` with
+    /// [`FormParams::with_client_id`] / [`FormParams::with_scope`].
+    pub fn form_params(&self) -> FormParams {
+        match self.usage {
+            Usage::AuthorizationGrant => FormParams::authorization_grant(&self.token),
+            _ => FormParams::client_authentication(&self.token),
+        }
+    }
+}
+
+impl fmt::Debug for ClientAssertion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAssertion")
+            .field("token", &"[assertion elided]")
+            .field("alg", &self.alg)
+            .field("kid", &self.kid)
+            .field("jti", &self.jti)
+            .field("expires_at", &self.expires_at)
+            .field("usage", &self.usage)
+            .finish()
+    }
+}
