@@ -8,6 +8,11 @@
 //!   reloading [`FileKey`], or your own HSM/KMS signer) and an
 //!   [`AssertionSigner`] produce a [`ClientAssertion`] and the
 //!   [`FormParams`] to send with your own HTTP client.
+//! - **Server side:** a [`ClientRegistry`] of public keys, a strict
+//!   [`Policy`] and a [`Verifier`] that returns a [`VerifiedAssertion`] only
+//!   after the signature, every claim and the `jti` replay check
+//!   ([`ReplayCache`], e.g. [`MemoryReplayCache`]) have passed, or an
+//!   [`Error`] with a stable reason code.
 //! - **Keys:** PEM (PKCS#8, SEC1, PKCS#1), DER, JWK; ES256, ES384, EdDSA,
 //!   RS256, PS256; RSA below 2048 bits refused; `kid` = RFC 7638 thumbprint.
 //!
@@ -40,8 +45,10 @@ mod b64;
 mod error;
 mod keys;
 mod params;
+mod replay;
 mod signing;
 mod time;
+mod verify;
 
 pub use algorithm::{Algorithm, KeyType};
 pub use error::{Error, ErrorKind, Result, Usage};
@@ -52,4 +59,10 @@ pub use signing::{
     AssertionSigner, AssertionSignerBuilder, ClientAssertion, TokenType, DEFAULT_LIFETIME,
     MAX_LIFETIME,
 };
+pub use replay::{MemoryReplayCache, ReplayCache, DEFAULT_REPLAY_CAPACITY};
 pub use time::{Clock, ManualClock, SystemClock};
+pub use verify::{
+    ClientRegistry, DangerousVerifier, Policy, VerifiedAssertion, Verifier, VerifierBuilder,
+    DEFAULT_LEEWAY, DEFAULT_MAX_AGE, DEFAULT_MAX_JTI_LENGTH, DEFAULT_MAX_LIFETIME,
+    DEFAULT_MAX_TOKEN_SIZE, MAX_KEYS_TRIED_WITHOUT_KID,
+};

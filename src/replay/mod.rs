@@ -1,0 +1,63 @@
+//! The `jti` replay contract and its in-memory implementation.
+//!
+//! A verifier calls [`ReplayCache::check_and_insert`] once per assertion,
+//! after the signature and every claim have passed, with the time until
+//! which the assertion could still be accepted. The cache answers whether
+//! this (client id, `jti`) pair was seen before and remembers it.
+
+use std::fmt;
+use std::time::SystemTime;
+
+use crate::error::Error;
+
+mod memory;
+
+pub use memory::{MemoryReplayCache, DEFAULT_REPLAY_CAPACITY};
+
+/// Remembers (client id, `jti`) pairs so that an assertion is accepted once.
+///
+/// # Security contract for implementers
+/// - **Atomic:** checking and recording are one step. When several threads
+///   or processes present the same pair at once, exactly one call returns
+///   `Ok(())`; all others return [`ErrorKind::Replayed`](crate::ErrorKind::Replayed).
+/// - **Never forget early:** a recorded pair must stay recorded until
+///   `until` has passed (by the cache's clock, which the verifier passes as
+///   `now`). Evicting an unexpired entry to make room, as a general-purpose
+///   cache does, would let a replay through: when full, fail with
+///   [`ErrorKind::ReplayCacheFull`](crate::ErrorKind::ReplayCacheFull) instead.
+/// - **Fail closed:** when the store cannot answer (unreachable, timeout),
+///   return [`ErrorKind::ReplayStoreUnavailable`](crate::ErrorKind::ReplayStoreUnavailable);
+///   never `Ok(())`.
+/// - **Scoped by client:** the same `jti` from two clients is two pairs.
+/// - **Bounded keys:** do not store an attacker-chosen `jti` verbatim as a
+///   key of unbounded size; hash it (the verifier already bounds its length).
+pub trait ReplayCache: fmt::Debug + Send + Sync {
+    /// Records `(client_id, jti)` until `until`, or reports that it was
+    /// already recorded.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Replayed`](crate::ErrorKind::Replayed) for a pair already
+    /// recorded and not yet expired;
+    /// [`ErrorKind::ReplayCacheFull`](crate::ErrorKind::ReplayCacheFull) or
+    /// [`ErrorKind::ReplayStoreUnavailable`](crate::ErrorKind::ReplayStoreUnavailable)
+    /// when the pair cannot be recorded.
+    fn check_and_insert(
+        &self,
+        client_id: &str,
+        jti: &str,
+        until: SystemTime,
+        now: SystemTime,
+    ) -> Result<(), Error>;
+}
+
+impl<T: ReplayCache + ?Sized> ReplayCache for std::sync::Arc<T> {
+    fn check_and_insert(
+        &self,
+        client_id: &str,
+        jti: &str,
+        until: SystemTime,
+        now: SystemTime,
+    ) -> Result<(), Error> {
+        (**self).check_and_insert(client_id, jti, until, now)
+    }
+}

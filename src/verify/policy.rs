@@ -1,0 +1,160 @@
+//! What a verifier expects of an assertion, and how strictly.
+//!
+//! Every default is the strict choice; loosening is a named method, never a
+//! public field. The time rules, chosen after Keycloak's and FAPI 2.0's:
+//!
+//! - `exp` is required; the assertion is expired once `now >= exp + leeway`.
+//! - `nbf` and `iat` are optional; when present neither may lie more than
+//!   `leeway` in the future.
+//! - **Lifetime:** `exp - iat` (or, without `iat`, `exp - now`) may not
+//!   exceed `max_lifetime` (default one hour, so authlib's 3600 s, MSAL's
+//!   600 s and openid-client's 60 s assertions all pass).
+//! - **Age:** `now - iat` may not exceed `max_age + leeway` (default five
+//!   minutes): a long-lived assertion must still be presented promptly, and
+//!   the replay cache need only remember it until
+//!   `min(exp, iat + max_age) + leeway`.
+//! - **Leeway** defaults to 30 seconds of clock skew.
+
+use std::time::Duration;
+
+use crate::algorithm::Algorithm;
+use crate::error::{Error, ErrorKind};
+
+/// The default clock-skew allowance.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
+/// The default maximum `exp - iat`.
+pub const DEFAULT_MAX_LIFETIME: Duration = Duration::from_secs(3600);
+/// The default maximum `now - iat`.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(300);
+/// The default maximum token size in bytes.
+pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
+/// The default maximum `jti` length in bytes.
+pub const DEFAULT_MAX_JTI_LENGTH: usize = 256;
+
+/// The verification policy of an authorization server.
+///
+/// ```
+/// use std::time::Duration;
+/// use client_assertion::Policy;
+///
+/// let policy = Policy::new("https://as.example.com")
+///     // Opt-in: also accept the token endpoint URL as audience.
+///     .also_accept_audience("https://as.example.com/token")
+///     .leeway(Duration::from_secs(10));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub(crate) issuer: String,
+    pub(crate) extra_audiences: Vec<String>,
+    pub(crate) single_element_array: bool,
+    pub(crate) leeway: Duration,
+    pub(crate) max_lifetime: Duration,
+    pub(crate) max_age: Duration,
+    pub(crate) max_token_size: usize,
+    pub(crate) max_jti_length: usize,
+    pub(crate) algorithms: Vec<Algorithm>,
+}
+
+impl Policy {
+    /// The strict default policy for an authorization server whose issuer
+    /// identifier is `issuer`: `aud` must be exactly that string.
+    pub fn new(issuer: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            extra_audiences: Vec::new(),
+            single_element_array: false,
+            leeway: DEFAULT_LEEWAY,
+            max_lifetime: DEFAULT_MAX_LIFETIME,
+            max_age: DEFAULT_MAX_AGE,
+            max_token_size: DEFAULT_MAX_TOKEN_SIZE,
+            max_jti_length: DEFAULT_MAX_JTI_LENGTH,
+            algorithms: Algorithm::ALL.to_vec(),
+        }
+    }
+
+    /// Loosens: also accept `audience` (e.g. the token endpoint URL, for
+    /// clients that predate draft-ietf-oauth-rfc7523bis). Compared as a
+    /// plain string, no normalisation.
+    pub fn also_accept_audience(mut self, audience: impl Into<String>) -> Self {
+        self.extra_audiences.push(audience.into());
+        self
+    }
+
+    /// Loosens: accept `aud` as a one-element array holding an accepted
+    /// audience. An array with any other member is always rejected.
+    pub fn accept_single_element_audience_array(mut self) -> Self {
+        self.single_element_array = true;
+        self
+    }
+
+    /// Sets the allowed clock skew (default 30 s, at most 5 minutes).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Sets the longest accepted lifetime `exp - iat` (default 1 hour).
+    pub fn max_lifetime(mut self, max: Duration) -> Self {
+        self.max_lifetime = max;
+        self
+    }
+
+    /// Sets the greatest accepted age `now - iat` (default 5 minutes).
+    pub fn max_age(mut self, max: Duration) -> Self {
+        self.max_age = max;
+        self
+    }
+
+    /// Sets the largest accepted token in bytes (default 8 KiB).
+    pub fn max_token_size(mut self, bytes: usize) -> Self {
+        self.max_token_size = bytes;
+        self
+    }
+
+    /// Sets the longest accepted `jti` in bytes (default 256).
+    pub fn max_jti_length(mut self, bytes: usize) -> Self {
+        self.max_jti_length = bytes;
+        self
+    }
+
+    /// Restricts the accepted algorithms (default: all five).
+    pub fn algorithms(mut self, algorithms: &[Algorithm]) -> Self {
+        self.algorithms = algorithms.to_vec();
+        self
+    }
+
+    /// The issuer identifier (the default accepted audience).
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        let bad = |d| Err(Error::detail(ErrorKind::InvalidConfig, d));
+        if self.issuer.is_empty() || self.extra_audiences.iter().any(String::is_empty) {
+            return bad("audiences must not be empty");
+        }
+        if self.leeway > Duration::from_secs(300) {
+            return bad("leeway above 5 minutes");
+        }
+        if self.max_lifetime.is_zero() || self.max_age.is_zero() {
+            return bad("max lifetime and max age must be positive");
+        }
+        if self.max_lifetime > Duration::from_secs(24 * 3600) {
+            return bad("max lifetime above 24 hours");
+        }
+        if self.max_token_size < 256 || self.max_token_size > 1 << 20 {
+            return bad("max token size must be between 256 bytes and 1 MiB");
+        }
+        if self.max_jti_length == 0 || self.max_jti_length > 4096 {
+            return bad("max jti length must be between 1 and 4096");
+        }
+        if self.algorithms.is_empty() {
+            return bad("no algorithm allowed");
+        }
+        Ok(())
+    }
+
+    pub(crate) fn accepts_audience(&self, aud: &str) -> bool {
+        aud == self.issuer || self.extra_audiences.iter().any(|a| a == aud)
+    }
+}

@@ -1,0 +1,237 @@
+//! The client key registry: client id -> public keys, parsed once at
+//! registration into ready-to-use verifying keys.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+use p256::ecdsa::signature::Verifier as _;
+use rsa::{BigUint, RsaPublicKey};
+use sha2::Sha256;
+
+use crate::algorithm::{Algorithm, KeyType};
+use crate::error::{Error, ErrorKind};
+use crate::keys::jwk::PublicParams;
+use crate::keys::{JwkSet, PublicJwk};
+
+/// A public key ready to verify, with the algorithms it may verify.
+pub(crate) struct VerifyingKey {
+    pub(crate) kid: String,
+    /// The JWK's `alg` if it had one, else every algorithm of the key type.
+    pub(crate) algorithms: &'static [Algorithm],
+    key: Parsed,
+}
+
+enum Parsed {
+    P256(p256::ecdsa::VerifyingKey),
+    P384(p384::ecdsa::VerifyingKey),
+    Ed25519(ed25519_dalek::VerifyingKey),
+    Rsa {
+        pkcs1: rsa::pkcs1v15::VerifyingKey<Sha256>,
+        pss: rsa::pss::VerifyingKey<Sha256>,
+    },
+}
+
+impl VerifyingKey {
+    pub(crate) fn from_jwk(jwk: &PublicJwk) -> Result<Self, Error> {
+        let bad = || Error::detail(ErrorKind::InvalidKey, "public key cannot be used");
+        let key = match &jwk.params {
+            PublicParams::Ec { curve, x, y } => {
+                let mut sec1 = Vec::with_capacity(1 + x.len() + y.len());
+                sec1.push(4);
+                sec1.extend_from_slice(x);
+                sec1.extend_from_slice(y);
+                if *curve == KeyType::P256 {
+                    Parsed::P256(
+                        p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| bad())?,
+                    )
+                } else {
+                    Parsed::P384(
+                        p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| bad())?,
+                    )
+                }
+            }
+            PublicParams::Ed25519 { x } => {
+                Parsed::Ed25519(ed25519_dalek::VerifyingKey::from_bytes(x).map_err(|_| bad())?)
+            }
+            PublicParams::Rsa { n, e } => {
+                let key = RsaPublicKey::new(BigUint::from_bytes_be(n), BigUint::from_bytes_be(e))
+                    .map_err(|_| bad())?;
+                Parsed::Rsa {
+                    pkcs1: rsa::pkcs1v15::VerifyingKey::new(key.clone()),
+                    pss: rsa::pss::VerifyingKey::new(key),
+                }
+            }
+        };
+        let algorithms = match jwk.alg {
+            Some(alg) => crate::algorithm::KeyType::only(alg),
+            None => jwk.key_type().algorithms(),
+        };
+        Ok(Self {
+            kid: jwk.kid.clone(),
+            algorithms,
+            key,
+        })
+    }
+
+    /// Checks `signature` over `input` with `alg`, which the caller has
+    /// matched against [`VerifyingKey::algorithms`]. ECDSA signatures must be
+    /// raw `r || s` of the exact size (DER is refused); Ed25519 uses strict
+    /// verification.
+    pub(crate) fn verify(&self, alg: Algorithm, input: &[u8], signature: &[u8]) -> bool {
+        match (&self.key, alg) {
+            (Parsed::P256(k), Algorithm::Es256) => signature.len() == 64
+                && p256::ecdsa::Signature::from_slice(signature)
+                    .is_ok_and(|s| k.verify(input, &s).is_ok()),
+            (Parsed::P384(k), Algorithm::Es384) => signature.len() == 96
+                && p384::ecdsa::Signature::from_slice(signature)
+                    .is_ok_and(|s| k.verify(input, &s).is_ok()),
+            (Parsed::Ed25519(k), Algorithm::EdDsa) => {
+                ed25519_dalek::Signature::from_slice(signature)
+                    .is_ok_and(|s| k.verify_strict(input, &s).is_ok())
+            }
+            (Parsed::Rsa { pkcs1, .. }, Algorithm::Rs256) => {
+                rsa::pkcs1v15::Signature::try_from(signature)
+                    .is_ok_and(|s| pkcs1.verify(input, &s).is_ok())
+            }
+            (Parsed::Rsa { pss, .. }, Algorithm::Ps256) => rsa::pss::Signature::try_from(signature)
+                .is_ok_and(|s| pss.verify(input, &s).is_ok()),
+            _ => false,
+        }
+    }
+}
+
+/// The verifying keys of one client.
+pub(crate) struct ClientKeys {
+    pub(crate) keys: Vec<VerifyingKey>,
+}
+
+/// Maps client ids to their registered public keys.
+///
+/// Keys are parsed and validated once, at registration (RSA below 2048 bits,
+/// off-curve points, symmetric keys and unknown key types are refused
+/// there), so verification does no key parsing. The registry can be updated
+/// while verifiers use it: registration replaces a client's keys at once.
+///
+/// ```
+/// use client_assertion::{ClientRegistry, KeyType, PrivateKey, KeySource, jwk_set};
+///
+/// let key = PrivateKey::generate(KeyType::Ed25519)?;
+/// let registry = ClientRegistry::new();
+/// registry.register_jwks_json("my-client", &jwk_set([&key as &dyn KeySource]).to_json())?;
+/// assert!(registry.contains("my-client"));
+/// # Ok::<(), client_assertion::Error>(())
+/// ```
+#[derive(Default)]
+pub struct ClientRegistry {
+    clients: RwLock<HashMap<String, Arc<ClientKeys>>>,
+}
+
+impl ClientRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers (or replaces) `client_id` with the keys of `set`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] for an empty client id or key set or a
+    /// `kid` used twice; key errors for an unusable key (nothing is
+    /// registered then).
+    pub fn register(&self, client_id: impl Into<String>, set: &JwkSet) -> Result<(), Error> {
+        let client_id = client_id.into();
+        if client_id.is_empty() || set.keys().is_empty() {
+            return Err(Error::detail(
+                ErrorKind::InvalidConfig,
+                "a client needs an id and at least one key",
+            ));
+        }
+        let mut keys: Vec<VerifyingKey> = Vec::with_capacity(set.keys().len());
+        for jwk in set.keys() {
+            if keys.iter().any(|k| k.kid == jwk.kid()) {
+                return Err(Error::detail(
+                    ErrorKind::InvalidConfig,
+                    "two keys of one client share a kid",
+                ));
+            }
+            keys.push(VerifyingKey::from_jwk(jwk)?);
+        }
+        let mut clients = self.clients.write().unwrap_or_else(|p| p.into_inner());
+        clients.insert(client_id, Arc::new(ClientKeys { keys }));
+        Ok(())
+    }
+
+    /// Registers `client_id` with a JWK Set given as JSON.
+    ///
+    /// # Errors
+    /// As [`JwkSet::from_json`] and [`ClientRegistry::register`].
+    pub fn register_jwks_json(&self, client_id: impl Into<String>, json: &str) -> Result<(), Error> {
+        self.register(client_id, &JwkSet::from_json(json)?)
+    }
+
+    /// Registers `client_id` with public keys given as PEM (`PUBLIC KEY` or
+    /// `RSA PUBLIC KEY` blocks, one per string); each `kid` is its RFC 7638
+    /// thumbprint.
+    ///
+    /// # Errors
+    /// As [`PublicJwk::from_pem`] and [`ClientRegistry::register`].
+    pub fn register_pems<'a>(
+        &self,
+        client_id: impl Into<String>,
+        pems: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), Error> {
+        let keys = pems
+            .into_iter()
+            .map(PublicJwk::from_pem)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.register(client_id, &JwkSet::from_keys(keys))
+    }
+
+    /// Registers `client_id` with `jsonwebtoken`'s JWK Set type.
+    ///
+    /// # Errors
+    /// As [`JwkSet::from_jsonwebtoken`] and [`ClientRegistry::register`].
+    #[cfg(feature = "jsonwebtoken")]
+    pub fn register_jsonwebtoken(
+        &self,
+        client_id: impl Into<String>,
+        set: &jsonwebtoken::jwk::JwkSet,
+    ) -> Result<(), Error> {
+        self.register(client_id, &JwkSet::from_jsonwebtoken(set)?)
+    }
+
+    /// Removes a client; returns whether it was registered.
+    pub fn remove(&self, client_id: &str) -> bool {
+        let mut clients = self.clients.write().unwrap_or_else(|p| p.into_inner());
+        clients.remove(client_id).is_some()
+    }
+
+    /// Whether `client_id` is registered.
+    pub fn contains(&self, client_id: &str) -> bool {
+        self.get(client_id).is_some()
+    }
+
+    /// The number of registered clients.
+    pub fn len(&self) -> usize {
+        self.clients.read().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Whether no client is registered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub(crate) fn get(&self, client_id: &str) -> Option<Arc<ClientKeys>> {
+        let clients = self.clients.read().unwrap_or_else(|p| p.into_inner());
+        clients.get(client_id).cloned()
+    }
+}
+
+impl fmt::Debug for ClientRegistry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientRegistry")
+            .field("clients", &self.len())
+            .finish()
+    }
+}

@@ -1,0 +1,268 @@
+//! Bounded, strict parsing of an untrusted compact JWS.
+//!
+//! Size is checked before anything else; then exactly three segments, each
+//! strict base64url; header and claims must be JSON objects without
+//! duplicate members. Registered members are read into loosely typed
+//! values ([`Json`]) so that a wrong type becomes a precise rejection later
+//! rather than a generic parse error. Nothing here decides validity.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::b64;
+use crate::error::{Error, ErrorKind};
+
+/// A JSON value reduced to what claim checks need.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Json {
+    Str(String),
+    Num(f64),
+    /// An array; only string members are kept, `None` marks any other member.
+    Arr(Vec<Option<String>>),
+    /// Anything else (object, bool, null).
+    Other,
+}
+
+impl<'de> de::Deserialize<'de> for Json {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Json;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Json, E> {
+                Ok(Json::Str(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Json, E> {
+                Ok(Json::Str(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Json, E> {
+                Ok(Json::Num(v as f64))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Json, E> {
+                Ok(Json::Num(v as f64))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Json, E> {
+                Ok(Json::Num(v))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Json, E> {
+                Ok(Json::Other)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Json, E> {
+                Ok(Json::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<Json>()? {
+                    out.push(match item {
+                        Json::Str(s) => Some(s),
+                        _ => None,
+                    });
+                }
+                Ok(Json::Arr(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Json::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Reads a JSON object whose members named in `known` are kept (in that
+/// order) and all others skipped; any duplicate member name is an error.
+struct StrictObject<const N: usize> {
+    known: [&'static str; N],
+}
+
+impl<'de, const N: usize> DeserializeSeed<'de> for StrictObject<N> {
+    type Value = [Option<Json>; N];
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, const N: usize> Visitor<'de> for StrictObject<N> {
+    type Value = [Option<Json>; N];
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut values: [Option<Json>; N] = std::array::from_fn(|_| None);
+        let mut others: HashSet<String> = HashSet::new();
+        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match self.known.iter().position(|k| *k == name) {
+                Some(i) => {
+                    if values[i].is_some() {
+                        return Err(de::Error::custom("duplicate member"));
+                    }
+                    values[i] = Some(map.next_value::<Json>()?);
+                }
+                None => {
+                    if !others.insert(name.into_owned()) {
+                        return Err(de::Error::custom("duplicate member"));
+                    }
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(values)
+    }
+}
+
+fn parse_object<const N: usize>(
+    bytes: &[u8],
+    known: [&'static str; N],
+) -> Result<[Option<Json>; N], Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let values = StrictObject { known }
+        .deserialize(&mut de)
+        .map_err(|_| malformed("not a JSON object, or a duplicate member"))?;
+    de.end().map_err(|_| malformed("trailing data after JSON"))?;
+    Ok(values)
+}
+
+fn malformed(detail: &'static str) -> Error {
+    Error::detail(ErrorKind::Malformed, detail)
+}
+
+/// The JOSE header members that matter.
+#[derive(Debug)]
+pub(crate) struct Header {
+    pub(crate) alg: Option<Json>,
+    pub(crate) kid: Option<Json>,
+    pub(crate) typ: Option<Json>,
+    /// `crit`, `jwk`, `jku` or `x5u` is present.
+    pub(crate) forbidden: bool,
+}
+
+const HEADER_MEMBERS: [&str; 7] = ["alg", "kid", "typ", "crit", "jwk", "jku", "x5u"];
+
+/// The registered claims.
+#[derive(Debug)]
+pub(crate) struct Claims {
+    pub(crate) iss: Option<Json>,
+    pub(crate) sub: Option<Json>,
+    pub(crate) aud: Option<Json>,
+    pub(crate) exp: Option<Json>,
+    pub(crate) nbf: Option<Json>,
+    pub(crate) iat: Option<Json>,
+    pub(crate) jti: Option<Json>,
+}
+
+const CLAIM_MEMBERS: [&str; 7] = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti"];
+
+/// A token split and decoded, not yet verified.
+#[derive(Debug)]
+pub(crate) struct Parsed<'t> {
+    pub(crate) header: Header,
+    pub(crate) claims: Claims,
+    /// `header '.' payload`, the bytes the signature covers.
+    pub(crate) signing_input: &'t [u8],
+    pub(crate) signature: Vec<u8>,
+}
+
+/// Splits and decodes `token`, rejecting anything not strictly well formed.
+pub(crate) fn parse(token: &str, max_len: usize) -> Result<Parsed<'_>, Error> {
+    if token.len() > max_len {
+        return Err(Error::new(ErrorKind::TooLarge));
+    }
+    let bytes = token.as_bytes();
+    let mut dots = memchr_dots(bytes);
+    let (Some(first), Some(second), None) = (dots.next(), dots.next(), dots.next()) else {
+        return Err(malformed("a compact JWS has exactly three segments"));
+    };
+    let (h, p, s) = (
+        &bytes[..first],
+        &bytes[first + 1..second],
+        &bytes[second + 1..],
+    );
+    if h.is_empty() || p.is_empty() || s.is_empty() {
+        return Err(malformed("empty JWS segment"));
+    }
+    let mut buf = Vec::with_capacity(p.len());
+    b64::decode_into(h, &mut buf).ok_or(malformed("header is not strict base64url"))?;
+    let [alg, kid, typ, crit, jwk, jku, x5u] = parse_object(&buf, HEADER_MEMBERS)?;
+    let header = Header {
+        alg,
+        kid,
+        typ,
+        forbidden: crit.is_some() || jwk.is_some() || jku.is_some() || x5u.is_some(),
+    };
+    b64::decode_into(p, &mut buf).ok_or(malformed("payload is not strict base64url"))?;
+    let [iss, sub, aud, exp, nbf, iat, jti] = parse_object(&buf, CLAIM_MEMBERS)?;
+    let signature = b64::decode(s).ok_or(malformed("signature is not strict base64url"))?;
+    Ok(Parsed {
+        header,
+        claims: Claims {
+            iss,
+            sub,
+            aud,
+            exp,
+            nbf,
+            iat,
+            jti,
+        },
+        signing_input: &bytes[..second],
+        signature,
+    })
+}
+
+fn memchr_dots(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'.')
+        .map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tok(header: &str, claims: &str) -> String {
+        format!(
+            "{}.{}.{}",
+            b64::encode(header.as_bytes()),
+            b64::encode(claims.as_bytes()),
+            b64::encode(b"sig")
+        )
+    }
+
+    #[test]
+    fn parses_members_and_types() {
+        let t = tok(
+            r#"{"alg":"ES256","kid":"k","x":{"a":1}}"#,
+            r#"{"iss":"c","aud":["a",1],"exp":1.5,"jti":"j","other":[1,2]}"#,
+        );
+        let p = parse(&t, 8192).unwrap();
+        assert_eq!(p.header.alg, Some(Json::Str("ES256".into())));
+        assert!(!p.header.forbidden);
+        assert_eq!(p.claims.exp, Some(Json::Num(1.5)));
+        assert_eq!(
+            p.claims.aud,
+            Some(Json::Arr(vec![Some("a".into()), None]))
+        );
+        assert_eq!(p.signature, b"sig");
+    }
+
+    #[test]
+    fn rejects_duplicates_non_objects_and_bad_shapes() {
+        let kind = |t: &str| parse(t, 8192).unwrap_err().kind();
+        assert_eq!(kind(&tok(r#"{"alg":"a","alg":"b"}"#, "{}")), ErrorKind::Malformed);
+        assert_eq!(kind(&tok("{}", r#"{"x":1,"x":2}"#)), ErrorKind::Malformed);
+        assert_eq!(kind(&tok("[]", "{}")), ErrorKind::Malformed);
+        assert_eq!(kind(&tok("{}", "1")), ErrorKind::Malformed);
+        assert_eq!(kind(&tok("{}", "{} x")), ErrorKind::Malformed);
+        assert_eq!(kind("a.b"), ErrorKind::Malformed);
+        assert_eq!(kind("a.b.c.d"), ErrorKind::Malformed);
+        assert_eq!(kind(&format!("{}..", b64::encode(b"{}"))), ErrorKind::Malformed);
+        assert_eq!(parse(&"a".repeat(9000), 8192).unwrap_err().kind(), ErrorKind::TooLarge);
+        let t = tok(r#"{"crit":["b64"]}"#, "{}");
+        assert!(parse(&t, 8192).unwrap().header.forbidden);
+    }
+}
