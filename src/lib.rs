@@ -53,6 +53,8 @@ mod verify;
 pub use algorithm::{Algorithm, KeyType};
 pub use error::{Error, ErrorKind, Result, Usage};
 pub use keys::file::DEFAULT_CHECK_INTERVAL;
+#[cfg(feature = "pkcs11")]
+pub use keys::pkcs11;
 pub use keys::{jwk_set, FileKey, JwkSet, KeySource, PrivateKey, PublicJwk, ReloadStatus, SignFuture};
 pub use params::{FormParams, CLIENT_ASSERTION_TYPE_JWT_BEARER, GRANT_TYPE_JWT_BEARER};
 pub use signing::{

@@ -18,6 +18,8 @@ pub(crate) mod file;
 pub(crate) mod jwk;
 pub(crate) mod memory;
 pub(crate) mod parse;
+#[cfg(feature = "pkcs11")]
+pub mod pkcs11;
 
 pub use file::{FileKey, ReloadStatus};
 pub use jwk::{JwkSet, PublicJwk};
