@@ -68,3 +68,8 @@ pub use verify::{
     DEFAULT_LEEWAY, DEFAULT_MAX_AGE, DEFAULT_MAX_JTI_LENGTH, DEFAULT_MAX_LIFETIME,
     DEFAULT_MAX_TOKEN_SIZE, MAX_KEYS_TRIED_WITHOUT_KID,
 };
+
+/// The README's code samples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
