@@ -61,7 +61,7 @@ pub use signing::{
     AssertionSigner, AssertionSignerBuilder, ClientAssertion, TokenType, DEFAULT_LIFETIME,
     MAX_LIFETIME,
 };
-pub use replay::{MemoryReplayCache, ReplayCache, DEFAULT_REPLAY_CAPACITY};
+pub use replay::{MemoryReplayCache, ReplayCache, ReplayFuture, DEFAULT_REPLAY_CAPACITY};
 pub use time::{Clock, ManualClock, SystemClock};
 pub use verify::{
     ClientRegistry, DangerousVerifier, Policy, VerifiedAssertion, Verifier, VerifierBuilder,

@@ -6,6 +6,8 @@
 //! this (client id, `jti`) pair was seen before and remembers it.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::SystemTime;
 
 use crate::error::Error;
@@ -13,6 +15,9 @@ use crate::error::Error;
 mod memory;
 
 pub use memory::{MemoryReplayCache, DEFAULT_REPLAY_CAPACITY};
+
+/// The future returned by [`ReplayCache::check_and_insert_async`].
+pub type ReplayFuture<'a> = Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>>;
 
 /// Remembers (client id, `jti`) pairs so that an assertion is accepted once.
 ///
@@ -31,6 +36,13 @@ pub use memory::{MemoryReplayCache, DEFAULT_REPLAY_CAPACITY};
 /// - **Scoped by client:** the same `jti` from two clients is two pairs.
 /// - **Bounded keys:** do not store an attacker-chosen `jti` verbatim as a
 ///   key of unbounded size; hash it (the verifier already bounds its length).
+///
+/// # Sync and async stores
+/// An in-process cache implements [`ReplayCache::check_and_insert`] and gets
+/// [`ReplayCache::check_and_insert_async`] for free. A networked store
+/// implements the async method, so it never blocks an async executor, and is
+/// used through `Verifier::verify_async`; its sync method keeps the default,
+/// which fails closed with [`ErrorKind::RequiresAsync`](crate::ErrorKind::RequiresAsync).
 pub trait ReplayCache: fmt::Debug + Send + Sync {
     /// Records `(client_id, jti)` until `until`, or reports that it was
     /// already recorded.
@@ -47,7 +59,27 @@ pub trait ReplayCache: fmt::Debug + Send + Sync {
         jti: &str,
         until: SystemTime,
         now: SystemTime,
-    ) -> Result<(), Error>;
+    ) -> Result<(), Error> {
+        let _ = (client_id, jti, until, now);
+        Err(Error::new(crate::error::ErrorKind::RequiresAsync))
+    }
+
+    /// The same check without blocking an async executor. The default runs
+    /// [`ReplayCache::check_and_insert`].
+    ///
+    /// # Errors
+    /// As [`ReplayCache::check_and_insert`].
+    fn check_and_insert_async<'a>(
+        &'a self,
+        client_id: &'a str,
+        jti: &'a str,
+        until: SystemTime,
+        now: SystemTime,
+    ) -> ReplayFuture<'a> {
+        Box::pin(std::future::ready(
+            self.check_and_insert(client_id, jti, until, now),
+        ))
+    }
 }
 
 impl<T: ReplayCache + ?Sized> ReplayCache for std::sync::Arc<T> {
@@ -59,5 +91,15 @@ impl<T: ReplayCache + ?Sized> ReplayCache for std::sync::Arc<T> {
         now: SystemTime,
     ) -> Result<(), Error> {
         (**self).check_and_insert(client_id, jti, until, now)
+    }
+
+    fn check_and_insert_async<'a>(
+        &'a self,
+        client_id: &'a str,
+        jti: &'a str,
+        until: SystemTime,
+        now: SystemTime,
+    ) -> ReplayFuture<'a> {
+        (**self).check_and_insert_async(client_id, jti, until, now)
     }
 }

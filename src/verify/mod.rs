@@ -241,6 +241,43 @@ impl Verifier {
         self.verify_inner(token, Some(client_id))
     }
 
+    /// Verifies a `client_assertion` and records its `jti` without blocking
+    /// an async executor: the replay check goes through
+    /// [`ReplayCache::check_and_insert_async`] (a networked store such as
+    /// Redis). Parsing, signature and claim checks are pure computation.
+    ///
+    /// # Errors
+    /// As [`Verifier::verify`]; a store that cannot answer fails closed with
+    /// [`ErrorKind::ReplayStoreUnavailable`].
+    pub async fn verify_async(&self, token: &str) -> Result<VerifiedAssertion, Error> {
+        self.verify_inner_async(token, None).await
+    }
+
+    /// [`Verifier::verify_with_client_id`] with the async replay check.
+    ///
+    /// # Errors
+    /// As [`Verifier::verify_with_client_id`].
+    pub async fn verify_with_client_id_async(
+        &self,
+        token: &str,
+        client_id: &str,
+    ) -> Result<VerifiedAssertion, Error> {
+        self.verify_inner_async(token, Some(client_id)).await
+    }
+
+    async fn verify_inner_async(
+        &self,
+        token: &str,
+        client_id: Option<&str>,
+    ) -> Result<VerifiedAssertion, Error> {
+        let checked = self.check(token, client_id)?;
+        let a = &checked.assertion;
+        self.replay
+            .check_and_insert_async(&a.client_id, &a.jti, checked.retain_until, checked.now)
+            .await?;
+        Ok(checked.assertion)
+    }
+
     /// Operations that skip a safety check. Each one's name says which.
     pub fn dangerous(&self) -> DangerousVerifier<'_> {
         DangerousVerifier(self)
