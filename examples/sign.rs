@@ -26,7 +26,8 @@ use std::time::Duration;
 
 use client_assertion::{Algorithm, AssertionSigner, PrivateKey};
 
-const USAGE: &str = "usage: sign --key FILE --client-id ID --audience AUD [--alg ALG] [--lifetime SECS]";
+const USAGE: &str =
+    "usage: sign --key FILE --client-id ID --audience AUD [--alg ALG] [--lifetime SECS]";
 
 struct Args {
     key: String,
