@@ -79,6 +79,9 @@ pub enum ErrorKind {
     TypeNotAllowed,
     /// The header carries `crit`, or a key-carrying member (`jwk`, `jku`, `x5u`).
     HeaderNotAllowed,
+    /// The client's keys come from a remote JWK Set that could not be fetched
+    /// and no usable copy is cached; failing closed.
+    KeysUnavailable,
 }
 
 impl ErrorKind {
@@ -112,6 +115,7 @@ impl ErrorKind {
             Self::ReplayStoreUnavailable => "replay_store_unavailable",
             Self::TypeNotAllowed => "type_not_allowed",
             Self::HeaderNotAllowed => "header_not_allowed",
+            Self::KeysUnavailable => "keys_unavailable",
         }
     }
 
@@ -145,6 +149,7 @@ impl ErrorKind {
             Self::ReplayStoreUnavailable => "the server cannot accept assertions right now",
             Self::TypeNotAllowed => "the assertion type is not accepted",
             Self::HeaderNotAllowed => "the assertion header carries a forbidden member",
+            Self::KeysUnavailable => "the client's keys cannot be obtained right now",
         }
     }
 

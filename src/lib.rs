@@ -64,7 +64,7 @@ pub use signing::{
 pub use replay::{MemoryReplayCache, ReplayCache, ReplayFuture, DEFAULT_REPLAY_CAPACITY};
 pub use time::{Clock, ManualClock, SystemClock};
 pub use verify::{
-    ClientRegistry, DangerousVerifier, Policy, VerifiedAssertion, Verifier, VerifierBuilder,
+    ClientRegistry, DangerousVerifier, FetchFuture, JwksFetcher, Policy, RemoteJwksConfig, VerifiedAssertion, Verifier, VerifierBuilder,
     DEFAULT_LEEWAY, DEFAULT_MAX_AGE, DEFAULT_MAX_JTI_LENGTH, DEFAULT_MAX_LIFETIME,
     DEFAULT_MAX_TOKEN_SIZE, MAX_KEYS_TRIED_WITHOUT_KID,
 };

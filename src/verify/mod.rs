@@ -22,6 +22,7 @@ use crate::time::{unix_seconds_f64, Clock, SystemClock};
 
 mod policy;
 mod registry;
+mod remote;
 pub(crate) mod token;
 
 pub use policy::{
@@ -29,7 +30,9 @@ pub use policy::{
     DEFAULT_MAX_TOKEN_SIZE,
 };
 pub use registry::ClientRegistry;
-use registry::VerifyingKey;
+use registry::{ClientEntry, VerifyingKey};
+use remote::Need;
+pub use remote::{FetchFuture, JwksFetcher, RemoteJwksConfig};
 use token::{Json, Parsed};
 
 /// At most this many keys are tried for a token without `kid`.
@@ -157,6 +160,16 @@ impl VerifiedAssertion {
     }
 }
 
+/// A parsed token whose header passed, with its claimed client id.
+struct Pre<'t> {
+    claims: token::Claims,
+    iss: String,
+    kid: Option<String>,
+    alg: Algorithm,
+    signing_input: &'t [u8],
+    signature: Vec<u8>,
+}
+
 /// Everything checked except replay.
 struct Checked {
     assertion: VerifiedAssertion,
@@ -270,7 +283,7 @@ impl Verifier {
         token: &str,
         client_id: Option<&str>,
     ) -> Result<VerifiedAssertion, Error> {
-        let checked = self.check(token, client_id)?;
+        let checked = self.check_async(token, client_id).await?;
         let a = &checked.assertion;
         self.replay
             .check_and_insert_async(&a.client_id, &a.jti, checked.retain_until, checked.now)
@@ -295,12 +308,57 @@ impl Verifier {
         Ok(checked.assertion)
     }
 
-    /// Everything but the replay check.
+    /// Everything but the replay check, with cached keys only.
     fn check(&self, token: &str, client_id_param: Option<&str>) -> Result<Checked, Error> {
+        let pre = self.precheck(token, client_id_param)?;
+        let keys = match self.client(&pre.iss)? {
+            ClientEntry::Static(keys) => keys,
+            ClientEntry::Remote(remote) => remote.cached(self.clock.now())?,
+        };
+        let kid = select_key(&keys.keys, &pre)?.kid.clone();
+        self.finish(pre, kid)
+    }
+
+    /// Everything but the replay check; remote key sets are fetched or
+    /// refreshed as their cache rules allow.
+    async fn check_async(
+        &self,
+        token: &str,
+        client_id_param: Option<&str>,
+    ) -> Result<Checked, Error> {
+        let pre = self.precheck(token, client_id_param)?;
+        let remote = match self.client(&pre.iss)? {
+            ClientEntry::Static(keys) => {
+                let kid = select_key(&keys.keys, &pre)?.kid.clone();
+                return self.finish(pre, kid);
+            }
+            ClientEntry::Remote(remote) => remote,
+        };
+        let now = self.clock.now();
+        let keys = remote.keys(now, Need::Current).await?;
+        let kid = match select_key(&keys.keys, &pre) {
+            Err(e) if e.kind() == ErrorKind::UnknownKey => {
+                // The client may have rotated: refresh (cooldown, single-flight).
+                let keys = remote.keys(now, Need::Miss).await?;
+                select_key(&keys.keys, &pre)?.kid.clone()
+            }
+            other => other?.kid.clone(),
+        };
+        self.finish(pre, kid)
+    }
+
+    fn client(&self, client_id: &str) -> Result<ClientEntry, Error> {
+        self.registry
+            .get(client_id)
+            .ok_or(reject(ErrorKind::UnknownClient))
+    }
+
+    /// Size, shape and header rules; the claimed client id.
+    fn precheck<'t>(&self, token: &'t str, client_id_param: Option<&str>) -> Result<Pre<'t>, Error> {
         let policy = &self.policy;
         let Parsed {
             header,
-            claims,
+            mut claims,
             signing_input,
             signature,
         } = token::parse(token, policy.max_token_size)?;
@@ -333,19 +391,29 @@ impl Verifier {
         };
 
         // Client and key.
-        let iss = string_claim(claims.iss, "iss is required")?;
+        let iss = string_claim(claims.iss.take(), "iss is required")?;
         if client_id_param.is_some_and(|c| c != iss) {
             return Err(reject_because(
                 ErrorKind::IssuerMismatch,
                 "iss differs from the client_id parameter",
             ));
         }
-        let client = self
-            .registry
-            .get(&iss)
-            .ok_or(reject(ErrorKind::UnknownClient))?;
-        let key = self.select_key(&client.keys, kid.as_deref(), alg, signing_input, &signature)?;
+        Ok(Pre {
+            claims,
+            iss,
+            kid,
+            alg,
+            signing_input,
+            signature,
+        })
+    }
 
+    /// The claim rules, once the signature is known good.
+    fn finish(&self, pre: Pre<'_>, kid: String) -> Result<Checked, Error> {
+        let policy = &self.policy;
+        let Pre {
+            claims, iss, alg, ..
+        } = pre;
         // Claims, now that the signature is known good.
         let sub = string_claim(claims.sub, "sub is required")?;
         if sub != iss {
@@ -412,7 +480,7 @@ impl Verifier {
             assertion: VerifiedAssertion {
                 client_id: iss,
                 jti,
-                kid: key.kid.clone(),
+                kid,
                 alg,
                 expires_at: to_system_time(exp),
                 issued_at: iat.map(to_system_time),
@@ -422,41 +490,37 @@ impl Verifier {
             now,
         })
     }
+}
 
-    fn select_key<'k>(
-        &self,
-        keys: &'k [VerifyingKey],
-        kid: Option<&str>,
-        alg: Algorithm,
-        input: &[u8],
-        signature: &[u8],
-    ) -> Result<&'k VerifyingKey, Error> {
-        if let Some(kid) = kid {
-            let key = keys
-                .iter()
-                .find(|k| k.kid == kid)
-                .ok_or(reject(ErrorKind::UnknownKey))?;
-            if !key.algorithms.contains(&alg) {
-                return Err(reject(ErrorKind::AlgorithmNotAllowed));
-            }
-            return if key.verify(alg, input, signature) {
-                Ok(key)
-            } else {
-                Err(reject(ErrorKind::BadSignature))
-            };
-        }
-        let mut candidates = keys
+/// The registered key that verifies the token: by `kid`, or (without one)
+/// the first of at most [`MAX_KEYS_TRIED_WITHOUT_KID`] keys of its algorithm.
+fn select_key<'k>(keys: &'k [VerifyingKey], pre: &Pre<'_>) -> Result<&'k VerifyingKey, Error> {
+    let (alg, input, signature) = (pre.alg, pre.signing_input, &pre.signature[..]);
+    if let Some(kid) = &pre.kid {
+        let key = keys
             .iter()
-            .filter(|k| k.algorithms.contains(&alg))
-            .take(MAX_KEYS_TRIED_WITHOUT_KID)
-            .peekable();
-        if candidates.peek().is_none() {
+            .find(|k| &k.kid == kid)
+            .ok_or(reject(ErrorKind::UnknownKey))?;
+        if !key.algorithms.contains(&alg) {
             return Err(reject(ErrorKind::AlgorithmNotAllowed));
         }
-        candidates
-            .find(|k| k.verify(alg, input, signature))
-            .ok_or(reject(ErrorKind::BadSignature))
+        return if key.verify(alg, input, signature) {
+            Ok(key)
+        } else {
+            Err(reject(ErrorKind::BadSignature))
+        };
     }
+    let mut candidates = keys
+        .iter()
+        .filter(|k| k.algorithms.contains(&alg))
+        .take(MAX_KEYS_TRIED_WITHOUT_KID)
+        .peekable();
+    if candidates.peek().is_none() {
+        return Err(reject(ErrorKind::AlgorithmNotAllowed));
+    }
+    candidates
+        .find(|k| k.verify(alg, input, signature))
+        .ok_or(reject(ErrorKind::BadSignature))
 }
 
 impl fmt::Debug for Verifier {

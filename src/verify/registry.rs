@@ -13,6 +13,7 @@ use crate::algorithm::{Algorithm, KeyType};
 use crate::error::{Error, ErrorKind};
 use crate::keys::jwk::PublicParams;
 use crate::keys::{JwkSet, PublicJwk};
+use crate::verify::remote::{JwksFetcher, RemoteClient, RemoteJwksConfig};
 
 /// A public key ready to verify, with the algorithms it may verify.
 pub(crate) struct VerifyingKey {
@@ -106,6 +107,38 @@ pub(crate) struct ClientKeys {
     pub(crate) keys: Vec<VerifyingKey>,
 }
 
+impl ClientKeys {
+    /// Parses every key of `set`; refuses an empty set or a `kid` used twice.
+    pub(crate) fn from_set(set: &JwkSet) -> Result<Self, Error> {
+        if set.keys().is_empty() {
+            return Err(Error::detail(
+                ErrorKind::InvalidConfig,
+                "a client needs at least one key",
+            ));
+        }
+        let mut keys: Vec<VerifyingKey> = Vec::with_capacity(set.keys().len());
+        for jwk in set.keys() {
+            if keys.iter().any(|k| k.kid == jwk.kid()) {
+                return Err(Error::detail(
+                    ErrorKind::InvalidConfig,
+                    "two keys of one client share a kid",
+                ));
+            }
+            keys.push(VerifyingKey::from_jwk(jwk)?);
+        }
+        Ok(Self { keys })
+    }
+}
+
+/// Where a client's keys come from.
+#[derive(Clone)]
+pub(crate) enum ClientEntry {
+    /// Registered keys.
+    Static(Arc<ClientKeys>),
+    /// A remote JWK Set, fetched through the user's fetcher and cached.
+    Remote(Arc<RemoteClient>),
+}
+
 /// Maps client ids to their registered public keys.
 ///
 /// Keys are parsed and validated once, at registration (RSA below 2048 bits,
@@ -124,7 +157,7 @@ pub(crate) struct ClientKeys {
 /// ```
 #[derive(Default)]
 pub struct ClientRegistry {
-    clients: RwLock<HashMap<String, Arc<ClientKeys>>>,
+    clients: RwLock<HashMap<String, ClientEntry>>,
 }
 
 impl ClientRegistry {
@@ -141,25 +174,56 @@ impl ClientRegistry {
     /// registered then).
     pub fn register(&self, client_id: impl Into<String>, set: &JwkSet) -> Result<(), Error> {
         let client_id = client_id.into();
-        if client_id.is_empty() || set.keys().is_empty() {
+        if client_id.is_empty() {
             return Err(Error::detail(
                 ErrorKind::InvalidConfig,
-                "a client needs an id and at least one key",
+                "a client needs a non-empty id",
             ));
         }
-        let mut keys: Vec<VerifyingKey> = Vec::with_capacity(set.keys().len());
-        for jwk in set.keys() {
-            if keys.iter().any(|k| k.kid == jwk.kid()) {
-                return Err(Error::detail(
-                    ErrorKind::InvalidConfig,
-                    "two keys of one client share a kid",
-                ));
-            }
-            keys.push(VerifyingKey::from_jwk(jwk)?);
-        }
-        let mut clients = self.clients.write().unwrap_or_else(|p| p.into_inner());
-        clients.insert(client_id, Arc::new(ClientKeys { keys }));
+        let keys = ClientKeys::from_set(set)?;
+        self.insert(client_id, ClientEntry::Static(Arc::new(keys)));
         Ok(())
+    }
+
+    /// Registers (or replaces) `client_id` with keys fetched from its
+    /// `jwks_uri` through `fetcher` (your HTTP client), cached and refreshed
+    /// as `config` says; see [`JwksFetcher`]. Nothing is fetched until the
+    /// first verification.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] for an empty client id or a cooldown
+    /// below 1 s or above `max_age`.
+    pub fn register_remote(
+        &self,
+        client_id: impl Into<String>,
+        fetcher: Arc<dyn JwksFetcher>,
+        config: RemoteJwksConfig,
+    ) -> Result<(), Error> {
+        let client_id = client_id.into();
+        if client_id.is_empty() {
+            return Err(Error::detail(
+                ErrorKind::InvalidConfig,
+                "a client needs a non-empty id",
+            ));
+        }
+        config.validate()?;
+        let remote = RemoteClient::new(client_id.clone(), fetcher, config);
+        self.insert(client_id, ClientEntry::Remote(Arc::new(remote)));
+        Ok(())
+    }
+
+    /// How many JWK Set fetches have been started for a remote client
+    /// (`None` for an unknown or statically registered client).
+    pub fn remote_fetch_count(&self, client_id: &str) -> Option<u64> {
+        match self.get(client_id)? {
+            ClientEntry::Remote(r) => Some(r.fetch_count()),
+            ClientEntry::Static(_) => None,
+        }
+    }
+
+    fn insert(&self, client_id: String, entry: ClientEntry) {
+        let mut clients = self.clients.write().unwrap_or_else(|p| p.into_inner());
+        clients.insert(client_id, entry);
     }
 
     /// Registers `client_id` with a JWK Set given as JSON.
@@ -222,7 +286,7 @@ impl ClientRegistry {
         self.len() == 0
     }
 
-    pub(crate) fn get(&self, client_id: &str) -> Option<Arc<ClientKeys>> {
+    pub(crate) fn get(&self, client_id: &str) -> Option<ClientEntry> {
         let clients = self.clients.read().unwrap_or_else(|p| p.into_inner());
         clients.get(client_id).cloned()
     }

@@ -1,0 +1,258 @@
+//! Client keys fetched from a `jwks_uri`, with your own HTTP client.
+//!
+//! The crate never does I/O: you implement [`JwksFetcher`] (an async fetch
+//! of the client's JWK Set bytes) and register it with
+//! [`ClientRegistry::register_remote`](crate::ClientRegistry::register_remote).
+//! The registry then keeps, per client:
+//!
+//! - a cached, parsed key set, used for at most `max_age` after a fetch;
+//! - on an unknown `kid` (the client has rotated), one refresh at most per
+//!   `cooldown` (default 30 s), **single-flight**: concurrent misses for one
+//!   client wait for the same fetch instead of starting their own;
+//! - **stale-if-error**: when a refresh fails, the last good set stays in use
+//!   for up to `stale_if_error` past its `max_age`; only when no usable set is
+//!   known does verification fail, with
+//!   [`ErrorKind::KeysUnavailable`](crate::ErrorKind::KeysUnavailable).
+//!
+//! The synchronous `Verifier::verify` uses the cached set only and never
+//! waits for a fetch; use `Verifier::verify_async` for remote clients.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, SystemTime};
+
+use crate::error::{Error, ErrorKind};
+use crate::keys::JwkSet;
+use crate::verify::registry::ClientKeys;
+
+/// The future returned by [`JwksFetcher::fetch`]: the JWK Set document bytes.
+pub type FetchFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>, Error>> + Send + 'a>>;
+
+/// Fetches a client's JWK Set (e.g. a GET on its `jwks_uri` with your own
+/// HTTP client). Return the response body; map transport failures to
+/// [`Error::with_source`] with [`ErrorKind::KeysUnavailable`].
+pub trait JwksFetcher: fmt::Debug + Send + Sync {
+    /// Fetches the current JWK Set document of `client_id`.
+    fn fetch<'a>(&'a self, client_id: &'a str) -> FetchFuture<'a>;
+}
+
+/// Cache timings for a remote JWK Set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RemoteJwksConfig {
+    /// How long a fetched set is used before it is refreshed (default 5 min).
+    pub max_age: Duration,
+    /// The least time between two fetches of one client's set (default 30 s,
+    /// at least 1 s).
+    pub cooldown: Duration,
+    /// How long past `max_age` the last good set stays in use while fetches
+    /// fail (default 1 hour).
+    pub stale_if_error: Duration,
+}
+
+impl Default for RemoteJwksConfig {
+    fn default() -> Self {
+        Self {
+            max_age: Duration::from_secs(300),
+            cooldown: Duration::from_secs(30),
+            stale_if_error: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl RemoteJwksConfig {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        if self.cooldown < Duration::from_secs(1) || self.max_age < self.cooldown {
+            return Err(Error::detail(
+                ErrorKind::InvalidConfig,
+                "remote JWKS: cooldown must be at least 1 s and at most max_age",
+            ));
+        }
+        Ok(())
+    }
+}
+
+struct State {
+    keys: Option<Arc<ClientKeys>>,
+    fetched_at: Option<SystemTime>,
+    last_attempt: Option<SystemTime>,
+    in_flight: bool,
+    /// Bumped when a fetch finishes; waiters watch it.
+    generation: u64,
+    waiters: Vec<Waker>,
+    fetches: u64,
+}
+
+/// One remotely keyed client.
+pub(crate) struct RemoteClient {
+    client_id: String,
+    fetcher: Arc<dyn JwksFetcher>,
+    config: RemoteJwksConfig,
+    state: Mutex<State>,
+}
+
+/// Why keys are wanted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Need {
+    /// Any usable set will do (refresh if older than `max_age`).
+    Current,
+    /// The token's `kid` was not in the set: refresh unless in cooldown.
+    Miss,
+}
+
+impl RemoteClient {
+    pub(crate) fn new(
+        client_id: String,
+        fetcher: Arc<dyn JwksFetcher>,
+        config: RemoteJwksConfig,
+    ) -> Self {
+        Self {
+            client_id,
+            fetcher,
+            config,
+            state: Mutex::new(State {
+                keys: None,
+                fetched_at: None,
+                last_attempt: None,
+                in_flight: false,
+                generation: 0,
+                waiters: Vec::new(),
+                fetches: 0,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn usable(&self, st: &State, now: SystemTime) -> Option<Arc<ClientKeys>> {
+        let fetched = st.fetched_at?;
+        let age = now.duration_since(fetched).unwrap_or_default();
+        (age <= self.config.max_age + self.config.stale_if_error)
+            .then(|| st.keys.clone())
+            .flatten()
+    }
+
+    /// The cached keys, without fetching.
+    pub(crate) fn cached(&self, now: SystemTime) -> Result<Arc<ClientKeys>, Error> {
+        let st = self.lock();
+        self.usable(&st, now)
+            .ok_or(Error::new(ErrorKind::KeysUnavailable))
+    }
+
+    /// How many fetches have been started.
+    pub(crate) fn fetch_count(&self) -> u64 {
+        self.lock().fetches
+    }
+
+    /// Keys for a verification, refreshing when `need` and the cache rules
+    /// say so (at most once per cooldown, single-flight).
+    pub(crate) async fn keys(&self, now: SystemTime, need: Need) -> Result<Arc<ClientKeys>, Error> {
+        let generation = {
+            let mut st = self.lock();
+            let fresh = st.fetched_at.is_some_and(|t| {
+                now.duration_since(t).unwrap_or_default() <= self.config.max_age
+            });
+            let cooling = st.last_attempt.is_some_and(|t| {
+                now.duration_since(t).unwrap_or_default() < self.config.cooldown
+            });
+            let want = match need {
+                Need::Current => !fresh,
+                Need::Miss => true,
+            };
+            if !want || (cooling && !st.in_flight) {
+                return self
+                    .usable(&st, now)
+                    .ok_or(Error::new(ErrorKind::KeysUnavailable));
+            }
+            if st.in_flight {
+                Some(st.generation)
+            } else {
+                st.in_flight = true;
+                st.last_attempt = Some(now);
+                st.fetches += 1;
+                None
+            }
+        };
+        if let Some(generation) = generation {
+            // Another task is fetching: wait for it, then use what it got.
+            WaitForGeneration {
+                client: self,
+                generation,
+            }
+            .await;
+            let st = self.lock();
+            return self
+                .usable(&st, now)
+                .ok_or(Error::new(ErrorKind::KeysUnavailable));
+        }
+        // This task fetches. A guard clears `in_flight` even if the future
+        // is dropped mid-fetch, so waiters are never stranded.
+        let guard = FetchGuard { client: self };
+        let result = self.fetcher.fetch(&self.client_id).await.and_then(|bytes| {
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| Error::detail(ErrorKind::KeysUnavailable, "JWKS is not UTF-8"))?;
+            let set = JwkSet::from_json(text)?;
+            ClientKeys::from_set(&set)
+        });
+        let failure = match result {
+            Ok(keys) => {
+                let mut st = self.lock();
+                st.keys = Some(Arc::new(keys));
+                st.fetched_at = Some(now);
+                None
+            }
+            Err(e) => Some(e),
+        };
+        drop(guard);
+        let st = self.lock();
+        self.usable(&st, now)
+            .ok_or_else(|| failure.unwrap_or_else(|| Error::new(ErrorKind::KeysUnavailable)))
+    }
+}
+
+struct FetchGuard<'a> {
+    client: &'a RemoteClient,
+}
+
+impl Drop for FetchGuard<'_> {
+    fn drop(&mut self) {
+        let mut st = self.client.lock();
+        st.in_flight = false;
+        st.generation += 1;
+        for w in st.waiters.drain(..) {
+            w.wake();
+        }
+    }
+}
+
+struct WaitForGeneration<'a> {
+    client: &'a RemoteClient,
+    generation: u64,
+}
+
+impl Future for WaitForGeneration<'_> {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut st = self.client.lock();
+        if st.generation != self.generation || !st.in_flight {
+            Poll::Ready(())
+        } else {
+            st.waiters.push(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+}
+
+impl fmt::Debug for RemoteClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteClient")
+            .field("client_id", &self.client_id)
+            .field("fetcher", &self.fetcher)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
