@@ -254,6 +254,11 @@ pub(crate) fn private_from_raw_jwk(raw: &RawJwk) -> Result<ParsedPrivate, Error>
                 primes.push(BigUint::from_bytes_be(&p));
                 primes.push(BigUint::from_bytes_be(&q));
             }
+            // d = 0 is never valid, and without p and q the rsa crate's
+            // prime recovery underflows (panics) on it.
+            if d.iter().all(|&b| b == 0) {
+                return Err(invalid("bad private member d"));
+            }
             let key = RsaPrivateKey::from_components(
                 BigUint::from_bytes_be(n),
                 BigUint::from_bytes_be(e),
