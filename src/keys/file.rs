@@ -133,7 +133,10 @@ impl FileKey {
 
     /// Calls `listener` with the outcome of every check that loads a new
     /// key or fails (not for unchanged files).
-    pub fn with_listener(mut self, listener: impl Fn(&ReloadStatus) + Send + Sync + 'static) -> Self {
+    pub fn with_listener(
+        mut self,
+        listener: impl Fn(&ReloadStatus) + Send + Sync + 'static,
+    ) -> Self {
         self.listener = Some(Box::new(listener));
         self
     }
@@ -186,9 +189,10 @@ impl FileKey {
                 ReloadStatus::Reloaded { kid }
             }
             (digest, Err(error)) => {
-                if let Some(d) = digest {
-                    state.seen = d;
-                }
+                // An unreadable file forgets the content seen before, so
+                // that the same content coming back is looked at again
+                // instead of repeating this failure.
+                state.seen = digest.unwrap_or_default();
                 ReloadStatus::Failed {
                     error,
                     kept_kid: PrivateKey::kid(&self.current()).to_owned(),
