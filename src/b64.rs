@@ -47,7 +47,10 @@ mod tests {
         assert!(decode(b"+/8").is_none(), "standard alphabet refused");
         assert!(decode(b"AQ==").is_none(), "padding refused");
         assert!(decode(b"AQ").is_some());
-        assert!(decode(b"AR").is_none(), "non-canonical trailing bits refused");
+        assert!(
+            decode(b"AR").is_none(),
+            "non-canonical trailing bits refused"
+        );
         assert!(decode(b"A").is_none());
         let mut v = vec![9];
         assert!(decode_into(b"AQID", &mut v).is_some());

@@ -13,6 +13,11 @@
 //!   after the signature, every claim and the `jti` replay check
 //!   ([`ReplayCache`], e.g. [`MemoryReplayCache`]) have passed, or an
 //!   [`Error`] with a stable reason code.
+//! - **Rotation:** a [`KeyRing`] (next, active, retired keys on a
+//!   [`RotationPolicy`]) or a [`DirectoryKeyRing`] over a mounted secret
+//!   signs with the active key and publishes a [`PublishedJwks`] with an
+//!   ETag; servers follow rotations through [`JwksFetcher`] with a cooldown
+//!   and single-flight refresh.
 //! - **Keys:** PEM (PKCS#8, SEC1, PKCS#1), DER, JWK; ES256, ES384, EdDSA,
 //!   RS256, PS256; RSA below 2048 bits refused; `kid` = RFC 7638 thumbprint.
 //!
@@ -46,6 +51,7 @@ mod error;
 mod keys;
 mod params;
 mod replay;
+mod rotation;
 mod signing;
 mod time;
 mod verify;
@@ -55,18 +61,29 @@ pub use error::{Error, ErrorKind, Result, Usage};
 pub use keys::file::DEFAULT_CHECK_INTERVAL;
 #[cfg(feature = "pkcs11")]
 pub use keys::pkcs11;
-pub use keys::{jwk_set, FileKey, JwkSet, KeySource, PrivateKey, PublicJwk, ReloadStatus, SignFuture};
+pub use keys::{
+    jwk_set, FileKey, JwkSet, KeySource, PrivateKey, PublicJwk, ReloadStatus, SignFuture,
+};
 pub use params::{FormParams, CLIENT_ASSERTION_TYPE_JWT_BEARER, GRANT_TYPE_JWT_BEARER};
+pub use replay::{MemoryReplayCache, ReplayCache, ReplayFuture, DEFAULT_REPLAY_CAPACITY};
+#[cfg(feature = "redis")]
+pub use replay::{
+    RedisReplayCache, RedisReplayConfig, DEFAULT_REDIS_KEY_PREFIX, DEFAULT_REDIS_TIMEOUT,
+};
+pub use rotation::{
+    DirectoryKeyRing, FileKeyFactory, KeyFactory, KeyRing, KeyState, MemoryKeyFactory,
+    PublishedJwks, RotationPolicy, DEFAULT_ASSERTION_WINDOW,
+};
 pub use signing::{
     AssertionSigner, AssertionSignerBuilder, ClientAssertion, TokenType, DEFAULT_LIFETIME,
     MAX_LIFETIME,
 };
-pub use replay::{MemoryReplayCache, ReplayCache, ReplayFuture, DEFAULT_REPLAY_CAPACITY};
 pub use time::{Clock, ManualClock, SystemClock};
 pub use verify::{
-    ClientRegistry, DangerousVerifier, FetchFuture, JwksFetcher, Policy, RemoteJwksConfig, VerifiedAssertion, Verifier, VerifierBuilder,
-    DEFAULT_LEEWAY, DEFAULT_MAX_AGE, DEFAULT_MAX_JTI_LENGTH, DEFAULT_MAX_LIFETIME,
-    DEFAULT_MAX_TOKEN_SIZE, MAX_KEYS_TRIED_WITHOUT_KID,
+    ClientRegistry, DangerousVerifier, FetchFuture, JwksFetcher, Policy, RemoteJwksConfig,
+    VerifiedAssertion, Verifier, VerifierBuilder, DEFAULT_LEEWAY, DEFAULT_MAX_AGE,
+    DEFAULT_MAX_JTI_LENGTH, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_TOKEN_SIZE,
+    MAX_KEYS_TRIED_WITHOUT_KID,
 };
 
 /// The README's code samples, compiled and run as doctests.

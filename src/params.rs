@@ -28,7 +28,10 @@ impl FormParams {
     pub fn client_authentication(assertion: &str) -> Self {
         Self {
             pairs: vec![
-                ("client_assertion_type", CLIENT_ASSERTION_TYPE_JWT_BEARER.to_owned()),
+                (
+                    "client_assertion_type",
+                    CLIENT_ASSERTION_TYPE_JWT_BEARER.to_owned(),
+                ),
                 ("client_assertion", assertion.to_owned()),
             ],
         }
@@ -70,7 +73,11 @@ impl FormParams {
     /// The `application/x-www-form-urlencoded` request body.
     pub fn to_urlencoded(&self) -> String {
         let mut out = String::with_capacity(
-            self.pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>() + 32,
+            self.pairs
+                .iter()
+                .map(|(k, v)| k.len() + v.len() + 2)
+                .sum::<usize>()
+                + 32,
         );
         for (i, (k, v)) in self.pairs.iter().enumerate() {
             if i > 0 {

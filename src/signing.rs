@@ -121,14 +121,19 @@ impl AssertionSignerBuilder {
         if self.lifetime.is_zero() || self.lifetime > MAX_LIFETIME {
             return config("the lifetime must be between 1 second and 1 hour");
         }
-        if self.extra.keys().any(|k| REGISTERED_CLAIMS.contains(&k.as_str())) {
+        if self
+            .extra
+            .keys()
+            .any(|k| REGISTERED_CLAIMS.contains(&k.as_str()))
+        {
             return config("extra claims cannot replace iss, sub, aud, jti, iat, nbf or exp");
         }
         if let Some(alg) = self.alg {
             check_alg(&*self.key, alg)?;
         }
         let json = |s: &str| serde_json::to_string(s).unwrap_or_default();
-        let mut claims_prefix = String::with_capacity(64 + 2 * self.issuer.len() + self.audience.len());
+        let mut claims_prefix =
+            String::with_capacity(64 + 2 * self.issuer.len() + self.audience.len());
         let _ = write!(
             claims_prefix,
             r#"{{"iss":{},"sub":{},"aud":{},"jti":""#,

@@ -19,7 +19,11 @@ use crate::error::{Error, ErrorKind};
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) enum PublicParams {
     /// EC point, affine coordinates as fixed-size big-endian bytes.
-    Ec { curve: KeyType, x: Vec<u8>, y: Vec<u8> },
+    Ec {
+        curve: KeyType,
+        x: Vec<u8>,
+        y: Vec<u8>,
+    },
     /// Ed25519 public key bytes.
     Ed25519 { x: [u8; 32] },
     /// RSA modulus and public exponent, minimal big-endian bytes.
@@ -46,7 +50,10 @@ impl PublicParams {
                 b64::encode(y)
             ),
             Self::Ed25519 { x } => {
-                format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, b64::encode(x))
+                format!(
+                    r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
+                    b64::encode(x)
+                )
             }
             Self::Rsa { n, e } => format!(
                 r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
@@ -391,11 +398,17 @@ impl RawJwk {
             .ok_or(Error::detail(ErrorKind::InvalidKey, "JWK without kty"))?;
         match (kty, self.crv.as_deref()) {
             ("EC", Some("P-256")) => {
-                let (x, y) = (Self::field(&self.x, "bad EC x")?, Self::field(&self.y, "bad EC y")?);
+                let (x, y) = (
+                    Self::field(&self.x, "bad EC x")?,
+                    Self::field(&self.y, "bad EC y")?,
+                );
                 crate::keys::parse::ec_public(KeyType::P256, &x, &y)
             }
             ("EC", Some("P-384")) => {
-                let (x, y) = (Self::field(&self.x, "bad EC x")?, Self::field(&self.y, "bad EC y")?);
+                let (x, y) = (
+                    Self::field(&self.x, "bad EC x")?,
+                    Self::field(&self.y, "bad EC y")?,
+                );
                 crate::keys::parse::ec_public(KeyType::P384, &x, &y)
             }
             ("EC", _) => Err(Error::detail(
@@ -450,7 +463,10 @@ mod tests {
             r#"{"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw","e":"AQAB","alg":"RS256","kid":"2011-04-29"}"#,
         )
         .unwrap();
-        assert_eq!(jwk.thumbprint(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+        assert_eq!(
+            jwk.thumbprint(),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
         assert_eq!(jwk.kid(), "2011-04-29");
         assert_eq!(jwk.algorithm(), Some(Algorithm::Rs256));
     }

@@ -112,6 +112,19 @@ impl Secret {
         })
     }
 
+    /// The private key as PKCS#8 DER.
+    fn to_pkcs8_der(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
+        use pkcs8::EncodePrivateKey;
+        let doc = match self {
+            Self::P256(k) => k.to_pkcs8_der(),
+            Self::P384(k) => k.to_pkcs8_der(),
+            Self::Ed25519(k) => k.to_pkcs8_der(),
+            Self::Rsa(k) => AsRef::<RsaPrivateKey>::as_ref(&k.pkcs1).to_pkcs8_der(),
+        }
+        .map_err(|e| Error::with_source(ErrorKind::KeyBackend, e.to_string()))?;
+        Ok(zeroize::Zeroizing::new(doc.as_bytes().to_vec()))
+    }
+
     fn clone_secret(&self) -> Self {
         match self {
             Self::P256(k) => Self::P256(k.clone()),
@@ -296,6 +309,19 @@ impl PrivateKey {
     /// The key type.
     pub fn key_type(&self) -> KeyType {
         self.secret.key_type()
+    }
+
+    /// The private key as a PKCS#8 PEM document (`PRIVATE KEY`), e.g. to
+    /// store a generated key. The text is secret and zeroized on drop; the
+    /// `kid` and algorithm restriction are not part of it.
+    ///
+    /// # Errors
+    /// [`ErrorKind::KeyBackend`] if encoding fails.
+    pub fn to_pkcs8_pem(&self) -> Result<zeroize::Zeroizing<String>, Error> {
+        let der = self.secret.to_pkcs8_der()?;
+        pkcs8::der::pem::encode_string("PRIVATE KEY", pkcs8::der::pem::LineEnding::LF, &der)
+            .map(zeroize::Zeroizing::new)
+            .map_err(|e| Error::with_source(ErrorKind::KeyBackend, e.to_string()))
     }
 
     /// An explicit copy of the key (there is no implicit `Clone`).

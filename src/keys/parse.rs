@@ -73,21 +73,25 @@ pub(crate) fn private_from_bytes(bytes: &[u8]) -> Result<ParsedPrivate, Error> {
 fn pem_block(text: &str) -> Result<(String, Zeroizing<Vec<u8>>), Error> {
     let mut rest = text;
     loop {
-        let begin = rest.find("-----BEGIN ").ok_or(invalid("no PEM block found"))?;
+        let begin = rest
+            .find("-----BEGIN ")
+            .ok_or(invalid("no PEM block found"))?;
         let block = &rest[begin..];
         let label_end = block[11..]
             .find("-----")
             .ok_or(invalid("unterminated PEM label"))?;
         let label = &block[11..11 + label_end];
         let end_marker = format!("-----END {label}-----");
-        let end = block.find(&end_marker).ok_or(invalid("PEM block has no END line"))?;
+        let end = block
+            .find(&end_marker)
+            .ok_or(invalid("PEM block has no END line"))?;
         let whole = &block[..end + end_marker.len()];
         rest = &block[end + end_marker.len()..];
         if label == "EC PARAMETERS" {
             continue;
         }
-        let (label, der) = pkcs8::der::pem::decode_vec(whole.as_bytes())
-            .map_err(|_| invalid("malformed PEM"))?;
+        let (label, der) =
+            pkcs8::der::pem::decode_vec(whole.as_bytes()).map_err(|_| invalid("malformed PEM"))?;
         return Ok((label.to_owned(), Zeroizing::new(der)));
     }
 }
@@ -270,7 +274,9 @@ pub(crate) fn private_from_raw_jwk(raw: &RawJwk) -> Result<ParsedPrivate, Error>
         }
     };
     if secret.public_params() != public {
-        return Err(invalid("the JWK's private part does not match its public part"));
+        return Err(invalid(
+            "the JWK's private part does not match its public part",
+        ));
     }
     Ok(ParsedPrivate {
         secret,
@@ -306,7 +312,9 @@ pub(crate) fn ec_public(curve: KeyType, x: &[u8], y: &[u8]) -> Result<PublicPara
 
 /// Validated Ed25519 public parameters (a valid, non-weak point).
 pub(crate) fn ed25519_public(x: &[u8]) -> Result<PublicParams, Error> {
-    let bytes: [u8; 32] = x.try_into().map_err(|_| invalid("Ed25519 key must be 32 bytes"))?;
+    let bytes: [u8; 32] = x
+        .try_into()
+        .map_err(|_| invalid("Ed25519 key must be 32 bytes"))?;
     let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
         .map_err(|_| invalid("Ed25519 key is not a valid point"))?;
     if key.is_weak() {
@@ -341,9 +349,9 @@ pub(crate) fn public_from_pem(text: &str) -> Result<PublicParams, Error> {
                 .map_err(|_| invalid("malformed PKCS#1 RSA public key"))?;
             rsa_params(&key)
         }
-        "PRIVATE KEY" | "EC PRIVATE KEY" | "RSA PRIVATE KEY" => Ok(private_from_pem(text)?
-            .secret
-            .public_params()),
+        "PRIVATE KEY" | "EC PRIVATE KEY" | "RSA PRIVATE KEY" => {
+            Ok(private_from_pem(text)?.secret.public_params())
+        }
         _ => Err(invalid("unknown PEM label for a public key")),
     }
 }

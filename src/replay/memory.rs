@@ -200,7 +200,9 @@ mod tests {
         let c = MemoryReplayCache::with_capacity(1000);
         c.check_and_insert("a", "j", t(100), t(10)).unwrap();
         assert_eq!(
-            c.check_and_insert("a", "j", t(100), t(99)).unwrap_err().kind(),
+            c.check_and_insert("a", "j", t(100), t(99))
+                .unwrap_err()
+                .kind(),
             ErrorKind::Replayed
         );
         c.check_and_insert("b", "j", t(100), t(10)).unwrap();

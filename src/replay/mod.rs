@@ -13,7 +13,13 @@ use std::time::SystemTime;
 use crate::error::Error;
 
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 
+#[cfg(feature = "redis")]
+pub use self::redis::{
+    RedisReplayCache, RedisReplayConfig, DEFAULT_REDIS_KEY_PREFIX, DEFAULT_REDIS_TIMEOUT,
+};
 pub use memory::{MemoryReplayCache, DEFAULT_REPLAY_CAPACITY};
 
 /// The future returned by [`ReplayCache::check_and_insert_async`].

@@ -190,7 +190,10 @@ fn string_claim(v: Option<Json>, missing: &'static str) -> Result<String, Error>
     match v {
         Some(Json::Str(s)) => Ok(s),
         None => Err(reject_because(ErrorKind::MissingClaim, missing)),
-        Some(_) => Err(reject_because(ErrorKind::InvalidClaim, "a claim is not a string")),
+        Some(_) => Err(reject_because(
+            ErrorKind::InvalidClaim,
+            "a claim is not a string",
+        )),
     }
 }
 
@@ -354,7 +357,11 @@ impl Verifier {
     }
 
     /// Size, shape and header rules; the claimed client id.
-    fn precheck<'t>(&self, token: &'t str, client_id_param: Option<&str>) -> Result<Pre<'t>, Error> {
+    fn precheck<'t>(
+        &self,
+        token: &'t str,
+        client_id_param: Option<&str>,
+    ) -> Result<Pre<'t>, Error> {
         let policy = &self.policy;
         let Parsed {
             header,
@@ -424,7 +431,9 @@ impl Verifier {
             Some(Json::Arr(mut members))
                 if policy.single_element_array
                     && members.len() == 1
-                    && members[0].as_deref().is_some_and(|a| policy.accepts_audience(a)) =>
+                    && members[0]
+                        .as_deref()
+                        .is_some_and(|a| policy.accepts_audience(a)) =>
             {
                 members.pop().flatten().unwrap_or_default()
             }
@@ -474,7 +483,10 @@ impl Verifier {
         }
         let jti = string_claim(claims.jti, "jti is required")?;
         if jti.is_empty() || jti.len() > policy.max_jti_length {
-            return Err(reject_because(ErrorKind::InvalidClaim, "jti is empty or too long"));
+            return Err(reject_because(
+                ErrorKind::InvalidClaim,
+                "jti is empty or too long",
+            ));
         }
         Ok(Checked {
             assertion: VerifiedAssertion {

@@ -81,12 +81,16 @@ impl VerifyingKey {
     /// verification.
     pub(crate) fn verify(&self, alg: Algorithm, input: &[u8], signature: &[u8]) -> bool {
         match (&self.key, alg) {
-            (Parsed::P256(k), Algorithm::Es256) => signature.len() == 64
-                && p256::ecdsa::Signature::from_slice(signature)
-                    .is_ok_and(|s| k.verify(input, &s).is_ok()),
-            (Parsed::P384(k), Algorithm::Es384) => signature.len() == 96
-                && p384::ecdsa::Signature::from_slice(signature)
-                    .is_ok_and(|s| k.verify(input, &s).is_ok()),
+            (Parsed::P256(k), Algorithm::Es256) => {
+                signature.len() == 64
+                    && p256::ecdsa::Signature::from_slice(signature)
+                        .is_ok_and(|s| k.verify(input, &s).is_ok())
+            }
+            (Parsed::P384(k), Algorithm::Es384) => {
+                signature.len() == 96
+                    && p384::ecdsa::Signature::from_slice(signature)
+                        .is_ok_and(|s| k.verify(input, &s).is_ok())
+            }
             (Parsed::Ed25519(k), Algorithm::EdDsa) => {
                 ed25519_dalek::Signature::from_slice(signature)
                     .is_ok_and(|s| k.verify_strict(input, &s).is_ok())
@@ -230,7 +234,11 @@ impl ClientRegistry {
     ///
     /// # Errors
     /// As [`JwkSet::from_json`] and [`ClientRegistry::register`].
-    pub fn register_jwks_json(&self, client_id: impl Into<String>, json: &str) -> Result<(), Error> {
+    pub fn register_jwks_json(
+        &self,
+        client_id: impl Into<String>,
+        json: &str,
+    ) -> Result<(), Error> {
         self.register(client_id, &JwkSet::from_json(json)?)
     }
 

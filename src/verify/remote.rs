@@ -153,12 +153,12 @@ impl RemoteClient {
     pub(crate) async fn keys(&self, now: SystemTime, need: Need) -> Result<Arc<ClientKeys>, Error> {
         let generation = {
             let mut st = self.lock();
-            let fresh = st.fetched_at.is_some_and(|t| {
-                now.duration_since(t).unwrap_or_default() <= self.config.max_age
-            });
-            let cooling = st.last_attempt.is_some_and(|t| {
-                now.duration_since(t).unwrap_or_default() < self.config.cooldown
-            });
+            let fresh = st
+                .fetched_at
+                .is_some_and(|t| now.duration_since(t).unwrap_or_default() <= self.config.max_age);
+            let cooling = st
+                .last_attempt
+                .is_some_and(|t| now.duration_since(t).unwrap_or_default() < self.config.cooldown);
             let want = match need {
                 Need::Current => !fresh,
                 Need::Miss => true,

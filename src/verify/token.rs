@@ -122,7 +122,8 @@ fn parse_object<const N: usize>(
     let values = StrictObject { known }
         .deserialize(&mut de)
         .map_err(|_| malformed("not a JSON object, or a duplicate member"))?;
-    de.end().map_err(|_| malformed("trailing data after JSON"))?;
+    de.end()
+        .map_err(|_| malformed("trailing data after JSON"))?;
     Ok(values)
 }
 
@@ -243,25 +244,31 @@ mod tests {
         assert_eq!(p.header.alg, Some(Json::Str("ES256".into())));
         assert!(!p.header.forbidden);
         assert_eq!(p.claims.exp, Some(Json::Num(1.5)));
-        assert_eq!(
-            p.claims.aud,
-            Some(Json::Arr(vec![Some("a".into()), None]))
-        );
+        assert_eq!(p.claims.aud, Some(Json::Arr(vec![Some("a".into()), None])));
         assert_eq!(p.signature, b"sig");
     }
 
     #[test]
     fn rejects_duplicates_non_objects_and_bad_shapes() {
         let kind = |t: &str| parse(t, 8192).unwrap_err().kind();
-        assert_eq!(kind(&tok(r#"{"alg":"a","alg":"b"}"#, "{}")), ErrorKind::Malformed);
+        assert_eq!(
+            kind(&tok(r#"{"alg":"a","alg":"b"}"#, "{}")),
+            ErrorKind::Malformed
+        );
         assert_eq!(kind(&tok("{}", r#"{"x":1,"x":2}"#)), ErrorKind::Malformed);
         assert_eq!(kind(&tok("[]", "{}")), ErrorKind::Malformed);
         assert_eq!(kind(&tok("{}", "1")), ErrorKind::Malformed);
         assert_eq!(kind(&tok("{}", "{} x")), ErrorKind::Malformed);
         assert_eq!(kind("a.b"), ErrorKind::Malformed);
         assert_eq!(kind("a.b.c.d"), ErrorKind::Malformed);
-        assert_eq!(kind(&format!("{}..", b64::encode(b"{}"))), ErrorKind::Malformed);
-        assert_eq!(parse(&"a".repeat(9000), 8192).unwrap_err().kind(), ErrorKind::TooLarge);
+        assert_eq!(
+            kind(&format!("{}..", b64::encode(b"{}"))),
+            ErrorKind::Malformed
+        );
+        assert_eq!(
+            parse(&"a".repeat(9000), 8192).unwrap_err().kind(),
+            ErrorKind::TooLarge
+        );
         let t = tok(r#"{"crit":["b64"]}"#, "{}");
         assert!(parse(&t, 8192).unwrap().header.forbidden);
     }
