@@ -1,0 +1,527 @@
+//! A `jti` replay cache shared by several servers, on Redis.
+//!
+//! One check is one atomic `SET key 1 NX PX <ms>`: Redis records the key
+//! only if it is absent, so of several servers presenting the same pair at
+//! once exactly one gets `OK` and the others get nil ([`ErrorKind::Replayed`]).
+//! The key is `prefix || base64url(SHA-256(len(client_id) || client_id || jti))`
+//! (43 characters after the prefix, whatever the `jti`), and `PX` is the time
+//! left until the assertion stops being acceptable, rounded up to the next
+//! millisecond. A relative expiry keeps the contract even when Redis's clock
+//! and the verifier's disagree.
+//!
+//! The connection is the `redis` crate's `ConnectionManager`: one
+//! multiplexed connection shared by every check (concurrent checks are
+//! pipelined on it), reconnecting by itself after the server went away. It
+//! is created on first use, so a server can start while Redis is down. Every
+//! check is bounded by [`RedisReplayConfig::timeout`] (connection attempt
+//! included); a connection on which nothing has been answered for a whole
+//! timeout (a hung server, a half-open TCP connection) is dropped and the
+//! next check starts a fresh one.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::{Client, Cmd, Value};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, ErrorKind};
+use crate::replay::{ReplayCache, ReplayFuture};
+
+/// The default prefix of the keys written by [`RedisReplayCache`].
+pub const DEFAULT_REDIS_KEY_PREFIX: &str = "ca:jti:";
+
+/// The default bound on one check by [`RedisReplayCache`], connection
+/// attempt included.
+pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// The longest accepted key prefix, in bytes.
+const MAX_PREFIX_LEN: usize = 256;
+/// The longest accepted timeout.
+const MAX_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest retention sent to Redis (far beyond any assertion's life,
+/// and far below the `PX` overflow Redis refuses).
+const MAX_PX: u64 = (i64::MAX / 4) as u64;
+
+/// The settings of a [`RedisReplayCache`].
+///
+/// ```
+/// # #[cfg(feature = "redis")] {
+/// use std::time::Duration;
+/// use client_assertion::RedisReplayConfig;
+///
+/// let config = RedisReplayConfig::new()
+///     .key_prefix("as-prod:jti:")
+///     .timeout(Duration::from_millis(100));
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedisReplayConfig {
+    key_prefix: String,
+    timeout: Duration,
+}
+
+impl RedisReplayConfig {
+    /// The defaults: prefix [`DEFAULT_REDIS_KEY_PREFIX`], timeout
+    /// [`DEFAULT_REDIS_TIMEOUT`].
+    pub fn new() -> Self {
+        Self {
+            key_prefix: DEFAULT_REDIS_KEY_PREFIX.to_owned(),
+            timeout: DEFAULT_REDIS_TIMEOUT,
+        }
+    }
+
+    /// Sets the prefix of every key (default [`DEFAULT_REDIS_KEY_PREFIX`],
+    /// at most 256 bytes). Give each authorization server (issuer) sharing
+    /// one Redis its own prefix, or a `jti` reused across them counts as a
+    /// replay.
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.key_prefix = prefix.into();
+        self
+    }
+
+    /// Sets the bound on one check, connection attempt included (default
+    /// [`DEFAULT_REDIS_TIMEOUT`], between 1 ms and 60 s). When it passes the
+    /// check fails closed with [`ErrorKind::ReplayStoreUnavailable`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The key prefix.
+    pub fn get_key_prefix(&self) -> &str {
+        &self.key_prefix
+    }
+
+    /// The bound on one check.
+    pub fn get_timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    fn validate(&self) -> Result<(), Error> {
+        if self.key_prefix.len() > MAX_PREFIX_LEN {
+            return Err(Error::detail(
+                ErrorKind::InvalidConfig,
+                "Redis key prefix above 256 bytes",
+            ));
+        }
+        if self.timeout < Duration::from_millis(1) || self.timeout > MAX_TIMEOUT {
+            return Err(Error::detail(
+                ErrorKind::InvalidConfig,
+                "Redis timeout must be between 1 ms and 60 s",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Default for RedisReplayConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// One connection manager and how recently it answered.
+struct Slot {
+    manager: ConnectionManager,
+    born: Instant,
+    /// Milliseconds after `born` of the last answer.
+    last_answer: AtomicU64,
+}
+
+impl Slot {
+    fn answered(&self) {
+        let ms = u64::try_from(self.born.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_answer.fetch_max(ms, Ordering::Relaxed);
+    }
+
+    fn silent_for(&self) -> Duration {
+        self.born.elapsed().saturating_sub(Duration::from_millis(
+            self.last_answer.load(Ordering::Relaxed),
+        ))
+    }
+}
+
+/// A [`ReplayCache`] on Redis, shared by every server that points at the
+/// same Redis (and key prefix): an assertion accepted by one is a replay
+/// for all.
+///
+/// Async only: it implements [`ReplayCache::check_and_insert_async`] and is
+/// used through `Verifier::verify_async` inside a Tokio runtime (with time
+/// enabled, as `#[tokio::main]` has). The sync
+/// [`ReplayCache::check_and_insert`] keeps its default and fails closed
+/// with [`ErrorKind::RequiresAsync`], so `Verifier::verify` with this cache
+/// rejects every assertion rather than blocking an executor thread.
+///
+/// # Failure
+/// An unreachable server, a check that takes longer than
+/// [`RedisReplayConfig::timeout`], or any error answer fails closed with
+/// [`ErrorKind::ReplayStoreUnavailable`] (the Redis error, if any, as
+/// [`std::error::Error::source`]); nothing is ever accepted without an
+/// `OK` from Redis. When Redis is back, checks succeed again by themselves.
+/// A check that timed out after its `SET` reached Redis may still have
+/// recorded the pair: presenting that assertion again is then a replay,
+/// which is the safe side.
+///
+/// # Deploying Redis
+/// - Keep the default `maxmemory-policy noeviction`: an evicting policy
+///   (`allkeys-lru`, `volatile-ttl`, ...) could forget an unexpired `jti`
+///   and let a replay through. With `noeviction`, a full Redis answers
+///   errors and checks fail closed.
+/// - Replication is asynchronous: a failover can lose the last writes, and
+///   so briefly allow a replay of an assertion accepted just before it.
+/// - Redis Cluster is not supported by this type (one node or a primary).
+///
+/// ```no_run
+/// # #[cfg(feature = "redis")]
+/// # async fn run(registry: std::sync::Arc<client_assertion::ClientRegistry>, token: &str)
+/// #     -> Result<(), client_assertion::Error> {
+/// use std::sync::Arc;
+/// use client_assertion::{RedisReplayCache, RedisReplayConfig, Verifier};
+///
+/// let cache = RedisReplayCache::new("redis://127.0.0.1:6379/0", RedisReplayConfig::new())?;
+/// let verifier = Verifier::builder("https://as.example.com", registry)
+///     .replay_cache(Arc::new(cache))
+///     .build()?;
+/// let verified = verifier.verify_async(token).await?;
+/// # let _ = verified;
+/// # Ok(())
+/// # }
+/// ```
+pub struct RedisReplayCache {
+    client: Client,
+    config: RedisReplayConfig,
+    redacted_url: String,
+    slot: Mutex<Option<Arc<Slot>>>,
+}
+
+impl RedisReplayCache {
+    /// A cache on the Redis at `url` (`redis://[[user]:password@]host[:port][/db]`,
+    /// or `redis+unix:///path`). Does not connect: the first check does, so
+    /// this succeeds while Redis is down, and checks fail closed until it
+    /// is reachable.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] for a URL that does not parse (or needs
+    /// TLS, which this build does not include) or a config out of bounds.
+    pub fn new(url: &str, config: RedisReplayConfig) -> Result<Self, Error> {
+        config.validate()?;
+        // The parse error is not kept as source: it could quote the URL,
+        // password included.
+        let client = Client::open(url)
+            .map_err(|_| Error::detail(ErrorKind::InvalidConfig, "invalid Redis URL"))?;
+        Ok(Self {
+            client,
+            config,
+            redacted_url: redact_url(url),
+            slot: Mutex::new(None),
+        })
+    }
+
+    /// [`RedisReplayCache::new`], then [`RedisReplayCache::ping`]: for a
+    /// server that would rather not start while Redis is unreachable.
+    ///
+    /// # Errors
+    /// As [`RedisReplayCache::new`]; [`ErrorKind::ReplayStoreUnavailable`]
+    /// when Redis does not answer within the timeout.
+    pub async fn connect(url: &str, config: RedisReplayConfig) -> Result<Self, Error> {
+        let cache = Self::new(url, config)?;
+        cache.ping().await?;
+        Ok(cache)
+    }
+
+    /// Sends `PING`, as a readiness probe.
+    ///
+    /// # Errors
+    /// [`ErrorKind::ReplayStoreUnavailable`] when Redis does not answer
+    /// `PONG` within the timeout.
+    pub async fn ping(&self) -> Result<(), Error> {
+        match self.run(&::redis::cmd("PING")).await? {
+            Value::SimpleString(s) if s == "PONG" => Ok(()),
+            _ => Err(unexpected_reply()),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &RedisReplayConfig {
+        &self.config
+    }
+
+    /// The Redis key under which `(client_id, jti)` is recorded: the prefix
+    /// and 43 base64url characters of a SHA-256 over the length-prefixed
+    /// client id and the `jti`. Its size never depends on the `jti`.
+    pub fn key(&self, client_id: &str, jti: &str) -> String {
+        let mut h = Sha256::new();
+        h.update((client_id.len() as u64).to_be_bytes());
+        h.update(client_id.as_bytes());
+        h.update(jti.as_bytes());
+        let mut key = String::with_capacity(self.config.key_prefix.len() + 43);
+        key.push_str(&self.config.key_prefix);
+        crate::b64::encode_into(&h.finalize(), &mut key);
+        key
+    }
+
+    async fn check(
+        &self,
+        client_id: &str,
+        jti: &str,
+        until: SystemTime,
+        now: SystemTime,
+    ) -> Result<(), Error> {
+        let mut cmd = ::redis::cmd("SET");
+        cmd.arg(self.key(client_id, jti))
+            .arg("1")
+            .arg("NX")
+            .arg("PX")
+            .arg(retention_millis(until, now));
+        match self.run(&cmd).await? {
+            Value::Okay => Ok(()),
+            Value::SimpleString(s) if s == "OK" => Ok(()),
+            Value::Nil => Err(Error::new(ErrorKind::Replayed)),
+            _ => Err(unexpected_reply()),
+        }
+    }
+
+    /// The current connection manager, created on first use (or after the
+    /// last one was dropped as dead).
+    fn slot(&self) -> Result<Arc<Slot>, Error> {
+        let mut guard = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(slot) = &*guard {
+            return Ok(slot.clone());
+        }
+        // One attempt per connection: recovery is driven by the checks
+        // themselves, each bounded by the timeout, never by a backoff that
+        // could outlast an outage.
+        let timeout = Some(self.config.timeout);
+        let manager_config = ConnectionManagerConfig::new()
+            .set_number_of_retries(0)
+            .set_connection_timeout(timeout)
+            .set_response_timeout(timeout);
+        let manager = self
+            .client
+            .get_connection_manager_lazy(manager_config)
+            .map_err(|e| Error::with_source(ErrorKind::ReplayStoreUnavailable, e))?;
+        let slot = Arc::new(Slot {
+            manager,
+            born: Instant::now(),
+            last_answer: AtomicU64::new(0),
+        });
+        *guard = Some(slot.clone());
+        Ok(slot)
+    }
+
+    /// Drops `slot` if it is still the current one and has not answered
+    /// anything for a whole timeout: its connection is presumed dead.
+    fn retire_if_silent(&self, slot: &Arc<Slot>) {
+        if slot.silent_for() < self.config.timeout {
+            return;
+        }
+        let mut guard = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.as_ref().is_some_and(|cur| Arc::ptr_eq(cur, slot)) {
+            *guard = None;
+        }
+    }
+
+    /// Sends `cmd` within the timeout.
+    async fn run(&self, cmd: &Cmd) -> Result<Value, Error> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Error::detail(
+                ErrorKind::ReplayStoreUnavailable,
+                "the Redis replay cache needs a Tokio runtime",
+            ));
+        }
+        let slot = self.slot()?;
+        let mut manager = slot.manager.clone();
+        let reply = tokio::time::timeout(self.config.timeout, manager.send_packed_command(cmd));
+        match reply.await {
+            Ok(Ok(value)) => {
+                slot.answered();
+                match value {
+                    Value::ServerError(e) => Err(Error::with_source(
+                        ErrorKind::ReplayStoreUnavailable,
+                        ::redis::RedisError::from(e),
+                    )),
+                    value => Ok(value),
+                }
+            }
+            Ok(Err(e)) => {
+                // A dropped or refused connection: the manager reconnects by
+                // itself on the next check. A timeout: maybe a dead one.
+                if e.is_timeout() {
+                    self.retire_if_silent(&slot);
+                } else if matches!(e.kind(), ::redis::ErrorKind::Server(_)) {
+                    slot.answered();
+                }
+                Err(Error::with_source(ErrorKind::ReplayStoreUnavailable, e))
+            }
+            Err(_elapsed) => {
+                self.retire_if_silent(&slot);
+                Err(Error::detail(
+                    ErrorKind::ReplayStoreUnavailable,
+                    "Redis did not answer in time",
+                ))
+            }
+        }
+    }
+}
+
+fn unexpected_reply() -> Error {
+    Error::detail(
+        ErrorKind::ReplayStoreUnavailable,
+        "unexpected reply from Redis",
+    )
+}
+
+/// Milliseconds from `now` until `until`, rounded up, at least 1.
+fn retention_millis(until: SystemTime, now: SystemTime) -> u64 {
+    match until.duration_since(now) {
+        Ok(left) => u64::try_from(left.as_nanos().div_ceil(1_000_000))
+            .unwrap_or(u64::MAX)
+            .clamp(1, MAX_PX),
+        Err(_) => 1,
+    }
+}
+
+/// `url` without its userinfo (`user:password@`) and query (which may hold
+/// a password for Unix sockets).
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "<unparsed>".to_owned();
+    };
+    let (rest, query) = match rest.split_once(['?', '#']) {
+        Some((rest, _)) => (rest, "?<redacted>"),
+        None => (rest, ""),
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let host = match authority.rsplit_once('@') {
+        Some((_, host)) => format!("<redacted>@{host}"),
+        None => authority.to_owned(),
+    };
+    format!("{scheme}://{host}{path}{query}")
+}
+
+impl ReplayCache for RedisReplayCache {
+    fn check_and_insert_async<'a>(
+        &'a self,
+        client_id: &'a str,
+        jti: &'a str,
+        until: SystemTime,
+        now: SystemTime,
+    ) -> ReplayFuture<'a> {
+        Box::pin(self.check(client_id, jti, until, now))
+    }
+}
+
+impl fmt::Debug for RedisReplayCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisReplayCache")
+            .field("url", &self.redacted_url)
+            .field("key_prefix", &self.config.key_prefix)
+            .field("timeout", &self.config.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_rounds_up_and_is_at_least_one_millisecond() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
+        assert_eq!(retention_millis(t + Duration::from_secs(90), t), 90_000);
+        assert_eq!(retention_millis(t + Duration::from_micros(1500), t), 2);
+        assert_eq!(retention_millis(t + Duration::from_nanos(1), t), 1);
+        assert_eq!(retention_millis(t, t), 1);
+        assert_eq!(retention_millis(t - Duration::from_secs(5), t), 1);
+        assert_eq!(
+            retention_millis(SystemTime::UNIX_EPOCH + Duration::MAX / 2, t),
+            MAX_PX
+        );
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("redis://:s3cret@db.internal:6380/2"),
+            "redis://<redacted>@db.internal:6380/2"
+        );
+        assert_eq!(
+            redact_url("redis://user:p@ss@10.0.0.1"),
+            "redis://<redacted>@10.0.0.1"
+        );
+        assert_eq!(
+            redact_url("redis://127.0.0.1:6379/0"),
+            "redis://127.0.0.1:6379/0"
+        );
+        assert_eq!(
+            redact_url("redis+unix:///run/redis.sock?pass=s3cret"),
+            "redis+unix:///run/redis.sock?<redacted>"
+        );
+        assert_eq!(redact_url("nonsense:s3cret"), "<unparsed>");
+    }
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let c = RedisReplayCache::new(
+            "redis://admin:s3cret@127.0.0.1:1/0",
+            RedisReplayConfig::new(),
+        )
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("admin"),
+            "{shown}"
+        );
+        assert!(shown.contains("127.0.0.1:1"), "{shown}");
+    }
+
+    #[test]
+    fn keys_are_fixed_size_and_scoped_by_client() {
+        let c = RedisReplayCache::new("redis://127.0.0.1:1", RedisReplayConfig::new()).unwrap();
+        let k = c.key("client", "jti");
+        assert_eq!(k.len(), DEFAULT_REDIS_KEY_PREFIX.len() + 43);
+        assert_eq!(c.key("client", &"x".repeat(1 << 20)).len(), k.len());
+        assert_ne!(c.key("client", "jti"), c.key("other", "jti"));
+        // The length prefix keeps ("ab", "c") and ("a", "bc") apart.
+        assert_ne!(c.key("ab", "c"), c.key("a", "bc"));
+    }
+
+    #[test]
+    fn bad_config_and_urls_are_refused() {
+        let bad = |url: &str, config| RedisReplayCache::new(url, config).unwrap_err().kind();
+        assert_eq!(
+            bad("http://x", RedisReplayConfig::new()),
+            ErrorKind::InvalidConfig
+        );
+        assert_eq!(
+            bad(
+                "redis://x",
+                RedisReplayConfig::new().timeout(Duration::ZERO)
+            ),
+            ErrorKind::InvalidConfig
+        );
+        assert_eq!(
+            bad(
+                "redis://x",
+                RedisReplayConfig::new().key_prefix("p".repeat(300))
+            ),
+            ErrorKind::InvalidConfig
+        );
+    }
+
+    #[test]
+    fn the_sync_method_fails_closed() {
+        let c = RedisReplayCache::new("redis://127.0.0.1:1", RedisReplayConfig::new()).unwrap();
+        let now = SystemTime::now();
+        let e = c
+            .check_and_insert("c", "j", now + Duration::from_secs(60), now)
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::RequiresAsync);
+    }
+}
