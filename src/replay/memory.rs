@@ -58,7 +58,8 @@ struct Shard {
 
 impl Shard {
     fn sweep(&mut self, now: u64) {
-        self.entries.retain(|_, until| *until > now);
+        // An entry is live through its `until` instant, gone after it.
+        self.entries.retain(|_, until| *until >= now);
         self.sweep_at = (self.entries.len() * 2).max(MIN_SWEEP);
     }
 }
@@ -153,11 +154,11 @@ impl ReplayCache for MemoryReplayCache {
         let shard = &self.shards[(fp >> 64) as usize % SHARDS];
         let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(&expiry) = shard.entries.get(&fp) {
-            if expiry > now {
+            if expiry >= now {
                 return Err(Error::new(ErrorKind::Replayed));
             }
         } else if shard.entries.len() >= shard.sweep_at.min(self.per_shard) {
-            if shard.entries.len() >= self.per_shard && now < shard.full_until {
+            if shard.entries.len() >= self.per_shard && now <= shard.full_until {
                 return Err(Error::new(ErrorKind::ReplayCacheFull));
             }
             shard.sweep(now);
@@ -206,7 +207,14 @@ mod tests {
             ErrorKind::Replayed
         );
         c.check_and_insert("b", "j", t(100), t(10)).unwrap();
-        c.check_and_insert("a", "j", t(200), t(100)).unwrap();
+        assert_eq!(
+            c.check_and_insert("a", "j", t(200), t(100))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Replayed,
+            "still recorded at its `until` instant"
+        );
+        c.check_and_insert("a", "j", t(200), t(101)).unwrap();
     }
 
     #[test]

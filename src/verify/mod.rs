@@ -498,7 +498,12 @@ impl Verifier {
                 issued_at: iat.map(to_system_time),
                 audience,
             },
-            retain_until: to_system_time(last_acceptable.ceil()),
+            // One second past the last instant at which the assertion is
+            // still accepted (`now - iat == max_age + leeway` is accepted),
+            // so that a store which forgets an entry *at* `until` (a Redis
+            // `PX` expiry, a `> now` comparison) cannot let a replay through
+            // at that instant.
+            retain_until: to_system_time(last_acceptable.ceil() + 1.0),
             now,
         })
     }
