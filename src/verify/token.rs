@@ -182,7 +182,10 @@ pub(crate) fn parse(token: &str, max_len: usize) -> Result<Parsed<'_>, Error> {
         &bytes[first + 1..second],
         &bytes[second + 1..],
     );
-    if h.is_empty() || p.is_empty() || s.is_empty() {
+    // An empty signature is left to the header and signature checks, so that
+    // an unsecured JWS (`alg` `none`, RFC 7515 §A.5) is reported as
+    // `algorithm_not_allowed`; no algorithm verifies an empty signature.
+    if h.is_empty() || p.is_empty() {
         return Err(malformed("empty JWS segment"));
     }
     let mut buf = Vec::with_capacity(p.len());
