@@ -1,0 +1,839 @@
+//! The Redis replay cache against a real, private `redis-server` that each
+//! test starts on a free 127.0.0.1 port and stops by its pid.
+//!
+//! `redis-server` must be installed (`scripts/redis.sh`): without it these
+//! tests fail, they never skip.
+#![cfg(feature = "redis")]
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use client_assertion::{
+    jwk_set, Algorithm, AssertionSigner, ClientRegistry, ErrorKind, JwkSet, KeySource, KeyType,
+    Policy, PrivateKey, RedisReplayCache, RedisReplayConfig, ReplayCache, Verifier,
+};
+use tempfile::TempDir;
+
+const ISSUER: &str = "https://as.example.com";
+const CLIENT: &str = "redis-test-client";
+
+// ---------------------------------------------------------------------------
+// A private redis-server.
+
+/// A `redis-server` child process on 127.0.0.1, without persistence, killed
+/// (by its own pid) when dropped.
+struct RedisServer {
+    child: Option<Child>,
+    port: u16,
+    dir: TempDir,
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local addr").port()
+}
+
+fn ping(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
+    let mut buf = [0u8; 7];
+    s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+}
+
+impl RedisServer {
+    fn start() -> Self {
+        match Command::new("redis-server").arg("--version").output() {
+            Ok(out) if out.status.success() => {}
+            _ => panic!(
+                "redis-server is not installed or does not run: install it with \
+                 scripts/redis.sh (the Redis replay tests never skip)"
+            ),
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut server = Self {
+            child: None,
+            port: free_port(),
+            dir,
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let log = std::fs::File::create(self.dir.path().join("redis.log")).expect("log file");
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1"])
+            .args(["--save", ""])
+            .args(["--appendonly", "no"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .args(["--daemonize", "no"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn redis-server");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !ping(self.port) {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!(
+                    "redis-server exited with {status} before answering PING:\n{}",
+                    self.log()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not answer PING within 10 s:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("redis.log")).unwrap_or_default()
+    }
+
+    /// Kills the server (an outage); [`RedisServer::restart`] brings it back
+    /// on the same port, empty.
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// A plain (sync) connection for raw commands.
+    fn raw(&self) -> redis::Connection {
+        redis::Client::open(self.url())
+            .expect("url")
+            .get_connection()
+            .expect("raw connection")
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Assertions and verifiers.
+
+fn cache(url: &str, prefix: &str, timeout: Duration) -> Arc<RedisReplayCache> {
+    let config = RedisReplayConfig::new().key_prefix(prefix).timeout(timeout);
+    Arc::new(RedisReplayCache::new(url, config).expect("cache"))
+}
+
+fn key() -> Arc<PrivateKey> {
+    Arc::new(PrivateKey::generate(KeyType::Ed25519).expect("key"))
+}
+
+fn registry_for(key: &PrivateKey) -> Arc<ClientRegistry> {
+    let registry = Arc::new(ClientRegistry::new());
+    registry
+        .register(CLIENT, &jwk_set([key as &dyn KeySource]))
+        .expect("register");
+    registry
+}
+
+fn verifier(registry: Arc<ClientRegistry>, cache: Arc<RedisReplayCache>) -> Verifier {
+    Verifier::builder(ISSUER, registry)
+        .replay_cache(cache)
+        .build()
+        .expect("verifier")
+}
+
+fn signer(key: &Arc<PrivateKey>) -> AssertionSigner {
+    AssertionSigner::builder(key.clone(), CLIENT, ISSUER)
+        .lifetime(Duration::from_secs(300))
+        .build()
+        .expect("signer")
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A correctly signed assertion whose `jti` is `jti`, built by hand.
+fn token_with_jti(key: &PrivateKey, jti: &str) -> String {
+    let header = serde_json::json!({"alg": "EdDSA", "kid": key.kid(), "typ": "JWT"});
+    let now = unix_now();
+    let claims = serde_json::json!({
+        "iss": CLIENT, "sub": CLIENT, "aud": ISSUER, "jti": jti,
+        "iat": now, "exp": now + 60,
+    });
+    let input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    );
+    let sig = KeySource::sign(key, Algorithm::EdDsa, input.as_bytes()).expect("sign");
+    format!("{input}.{}", b64(&sig))
+}
+
+fn keys_with_prefix(con: &mut redis::Connection, prefix: &str) -> Vec<String> {
+    redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query(con)
+        .expect("KEYS")
+}
+
+// ---------------------------------------------------------------------------
+// Replay, expiry, scoping.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_is_caught_retention_matches_and_clients_are_separate() {
+    let server = RedisServer::start();
+    let cache = cache(&server.url(), "t1:", Duration::from_millis(250));
+    let key = key();
+    let verifier = verifier(registry_for(&key), cache.clone());
+    let signer = signer(&key);
+
+    let assertion = signer.sign().unwrap();
+    let verified = verifier.verify_async(assertion.as_str()).await.unwrap();
+    assert_eq!(verified.client_id(), CLIENT);
+    let err = verifier.verify_async(assertion.as_str()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Replayed);
+
+    // Retained until the assertion stops being acceptable: iat + max_age
+    // (5 min; the 300 s lifetime ends at the same time) + leeway (30 s).
+    let mut con = server.raw();
+    let key_name = cache.key(CLIENT, assertion.jti());
+    let pttl: i64 = redis::cmd("PTTL").arg(&key_name).query(&mut con).unwrap();
+    let iat = assertion
+        .issued_at()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let until = iat + 330.0;
+    let expected = (until
+        - SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64())
+        * 1000.0;
+    assert!(
+        (pttl as f64 - expected).abs() < 1500.0,
+        "PTTL {pttl} ms, expected about {expected:.0} ms"
+    );
+    // (The verifier may round `until` up by up to a second or so.)
+    assert!(pttl <= 331_000, "PTTL {pttl}");
+
+    // Directly: the same jti from another client is another pair.
+    let now = SystemTime::now();
+    let until = now + Duration::from_secs(60);
+    cache
+        .check_and_insert_async("a", "shared-jti", until, now)
+        .await
+        .unwrap();
+    cache
+        .check_and_insert_async("b", "shared-jti", until, now)
+        .await
+        .unwrap();
+    let err = cache
+        .check_and_insert_async("a", "shared-jti", until, now)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Replayed);
+    let pttl: i64 = redis::cmd("PTTL")
+        .arg(cache.key("a", "shared-jti"))
+        .query(&mut con)
+        .unwrap();
+    assert!((58_000..=60_000).contains(&pttl), "PTTL {pttl}");
+
+    // The entry expires when it should, and not before.
+    let now = SystemTime::now();
+    cache
+        .check_and_insert_async("a", "short", now + Duration::from_millis(300), now)
+        .await
+        .unwrap();
+    let pttl: i64 = redis::cmd("PTTL")
+        .arg(cache.key("a", "short"))
+        .query(&mut con)
+        .unwrap();
+    assert!((200..=300).contains(&pttl), "PTTL {pttl}");
+    let now = SystemTime::now();
+    let err = cache
+        .check_and_insert_async("a", "short", now + Duration::from_millis(300), now)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Replayed);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let now = SystemTime::now();
+    cache
+        .check_and_insert_async("a", "short", now + Duration::from_secs(1), now)
+        .await
+        .expect("expired entry is gone");
+
+    // Until at or before now: still recorded, for 1 ms.
+    let now = SystemTime::now();
+    cache
+        .check_and_insert_async("a", "late", now, now)
+        .await
+        .unwrap();
+
+    // The sync path of the verifier cannot use this cache: fails closed.
+    let err = verifier
+        .verify(signer.sign().unwrap().as_str())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RequiresAsync);
+}
+
+// ---------------------------------------------------------------------------
+// Hostile jti.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_jti_never_becomes_a_huge_key() {
+    let server = RedisServer::start();
+    let prefix = "t2:";
+    let cache = cache(&server.url(), prefix, Duration::from_millis(250));
+    let key = key();
+    let registry = registry_for(&key);
+    let mib = "j".repeat(1 << 20);
+
+    // Through the verifier: a 1 MiB jti is refused before the replay check.
+    let strict = verifier(registry.clone(), cache.clone());
+    let err = strict
+        .verify_async(&token_with_jti(&key, &mib))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TooLarge);
+    // Even with the largest token size allowed, the jti length bound holds.
+    let roomy = Verifier::builder(ISSUER, registry)
+        .policy(Policy::new(ISSUER).max_token_size(1 << 20))
+        .replay_cache(cache.clone())
+        .build()
+        .unwrap();
+    for len in [257, 4096, 512 * 1024] {
+        let err = roomy
+            .verify_async(&token_with_jti(&key, &"j".repeat(len)))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidClaim, "jti of {len} bytes");
+    }
+    let mut con = server.raw();
+    assert!(keys_with_prefix(&mut con, prefix).is_empty());
+    // A jti of the longest allowed length goes through.
+    roomy
+        .verify_async(&token_with_jti(&key, &"j".repeat(256)))
+        .await
+        .unwrap();
+
+    // Directly: a 1 MiB jti is stored under a fixed-size key.
+    let now = SystemTime::now();
+    cache
+        .check_and_insert_async(CLIENT, &mib, now + Duration::from_secs(60), now)
+        .await
+        .unwrap();
+    let keys = keys_with_prefix(&mut con, prefix);
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    for k in &keys {
+        assert_eq!(k.len(), prefix.len() + 43, "{k}");
+        let value_len: usize = redis::cmd("STRLEN").arg(k).query(&mut con).unwrap();
+        assert_eq!(value_len, 1);
+    }
+    assert!(keys.contains(&cache.key(CLIENT, &mib)));
+    let used: i64 = redis::cmd("INFO")
+        .arg("memory")
+        .query::<String>(&mut con)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    assert!(used < 64 << 20, "used_memory {used}");
+}
+
+// ---------------------------------------------------------------------------
+// Two processes, one Redis.
+
+const CROSS_PROCESS_TOKENS: usize = 10_000;
+
+/// Not a test of its own: the child mode of
+/// `two_processes_accept_each_jti_exactly_once`, which runs this test
+/// binary again with `CA_REDIS_CHILD` set. Without it, returns at once.
+#[test]
+fn child_verifier() {
+    let Ok(id) = std::env::var("CA_REDIS_CHILD") else {
+        return;
+    };
+    let env = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} unset"));
+    let (url, prefix, input, out, ready_dir) = (
+        env("CA_REDIS_URL"),
+        env("CA_REDIS_PREFIX"),
+        env("CA_TOKENS"),
+        env("CA_OUT"),
+        env("CA_READY_DIR"),
+    );
+    let text = std::fs::read_to_string(&input).expect("tokens file");
+    let mut lines = text.lines();
+    let jwks = JwkSet::from_json(lines.next().expect("jwks line")).expect("jwks");
+    let tokens: Vec<String> = lines.map(str::to_owned).collect();
+    let registry = Arc::new(ClientRegistry::new());
+    registry.register(CLIENT, &jwks).expect("register");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let ready_name = format!("child{id}");
+    let lines = runtime.block_on(async move {
+        let cache = cache(&url, &prefix, Duration::from_secs(2));
+        cache.ping().await.expect("Redis reachable");
+        let verifier = Arc::new(verifier(registry, cache));
+        // Start together: wait until both children are ready.
+        std::fs::write(Path::new(&ready_dir).join(ready_name), b"").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::fs::read_dir(&ready_dir).unwrap().count() < 2 {
+            assert!(Instant::now() < deadline, "the other child never came");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(64));
+        let mut tasks = tokio::task::JoinSet::new();
+        for token in tokens {
+            let permit = in_flight.clone().acquire_owned().await.unwrap();
+            let verifier = verifier.clone();
+            tasks.spawn(async move {
+                let r = verifier.verify_async(&token).await;
+                drop(permit);
+                match r {
+                    Ok(v) => format!("ok {}", v.jti()),
+                    Err(e) => format!("err {}", e.code()),
+                }
+            });
+        }
+        let mut lines = Vec::new();
+        while let Some(line) = tasks.join_next().await {
+            lines.push(line.unwrap());
+        }
+        lines
+    });
+    let ok = lines.iter().filter(|l| l.starts_with("ok ")).count();
+    println!("child {id}: {ok} accepted, {} rejected", lines.len() - ok);
+    std::fs::write(out, lines.join("\n")).expect("write results");
+}
+
+#[test]
+fn two_processes_accept_each_jti_exactly_once() {
+    let server = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let key = key();
+    let signer = signer(&key);
+    let mut text = jwk_set([&*key as &dyn KeySource]).to_json();
+    let mut minted = HashSet::new();
+    for _ in 0..CROSS_PROCESS_TOKENS {
+        let a = signer.sign().unwrap();
+        minted.insert(a.jti().to_owned());
+        text.push('\n');
+        text.push_str(a.as_str());
+    }
+    assert_eq!(minted.len(), CROSS_PROCESS_TOKENS);
+    let tokens = dir.path().join("tokens");
+    std::fs::write(&tokens, text).unwrap();
+    let ready = dir.path().join("ready");
+    std::fs::create_dir(&ready).unwrap();
+
+    let exe = std::env::current_exe().unwrap();
+    let started = Instant::now();
+    let mut children: Vec<(Child, std::path::PathBuf)> = (0..2)
+        .map(|i| {
+            let out = dir.path().join(format!("out{i}"));
+            let child = Command::new(&exe)
+                .args([
+                    "child_verifier",
+                    "--exact",
+                    "--nocapture",
+                    "--test-threads",
+                    "1",
+                ])
+                .env("CA_REDIS_CHILD", i.to_string())
+                .env("CA_REDIS_URL", server.url())
+                .env("CA_REDIS_PREFIX", "t3:")
+                .env("CA_TOKENS", &tokens)
+                .env("CA_OUT", &out)
+                .env("CA_READY_DIR", &ready)
+                .stdin(Stdio::null())
+                .spawn()
+                .expect("spawn child");
+            (child, out)
+        })
+        .collect();
+    let deadline = started + Duration::from_secs(120);
+    for (child, _) in &mut children {
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                assert!(status.success(), "child failed: {status}");
+                break;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("a child did not finish within 120 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    let mut accepted = HashSet::new();
+    let mut total_ok = 0;
+    let mut per_child = Vec::new();
+    for (_, out) in &children {
+        let text = std::fs::read_to_string(out).expect("child results");
+        let mut ok = 0;
+        for line in text.lines() {
+            if let Some(jti) = line.strip_prefix("ok ") {
+                ok += 1;
+                assert!(minted.contains(jti), "unknown jti");
+                assert!(accepted.insert(jti.to_owned()), "jti accepted twice: {jti}");
+            } else {
+                assert_eq!(line, "err replayed", "only replays may be rejected");
+            }
+        }
+        assert_eq!(text.lines().count(), CROSS_PROCESS_TOKENS);
+        total_ok += ok;
+        per_child.push(ok);
+    }
+    assert_eq!(total_ok, CROSS_PROCESS_TOKENS, "per child: {per_child:?}");
+    assert_eq!(accepted, minted);
+    println!(
+        "two processes: {per_child:?} accepted, {:?}",
+        started.elapsed()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Outage and recovery.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_fails_closed_fast_and_recovers_by_itself() {
+    let timeout = Duration::from_millis(250);
+    let slack = Duration::from_millis(250);
+    let mut server = RedisServer::start();
+    let key = key();
+    let verifier = Arc::new(verifier(
+        registry_for(&key),
+        cache(&server.url(), "t4:", timeout),
+    ));
+    let signer = Arc::new(signer(&key));
+    verifier
+        .verify_async(signer.sign().unwrap().as_str())
+        .await
+        .unwrap();
+
+    // Background load across the whole outage.
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, down) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let load = {
+        let (verifier, signer, stop) = (verifier.clone(), signer.clone(), stop.clone());
+        let (ok, down) = (ok.clone(), down.clone());
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let a = signer.sign().unwrap();
+                let t0 = Instant::now();
+                match verifier.verify_async(a.as_str()).await {
+                    Ok(_) => ok.fetch_add(1, Ordering::Relaxed),
+                    Err(e) => {
+                        assert_eq!(e.kind(), ErrorKind::ReplayStoreUnavailable, "{e}");
+                        down.fetch_add(1, Ordering::Relaxed)
+                    }
+                };
+                assert!(t0.elapsed() < timeout + slack, "{:?}", t0.elapsed());
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    server.stop();
+    // Every verification while Redis is down fails closed, within the timeout.
+    let window = Instant::now();
+    let mut failures = 0;
+    while window.elapsed() < Duration::from_millis(800) {
+        let a = signer.sign().unwrap();
+        let t0 = Instant::now();
+        let err = verifier.verify_async(a.as_str()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ReplayStoreUnavailable, "{err}");
+        assert_eq!(err.code(), "replay_store_unavailable");
+        assert!(t0.elapsed() < timeout + slack, "{:?}", t0.elapsed());
+        failures += 1;
+    }
+    // A burst in flight at once: all fail closed too.
+    let burst: Vec<_> = (0..64)
+        .map(|_| {
+            let (verifier, token) = (verifier.clone(), signer.sign().unwrap());
+            tokio::spawn(async move {
+                let t0 = Instant::now();
+                let r = verifier.verify_async(token.as_str()).await;
+                (r.map(|_| ()).map_err(|e| e.kind()), t0.elapsed())
+            })
+        })
+        .collect();
+    for task in burst {
+        let (r, took) = task.await.unwrap();
+        assert_eq!(r, Err(ErrorKind::ReplayStoreUnavailable));
+        assert!(took < timeout + slack, "{took:?}");
+    }
+
+    // Back on the same port: the same verifier recovers by itself.
+    server.restart();
+    let back = Instant::now();
+    loop {
+        match verifier.verify_async(signer.sign().unwrap().as_str()).await {
+            Ok(_) => break,
+            Err(e) => assert_eq!(e.kind(), ErrorKind::ReplayStoreUnavailable),
+        }
+        assert!(back.elapsed() < Duration::from_secs(5), "no recovery");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let recovered_in = back.elapsed();
+    for _ in 0..50 {
+        verifier
+            .verify_async(signer.sign().unwrap().as_str())
+            .await
+            .expect("recovered");
+    }
+    stop.store(true, Ordering::Relaxed);
+    load.await.unwrap();
+    assert!(failures > 0 && down.load(Ordering::Relaxed) > 0);
+    assert!(ok.load(Ordering::Relaxed) > 0);
+    println!(
+        "outage: {failures} sequential failures, background {} ok / {} down, recovered in {recovered_in:?}",
+        ok.load(Ordering::Relaxed),
+        down.load(Ordering::Relaxed)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn construction_needs_no_server_and_checks_start_working_when_it_comes() {
+    let port = free_port();
+    let url = format!("redis://127.0.0.1:{port}/0");
+    let config = RedisReplayConfig::new().timeout(Duration::from_millis(200));
+    let err = RedisReplayCache::connect(&url, config.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ReplayStoreUnavailable);
+    assert!(std::error::Error::source(&err).is_some(), "{err:?}");
+
+    let cache = Arc::new(RedisReplayCache::new(&url, config).expect("lazy construction"));
+    let now = SystemTime::now();
+    let until = now + Duration::from_secs(60);
+    for _ in 0..3 {
+        let t0 = Instant::now();
+        let err = cache
+            .check_and_insert_async(CLIENT, "early", until, now)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ReplayStoreUnavailable);
+        assert!(t0.elapsed() < Duration::from_millis(450));
+    }
+
+    // A server appears on that port.
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = RedisServer {
+        child: None,
+        port,
+        dir,
+    };
+    server.spawn();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while cache.ping().await.is_err() {
+        assert!(Instant::now() < deadline, "no recovery");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    cache
+        .check_and_insert_async(CLIENT, "early", until, now)
+        .await
+        .unwrap();
+}
+
+// ---------------------------------------------------------------------------
+// Timeouts.
+
+/// A TCP server on 127.0.0.1 that accepts connections and never answers.
+struct SilentServer {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<usize>>,
+}
+
+impl SilentServer {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut held = Vec::new();
+            while !flag.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((stream, _)) => held.push(stream),
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+            held.len()
+        });
+        Self {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn stop(&mut self) -> usize {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.take().map_or(0, |t| t.join().unwrap())
+    }
+}
+
+impl Drop for SilentServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_answers_fails_closed_within_the_timeout() {
+    let mut silent = SilentServer::start();
+    let timeout = Duration::from_millis(200);
+    let cache = cache(
+        &format!("redis://127.0.0.1:{}/0", silent.port),
+        "t5:",
+        timeout,
+    );
+    let now = SystemTime::now();
+    let until = now + Duration::from_secs(60);
+    for i in 0..5 {
+        let t0 = Instant::now();
+        let err = cache
+            .check_and_insert_async(CLIENT, &format!("j{i}"), until, now)
+            .await
+            .unwrap_err();
+        let took = t0.elapsed();
+        assert_eq!(err.kind(), ErrorKind::ReplayStoreUnavailable, "{err}");
+        assert!(took >= timeout - Duration::from_millis(20), "{took:?}");
+        assert!(took < timeout + Duration::from_millis(150), "{took:?}");
+    }
+    let burst: Vec<_> = (0..32)
+        .map(|i| {
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                let t0 = Instant::now();
+                let r = cache
+                    .check_and_insert_async(CLIENT, &format!("b{i}"), until, now)
+                    .await;
+                (r.map_err(|e| e.kind()), t0.elapsed())
+            })
+        })
+        .collect();
+    for task in burst {
+        let (r, took) = task.await.unwrap();
+        assert_eq!(r, Err(ErrorKind::ReplayStoreUnavailable));
+        assert!(took < timeout + Duration::from_millis(150), "{took:?}");
+    }
+    // The dead connection is replaced rather than waited on forever.
+    assert!(silent.stop() >= 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_server_fails_closed_within_the_timeout_then_recovers() {
+    let server = RedisServer::start();
+    let timeout = Duration::from_millis(200);
+    let cache = cache(&server.url(), "t6:", timeout);
+    let now = SystemTime::now();
+    let until = now + Duration::from_secs(60);
+    cache
+        .check_and_insert_async(CLIENT, "before", until, now)
+        .await
+        .unwrap();
+
+    let mut con = server.raw();
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(1000)
+        .arg("ALL")
+        .query(&mut con)
+        .unwrap();
+    let paused = Instant::now();
+    let t0 = Instant::now();
+    let err = cache
+        .check_and_insert_async(CLIENT, "during", until, now)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ReplayStoreUnavailable);
+    assert!(
+        t0.elapsed() < timeout + Duration::from_millis(150),
+        "{:?}",
+        t0.elapsed()
+    );
+
+    tokio::time::sleep(Duration::from_millis(1100).saturating_sub(paused.elapsed())).await;
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        match cache
+            .check_and_insert_async(CLIENT, "after", until, now)
+            .await
+        {
+            Ok(()) => break,
+            Err(e) => assert_eq!(e.kind(), ErrorKind::ReplayStoreUnavailable),
+        }
+        assert!(Instant::now() < deadline, "no recovery after the pause");
+    }
+    // What was recorded before the pause is still there.
+    let err = cache
+        .check_and_insert_async(CLIENT, "before", until, now)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Replayed);
+}
+
+#[test]
+fn debug_output_hides_credentials() {
+    let cache = RedisReplayCache::new(
+        "redis://default:hunter2@127.0.0.1:6399/3",
+        RedisReplayConfig::new(),
+    )
+    .unwrap();
+    let shown = format!("{cache:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains("127.0.0.1:6399/3"), "{shown}");
+    let verifier = Verifier::builder(ISSUER, Arc::new(ClientRegistry::new()))
+        .replay_cache(Arc::new(cache))
+        .build()
+        .unwrap();
+    assert!(!format!("{verifier:?}").contains("hunter2"));
+}
