@@ -258,6 +258,13 @@ impl DirectoryKeyRing {
             .filter_map(|(n, f)| f.key.as_ref().map(|k| (n, f, k)))
             .collect();
         if usable.is_empty() {
+            scan.problems.push((
+                dir.to_path_buf(),
+                Error::detail(
+                    ErrorKind::InvalidKey,
+                    "the key directory holds no usable key",
+                ),
+            ));
             return None;
         }
         let eligible = usable.iter().filter(|(_, f, _)| f.activates_at <= now_s);

@@ -293,20 +293,19 @@ impl PublishedJwks {
 struct Slot {
     key: Arc<dyn KeySource>,
     kid: String,
-    published_at: SystemTime,
+    /// When the key activates (next) or activated (active, retired).
     activated_at: SystemTime,
     /// For retired keys: when they stop being published.
     retire_until: SystemTime,
 }
 
 impl Slot {
-    fn new(key: Arc<dyn KeySource>, now: SystemTime) -> Self {
+    fn new(key: Arc<dyn KeySource>, activates_at: SystemTime) -> Self {
         Self {
             kid: key.kid().into_owned(),
             key,
-            published_at: now,
-            activated_at: now,
-            retire_until: now,
+            activated_at: activates_at,
+            retire_until: activates_at,
         }
     }
 }
@@ -386,11 +385,11 @@ impl KeyRing {
         let now = clock.now();
         let last_public = active.public_jwk();
         let mut ring = Ring {
+            published: PublishedJwks::new(&JwkSet::from_keys([last_public.clone()]), None),
             last_public,
             active: Some(Slot::new(active, now)),
             next: None,
             retired: Vec::new(),
-            published: PublishedJwks::new(&JwkSet::new(), None),
             next_event: now,
             last_error: None,
         };
@@ -440,10 +439,15 @@ impl KeyRing {
             None => true, // no active key: replace it at once
         };
         if ring.next.is_none() && due_for_next && ring.last_error_allows(now) {
-            let activates_at = rotation_at.unwrap_or(now).max(now);
+            // Published now, it may sign once servers have had `lead_time`
+            // to see it; with no active key (revoked), at once.
+            let activates_at = match rotation_at {
+                Some(r) => r.max(now + p.lead_time),
+                None => now,
+            };
             match self.factory.create(activates_at) {
                 Ok(key) => {
-                    ring.next = Some(Slot::new(key, now));
+                    ring.next = Some(Slot::new(key, activates_at));
                     ring.last_error = None;
                     changed = true;
                 }
@@ -455,11 +459,7 @@ impl KeyRing {
             }
         }
         if let Some(next) = &ring.next {
-            let promote = match rotation_at {
-                Some(r) => now >= r && now >= next.published_at + p.lead_time,
-                None => true,
-            };
-            if promote {
+            if ring.active.is_none() || now >= next.activated_at {
                 let mut next = ring.next.take().expect("checked above");
                 next.activated_at = now;
                 if let Some(mut old) = ring.active.replace(next) {
@@ -485,7 +485,7 @@ impl KeyRing {
             let rotation = a.activated_at + p.period;
             t = t.min(match &ring.next {
                 None => rotation - p.lead_time,
-                Some(n) => rotation.max(n.published_at + p.lead_time),
+                Some(n) => n.activated_at,
             });
         }
         for r in &ring.retired {
