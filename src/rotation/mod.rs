@@ -339,7 +339,12 @@ struct Ring {
 ///     .build()?;
 /// let first = signer.sign()?.kid().to_owned();
 ///
-/// clock.advance(Duration::from_secs(86_400));
+/// // Two hours before the rotation the next key is published...
+/// clock.advance(Duration::from_secs(22 * 3600));
+/// ring.tick()?;
+/// assert_eq!(signer.sign()?.kid(), first);
+/// // ...and at the rotation it signs.
+/// clock.advance(Duration::from_secs(2 * 3600));
 /// ring.tick()?;
 /// assert_ne!(signer.sign()?.kid(), first);
 /// // The retired key is still published for its grace period.
