@@ -1,0 +1,180 @@
+//! Throughput of `RedisReplayCache` check-and-insert against a private local
+//! `redis-server`, with 1 and 64 checks in flight, next to `redis-benchmark
+//! -t set` with 1 and 64 clients against the same server.
+//!
+//! ```text
+//! scripts/redis.sh                       # installs redis-server and redis-benchmark
+//! cargo bench --features redis --bench redis_replay
+//! ```
+//! Target: at 64 in flight, at least half of redis-benchmark's SET rate.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use client_assertion::{RedisReplayCache, RedisReplayConfig, ReplayCache};
+
+/// Checks per measurement (shared by the tasks in flight).
+const CHECKS: usize = 100_000;
+/// Requests per redis-benchmark run.
+const BENCHMARK_REQUESTS: &str = "100000";
+
+struct Server {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn ping(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
+    let mut buf = [0u8; 7];
+    s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+}
+
+fn start_redis() -> Server {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+        .arg("--dir")
+        .arg(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot run redis-server ({e}): install it with scripts/redis.sh")
+        });
+    let server = Server {
+        child,
+        port,
+        _dir: dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ping(port) {
+        assert!(Instant::now() < deadline, "redis-server did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    server
+}
+
+/// `checks` check-and-inserts of fresh pairs, `in_flight` at a time;
+/// returns checks per second.
+async fn ours(cache: &Arc<RedisReplayCache>, run: &str, in_flight: usize, checks: usize) -> f64 {
+    let per_task = checks / in_flight;
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..in_flight)
+        .map(|t| {
+            let cache = cache.clone();
+            let run = run.to_owned();
+            tokio::spawn(async move {
+                for i in 0..per_task {
+                    let jti = format!("{run}-{t}-{i}");
+                    let now = SystemTime::now();
+                    cache
+                        .check_and_insert_async(
+                            "bench-client",
+                            &jti,
+                            now + Duration::from_secs(60),
+                            now,
+                        )
+                        .await
+                        .expect("check");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("task");
+    }
+    (per_task * in_flight) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// `redis-benchmark -t set -n 100000 -c <clients>`: requests per second.
+fn redis_benchmark(port: u16, clients: usize) -> f64 {
+    let out = Command::new("redis-benchmark")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args([
+            "-t",
+            "set",
+            "-n",
+            BENCHMARK_REQUESTS,
+            "-c",
+            &clients.to_string(),
+            "-q",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run redis-benchmark ({e}): install it with scripts/redis.sh")
+        });
+    assert!(out.status.success(), "redis-benchmark failed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "SET: 98039.22 requests per second, p50=0.279 msec" (after \r progress lines).
+    text.split(['\r', '\n'])
+        .filter_map(|l| l.strip_prefix("SET: "))
+        .filter_map(|l| l.split_once(" requests per second"))
+        .filter_map(|(n, _)| n.trim().parse().ok())
+        .last()
+        .unwrap_or_else(|| panic!("no rate in redis-benchmark output: {text}"))
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not: keep that quick.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let checks = if quick { 1_000 } else { CHECKS };
+    let server = start_redis();
+    let url = format!("redis://127.0.0.1:{}/0", server.port);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let cache = Arc::new(
+        RedisReplayCache::new(&url, RedisReplayConfig::new().key_prefix("bench:")).expect("cache"),
+    );
+    let (one, many) = runtime.block_on(async {
+        cache.ping().await.expect("ping");
+        ours(&cache, "warmup", 64, checks / 10).await;
+        let one = ours(&cache, "one", 1, checks / 5).await;
+        let many = ours(&cache, "many", 64, checks).await;
+        (one, many)
+    });
+    if quick {
+        println!("redis_replay: quick run ok ({one:.0} and {many:.0} checks/s)");
+        return;
+    }
+    let bench_one = redis_benchmark(server.port, 1);
+    let bench_many = redis_benchmark(server.port, 64);
+
+    println!("RedisReplayCache check-and-insert vs redis-benchmark SET (same local server)");
+    println!(
+        "{:>10} {:>16} {:>20} {:>8}",
+        "in flight", "ours (checks/s)", "redis-benchmark (/s)", "ratio"
+    );
+    for (n, ours, theirs) in [(1, one, bench_one), (64, many, bench_many)] {
+        println!("{n:>10} {ours:>16.0} {theirs:>20.0} {:>8.2}", ours / theirs);
+    }
+    let verdict = if many >= bench_many / 2.0 {
+        "met"
+    } else {
+        "NOT met"
+    };
+    println!("target (ours >= 1/2 of redis-benchmark at 64 in flight): {verdict}");
+}
