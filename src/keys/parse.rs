@@ -57,13 +57,15 @@ pub(crate) fn private_from_bytes(bytes: &[u8]) -> Result<ParsedPrivate, Error> {
         .position(|b| !b.is_ascii_whitespace())
         .ok_or(invalid("empty key input"))?;
     match bytes[start] {
-        b'-' => {
-            let text = std::str::from_utf8(bytes).map_err(|_| invalid("PEM is not UTF-8"))?;
-            private_from_pem(text)
-        }
         b'{' => {
             let text = std::str::from_utf8(bytes).map_err(|_| invalid("JWK is not UTF-8"))?;
             private_from_jwk(text)
+        }
+        // Text may precede the PEM block (RFC 7468 §5.2), e.g. the
+        // "Bag Attributes" lines of `openssl pkcs12 -nodes`.
+        _ if bytes.windows(11).any(|w| w == b"-----BEGIN ") => {
+            let text = std::str::from_utf8(bytes).map_err(|_| invalid("PEM is not UTF-8"))?;
+            private_from_pem(text)
         }
         _ => private_from_der(bytes),
     }
