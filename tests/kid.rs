@@ -255,3 +255,31 @@ fn the_jwk_set_never_contains_private_members() {
     let single = PublicJwk::from_json(&read_str("ed25519.jwk.json")).unwrap();
     assert_public_only(&format!(r#"{{"keys":[{}]}}"#, single.to_json()));
 }
+
+#[test]
+fn text_before_a_pem_block_is_skipped() {
+    // RFC 7468 §5.2 allows explanatory text before the encapsulation
+    // boundary: `openssl pkcs12 -nodes` writes "Bag Attributes" lines, and
+    // some editors write a byte order mark.
+    let dir = tempfile::tempdir().unwrap();
+    for (name, _, formats) in KEYS {
+        for format in formats.iter().filter(|f| f.ends_with(".pem")) {
+            let pem = read_str(&format!("{name}.{format}"));
+            for prefix in [
+                "Bag Attributes\n    localKeyID: 01 00 00 00 \nKey Attributes: <No Attributes>\n",
+                "\u{feff}",
+                "# the client key\r\n\r\n",
+            ] {
+                let text = format!("{prefix}{pem}");
+                let from_pem = PrivateKey::from_pem(&text).unwrap();
+                let from_bytes = PrivateKey::from_bytes(text.as_bytes()).unwrap();
+                let path = dir.path().join("key.pem");
+                std::fs::write(&path, &text).unwrap();
+                let from_file = PrivateKey::from_file(&path).unwrap();
+                for key in [from_pem, from_bytes, from_file] {
+                    assert_eq!(key.kid(), expected_thumbprint(name), "{name}.{format}");
+                }
+            }
+        }
+    }
+}
