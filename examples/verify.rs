@@ -1,0 +1,169 @@
+//! Verifies client assertions read from standard input, one per line, the
+//! way an authorization server would: against a client's registered JWK
+//! Set, with the strict default policy and one replay cache for the whole
+//! run (so the same assertion on two lines is caught as a replay).
+//!
+//! ```text
+//! cargo run --example verify -- --jwks FILE --client-id ID --audience AUD \
+//!     [--leeway SECS] [--max-lifetime SECS] < assertions.txt
+//! ```
+//!
+//! - `--jwks FILE`: the client's public JWK Set (`{"keys":[...]}`), e.g. the
+//!   output of `cargo run --example jwks`.
+//! - `--client-id ID`: the client the keys are registered for; `iss` and
+//!   `sub` must equal it.
+//! - `--audience AUD`: the authorization server's issuer identifier, the
+//!   only accepted `aud`.
+//! - `--leeway SECS` (default 30, at most 300) and `--max-lifetime SECS`
+//!   (default 3600): the policy's clock skew and longest `exp - iat`.
+//!
+//! For each input line it prints exactly one line, `ok <jti>` or
+//! `rejected <code>` (the stable reason code, e.g. `rejected replayed`),
+//! and exits 0 at the end of input. Bad arguments or an unreadable JWK Set
+//! exit non-zero with a one-line reason on standard error.
+//!
+//! ```text
+//! $ cargo run --example sign -- --key key.pem --client-id c1 --audience https://as.example.com > a.txt
+//! $ cat a.txt a.txt | cargo run --example verify -- --jwks jwks.json --client-id c1 --audience https://as.example.com
+//! ok 3bV2...
+//! rejected replayed
+//! ```
+
+use std::io::{self, BufRead, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use client_assertion::{ClientRegistry, Policy, Verifier};
+
+const USAGE: &str = "usage: verify --jwks FILE --client-id ID --audience AUD \
+                     [--leeway SECS] [--max-lifetime SECS] < assertions";
+
+struct Args {
+    jwks: String,
+    client_id: String,
+    audience: String,
+    leeway: Option<Duration>,
+    max_lifetime: Option<Duration>,
+}
+
+/// Parses the command line; `Ok(None)` for `--help`.
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    let (mut jwks, mut client_id, mut audience, mut leeway, mut max_lifetime) =
+        (None, None, None, None, None);
+    while let Some(flag) = args.next() {
+        if flag == "--help" || flag == "-h" {
+            return Ok(None);
+        }
+        let slot = match flag.as_str() {
+            "--jwks" => &mut jwks,
+            "--client-id" => &mut client_id,
+            "--audience" => &mut audience,
+            "--leeway" => &mut leeway,
+            "--max-lifetime" => &mut max_lifetime,
+            other => return Err(format!("unknown argument {other:?}; {USAGE}")),
+        };
+        let value = args
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value; {USAGE}"))?;
+        if slot.replace(value).is_some() {
+            return Err(format!("{flag} given twice; {USAGE}"));
+        }
+    }
+    let required =
+        |v: Option<String>, flag: &str| v.ok_or_else(|| format!("{flag} is required; {USAGE}"));
+    let seconds = |v: Option<String>, flag: &str| {
+        v.map(|v| {
+            v.parse::<u64>()
+                .map(Duration::from_secs)
+                .map_err(|_| format!("{flag} takes whole seconds, not {v:?}"))
+        })
+        .transpose()
+    };
+    Ok(Some(Args {
+        jwks: required(jwks, "--jwks")?,
+        client_id: required(client_id, "--client-id")?,
+        audience: required(audience, "--audience")?,
+        leeway: seconds(leeway, "--leeway")?,
+        max_lifetime: seconds(max_lifetime, "--max-lifetime")?,
+    }))
+}
+
+fn verifier(args: &Args) -> Result<Verifier, String> {
+    let json = std::fs::read_to_string(&args.jwks)
+        .map_err(|e| format!("cannot read JWK Set {}: {e}", args.jwks))?;
+    let registry = Arc::new(ClientRegistry::new());
+    registry
+        .register_jwks_json(args.client_id.as_str(), &json)
+        .map_err(|e| format!("cannot use JWK Set {}: {e}", args.jwks))?;
+    let mut policy = Policy::new(args.audience.as_str());
+    if let Some(leeway) = args.leeway {
+        policy = policy.leeway(leeway);
+    }
+    if let Some(max) = args.max_lifetime {
+        policy = policy.max_lifetime(max);
+    }
+    Verifier::builder(args.audience.as_str(), registry)
+        .policy(policy)
+        .build()
+        .map_err(|e| format!("invalid policy: {e}"))
+}
+
+/// The `jti` as one printable line (it is client-chosen text).
+fn printable(jti: &str) -> String {
+    let mut out = String::with_capacity(jti.len());
+    for c in jti.chars() {
+        if c.is_control() || c.is_whitespace() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn main() -> ExitCode {
+    let args = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned());
+    let verifier = match parse_args(args) {
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Some(args)) => verifier(&args),
+        Err(reason) => Err(reason),
+    };
+    let verifier = match verifier {
+        Ok(v) => v,
+        Err(reason) => {
+            eprintln!("verify: {reason}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut input = io::stdin().lock();
+    let mut out = io::stdout().lock();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match input.read_until(b'\n', &mut line) {
+            Ok(0) => return ExitCode::SUCCESS,
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("verify: cannot read standard input: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+        // A line that is not UTF-8 cannot be a JWS: it is rejected as
+        // malformed like any other garbage.
+        let text = String::from_utf8_lossy(&line);
+        let written = match verifier.verify(text.trim()) {
+            Ok(v) => writeln!(out, "ok {}", printable(v.jti())),
+            Err(e) => writeln!(out, "rejected {}", e.code()),
+        };
+        if written.is_err() {
+            // Standard output is gone (e.g. a closed pipe): stop quietly.
+            return ExitCode::SUCCESS;
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! The `verify` example as a command-line program, run through
+//! `cargo run --quiet --example verify`: one output line per input line,
+//! replays across lines caught, exit 0; bad arguments and unreadable JWK
+//! Sets exit non-zero with a one-line reason on stderr.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+
+use client_assertion::{jwk_set, AssertionSigner, KeySource, KeyType, PrivateKey};
+
+const ISSUER: &str = "https://as.example.com";
+const CLIENT: &str = "cli-client";
+
+/// `cargo run --quiet --example verify -- ARGS` with `stdin`, built with the
+/// features of this test build so that nothing is rebuilt needlessly.
+fn run_verify(args: &[&str], stdin: &str) -> Output {
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "--quiet", "--example", "verify"]);
+    let features: Vec<&str> = [
+        (cfg!(feature = "jsonwebtoken"), "jsonwebtoken"),
+        (cfg!(feature = "pkcs11"), "pkcs11"),
+        (cfg!(feature = "redis"), "redis"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
+    let mut child = cmd
+        .arg("--")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cargo runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    jwks: String,
+    signer: AssertionSigner,
+}
+
+fn setup(key_type: KeyType) -> Setup {
+    let key = Arc::new(PrivateKey::generate(key_type).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jwks.json");
+    std::fs::write(&path, jwk_set([&*key as &dyn KeySource]).to_json_pretty()).unwrap();
+    // The example uses the system clock, and so does this signer.
+    let signer = AssertionSigner::builder(key, CLIENT, ISSUER)
+        .build()
+        .unwrap();
+    Setup {
+        jwks: path.to_str().unwrap().to_owned(),
+        _dir: dir,
+        signer,
+    }
+}
+
+#[test]
+fn valid_replayed_and_garbage_lines() {
+    let s = setup(KeyType::P256);
+    let a = s.signer.sign().unwrap();
+    let input = format!("{0}\n{0}\nnot-a-jwt\n", a.as_str());
+    let out = run_verify(
+        &[
+            "--jwks",
+            &s.jwks,
+            "--client-id",
+            CLIENT,
+            "--audience",
+            ISSUER,
+        ],
+        &input,
+    );
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!("ok {}\nrejected replayed\nrejected malformed\n", a.jti())
+    );
+}
+
+#[test]
+fn one_line_out_per_line_in() {
+    let s = setup(KeyType::Ed25519);
+    let a = s.signer.sign().unwrap();
+    let b = s.signer.sign().unwrap();
+    let other = AssertionSigner::builder(
+        Arc::new(PrivateKey::generate(KeyType::Ed25519).unwrap()),
+        CLIENT,
+        ISSUER,
+    )
+    .build()
+    .unwrap()
+    .sign()
+    .unwrap();
+    let wrong_aud = AssertionSigner::builder(s.signer.key().clone(), CLIENT, "https://evil")
+        .build()
+        .unwrap()
+        .sign()
+        .unwrap();
+    // CRLF line ends, an empty line, no newline at the end.
+    let input = format!(
+        "{}\r\n\n{}\n{}\n{}\n{}",
+        a.as_str(),
+        other.as_str(),
+        wrong_aud.as_str(),
+        a.as_str(),
+        b.as_str()
+    );
+    let out = run_verify(
+        &[
+            "--jwks",
+            &s.jwks,
+            "--client-id",
+            CLIENT,
+            "--audience",
+            ISSUER,
+            "--leeway",
+            "5",
+            "--max-lifetime",
+            "120",
+        ],
+        &input,
+    );
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "ok {}\nrejected malformed\nrejected unknown_key\nrejected audience_mismatch\nrejected replayed\nok {}\n",
+            a.jti(),
+            b.jti()
+        )
+    );
+    // No input, no output.
+    let out = run_verify(
+        &[
+            "--jwks",
+            &s.jwks,
+            "--client-id",
+            CLIENT,
+            "--audience",
+            ISSUER,
+        ],
+        "",
+    );
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), "");
+}
+
+#[test]
+fn bad_arguments_fail_with_one_line() {
+    let s = setup(KeyType::P256);
+    let dir = tempfile::tempdir().unwrap();
+    let not_jwks = dir.path().join("not.json");
+    std::fs::write(&not_jwks, "{\"keys\": 7}").unwrap();
+    let missing = dir.path().join("missing.json");
+    let cases: Vec<Vec<&str>> = vec![
+        vec![],
+        vec!["--jwks", &s.jwks, "--client-id", CLIENT],
+        vec!["--jwks", &s.jwks, "--audience", ISSUER],
+        vec!["--client-id", CLIENT, "--audience", ISSUER],
+        vec!["--jwks", &s.jwks, "--client-id", CLIENT, "--audience"],
+        vec![
+            "--jwks",
+            &s.jwks,
+            "--client-id",
+            CLIENT,
+            "--audience",
+            ISSUER,
+            "--bogus",
+        ],
+        vec![
+            "--jwks",
+            &s.jwks,
+            "--client-id",
+            CLIENT,
+            "--audience",
+            ISSUER,
+            "--leeway",
+            "ten",
+        ],
+        vec![
+            "--jwks",
+            &s.jwks,
+            "--client-id",
+            CLIENT,
+            "--audience",
+            ISSUER,
+            "--leeway",
+            "3600",
+        ],
+        vec![
+            "--jwks",
+            &s.jwks,
+            "--client-id",
+            CLIENT,
+            "--audience",
+            ISSUER,
+            "--max-lifetime",
+            "0",
+        ],
+        vec![
+            "--jwks",
+            &s.jwks,
+            "--jwks",
+            &s.jwks,
+            "--client-id",
+            CLIENT,
+            "--audience",
+            ISSUER,
+        ],
+        vec![
+            "--jwks",
+            missing.to_str().unwrap(),
+            "--client-id",
+            CLIENT,
+            "--audience",
+            ISSUER,
+        ],
+        vec![
+            "--jwks",
+            not_jwks.to_str().unwrap(),
+            "--client-id",
+            CLIENT,
+            "--audience",
+            ISSUER,
+        ],
+    ];
+    for args in cases {
+        let out = run_verify(&args, "x\n");
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert_eq!(text(&out.stdout), "", "{args:?}: nothing on stdout");
+        let err = text(&out.stderr);
+        assert_eq!(
+            err.lines().count(),
+            1,
+            "{args:?}: one line on stderr: {err:?}"
+        );
+        assert!(err.starts_with("verify: "), "{err:?}");
+    }
+    let out = run_verify(&["--help"], "");
+    assert!(out.status.success());
+    assert!(text(&out.stdout).starts_with("usage: verify"));
+}
