@@ -131,7 +131,7 @@ fn redis_benchmark(port: u16, clients: usize) -> f64 {
         .filter_map(|l| l.strip_prefix("SET: "))
         .filter_map(|l| l.split_once(" requests per second"))
         .filter_map(|(n, _)| n.trim().parse().ok())
-        .last()
+        .next_back()
         .unwrap_or_else(|| panic!("no rate in redis-benchmark output: {text}"))
 }
 

@@ -170,6 +170,10 @@ impl Slot {
 ///   (`allkeys-lru`, `volatile-ttl`, ...) could forget an unexpired `jti`
 ///   and let a replay through. With `noeviction`, a full Redis answers
 ///   errors and checks fail closed.
+/// - A Redis restarted without persistence has forgotten every `jti`: an
+///   assertion accepted shortly before could be replayed until it expires
+///   (at most the policy's `max_age` plus leeway). Enable AOF
+///   (`appendonly yes`) where that window matters.
 /// - Replication is asynchronous: a failover can lose the last writes, and
 ///   so briefly allow a replay of an assertion accepted just before it.
 /// - Redis Cluster is not supported by this type (one node or a primary).
