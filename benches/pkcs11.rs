@@ -1,0 +1,162 @@
+//! Assertion signing through the PKCS#11 key source against a bare
+//! `cryptoki` `C_SignInit` + `C_Sign` loop on the same ES256 key, on one
+//! and on two threads, with SoftHSM2 (`scripts/softhsm.sh` installs it).
+//!
+//! ```text
+//! cargo bench --features pkcs11 --bench pkcs11 -- --noplot
+//! ```
+//!
+//! The bare loop signs a precomputed SHA-256 digest: the token's cost and
+//! nothing else. The key source's figure adds everything an assertion
+//! needs (header and claims, a fresh `jti`, base64url, the digest, a
+//! session from the pool). With two threads, one iteration is one
+//! signature on each thread, made at the same time.
+//!
+//! The token lives in a temporary directory (its own `SOFTHSM2_CONF`),
+//! removed when the benchmark ends.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use client_assertion::pkcs11::cryptoki::mechanism::Mechanism;
+use client_assertion::pkcs11::cryptoki::object::{Attribute, ObjectClass};
+use client_assertion::pkcs11::cryptoki::session::UserType;
+use client_assertion::pkcs11::cryptoki::types::AuthPin;
+use client_assertion::pkcs11::{self, Pin, Pkcs11Key};
+use client_assertion::{AssertionSigner, KeyType};
+use criterion::{black_box, Criterion};
+use sha2::{Digest, Sha256};
+
+const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+const TOKEN: &str = "client-assertion-bench";
+const USER_PIN: &str = "fedcba123456";
+const SO_PIN: &str = "abcdef654321";
+
+/// Creates the token in `dir`; must run before the module is initialised.
+fn init_token(dir: &Path) {
+    assert!(
+        Path::new(MODULE).exists(),
+        "the SoftHSM2 module {MODULE} is missing: run scripts/softhsm.sh"
+    );
+    let tokens = dir.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let conf = dir.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
+    std::env::set_var("SOFTHSM2_CONF", &conf);
+    let ctx = pkcs11::context(MODULE).unwrap();
+    let slot = ctx.get_slots_with_token().unwrap()[0];
+    let so_pin = AuthPin::from(SO_PIN);
+    ctx.init_token(slot, &so_pin, TOKEN).unwrap();
+    let session = ctx.open_rw_session(slot).unwrap();
+    session.login(UserType::So, Some(&so_pin)).unwrap();
+    session.init_pin(&AuthPin::from(USER_PIN)).unwrap();
+}
+
+fn bench(c: &mut Criterion) {
+    let key = Arc::new(
+        Pkcs11Key::builder(MODULE)
+            .token_label(TOKEN)
+            .pin(Pin::new(USER_PIN))
+            .key_label("bench-es256")
+            .generate(KeyType::P256)
+            .unwrap(),
+    );
+    let signer = Arc::new(
+        AssertionSigner::builder(key.clone(), "bench-client", "https://as.example.com")
+            .build()
+            .unwrap(),
+    );
+
+    // The bare loop's sessions: one per thread, on the same key.
+    let ctx = pkcs11::context(MODULE).unwrap();
+    let slot = key.slot_id().try_into().unwrap();
+    let bare_session = || {
+        let session = ctx.open_ro_session(slot).unwrap();
+        // The key source keeps the application logged in.
+        let handle = session
+            .find_objects(&[
+                Attribute::Class(ObjectClass::PRIVATE_KEY),
+                Attribute::Label(b"bench-es256".to_vec()),
+            ])
+            .unwrap()[0];
+        (session, handle)
+    };
+    let digest = Sha256::digest(signer.sign().unwrap().as_str().as_bytes());
+
+    let mut group = c.benchmark_group("pkcs11_es256");
+    group.sample_size(30);
+    group.measurement_time(Duration::from_secs(6));
+
+    let (session, handle) = bare_session();
+    group.bench_function("bare_c_sign/1_thread", |b| {
+        b.iter(|| {
+            black_box(
+                session
+                    .sign(&Mechanism::Ecdsa, handle, black_box(&digest))
+                    .unwrap(),
+            )
+        })
+    });
+    drop(session);
+    group.bench_function("assertion_signer/1_thread", |b| {
+        b.iter(|| black_box(signer.sign().unwrap()))
+    });
+
+    // A session is Send but not Sync: each thread takes its own through an
+    // (uncontended) mutex, once per batch.
+    let sessions = [Mutex::new(bare_session()), Mutex::new(bare_session())];
+    group.bench_function("bare_c_sign/2_threads", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            std::thread::scope(|s| {
+                for own in &sessions {
+                    s.spawn(|| {
+                        let (session, handle) = &*own.lock().unwrap();
+                        for _ in 0..iters {
+                            black_box(
+                                session
+                                    .sign(&Mechanism::Ecdsa, *handle, black_box(&digest))
+                                    .unwrap(),
+                            );
+                        }
+                    });
+                }
+            });
+            start.elapsed()
+        })
+    });
+    drop(sessions);
+    group.bench_function("assertion_signer/2_threads", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            std::thread::scope(|s| {
+                for _ in 0..2 {
+                    s.spawn(|| {
+                        for _ in 0..iters {
+                            black_box(signer.sign().unwrap());
+                        }
+                    });
+                }
+            });
+            start.elapsed()
+        })
+    });
+    group.finish();
+}
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    init_token(dir.path());
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    c.final_summary();
+    drop(dir);
+}
