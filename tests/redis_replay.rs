@@ -487,6 +487,8 @@ fn two_processes_accept_each_jti_exactly_once() {
                 .env("CA_OUT", &out)
                 .env("CA_READY_DIR", &ready)
                 .stdin(Stdio::null())
+                // The child's own libtest report stays out of this one's.
+                .stdout(Stdio::null())
                 .spawn()
                 .expect("spawn child");
             (child, out)
