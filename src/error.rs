@@ -53,7 +53,7 @@ pub enum ErrorKind {
     UnknownKey,
     /// The signature does not verify with the client's key.
     BadSignature,
-    /// `iss` is missing or is not the client id.
+    /// `iss` differs from the `client_id` request parameter.
     IssuerMismatch,
     /// `sub` is missing, or differs from `iss`, or from the `client_id` parameter.
     SubjectMismatch,

@@ -1137,3 +1137,11 @@ fn the_builder_refuses_unsafe_policies() {
         assert_eq!(err.code(), "invalid_config");
     }
 }
+
+#[test]
+fn exp_before_iat_is_invalid_claim() {
+    let f = Fixture::new(KeyType::Ed25519);
+    let claims = with(with(f.claims(), "iat", json!(NOW)), "exp", json!(NOW - 1));
+    let token = f.token(&f.header(), &claims);
+    assert_rejected(f.verify(&token), "invalid_claim", &token);
+}

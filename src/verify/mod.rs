@@ -458,6 +458,9 @@ impl Verifier {
         let mut last_acceptable = exp + leeway;
         match iat {
             Some(iat) => {
+                if exp < iat {
+                    return Err(reject_because(ErrorKind::InvalidClaim, "exp is before iat"));
+                }
                 if exp - iat > max_lifetime {
                     return Err(reject_because(
                         ErrorKind::LifetimeTooLong,
