@@ -48,6 +48,8 @@
 mod algorithm;
 mod b64;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod keys;
 mod params;
 mod replay;
