@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo run --example verify -- --jwks FILE --client-id ID --audience AUD \
-//!     [--leeway SECS] [--max-lifetime SECS] < assertions.txt
+//!     [--leeway SECS] [--max-lifetime SECS] [--redis URL] < assertions.txt
 //! ```
 //!
 //! - `--jwks FILE`: the client's public JWK Set (`{"keys":[...]}`), e.g. the
@@ -16,6 +16,11 @@
 //!   only accepted `aud`.
 //! - `--leeway SECS` (default 30, at most 300) and `--max-lifetime SECS`
 //!   (default 3600): the policy's clock skew and longest `exp - iat`.
+//! - `--redis URL` (needs `--features redis`): keep the replay cache in the
+//!   Redis at `URL` (e.g. `redis://127.0.0.1:6379/0`) instead of memory, so
+//!   that several `verify` processes sharing one Redis reject an assertion
+//!   that another one already accepted. While Redis cannot be reached every
+//!   line is `rejected replay_store_unavailable`.
 //!
 //! For each input line it prints exactly one line, `ok <jti>` or
 //! `rejected <code>` (the stable reason code, e.g. `rejected replayed`),
@@ -34,10 +39,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use client_assertion::{ClientRegistry, Policy, Verifier};
+use client_assertion::{ClientRegistry, Policy, ReplayCache, Verifier};
 
 const USAGE: &str = "usage: verify --jwks FILE --client-id ID --audience AUD \
-                     [--leeway SECS] [--max-lifetime SECS] < assertions";
+                     [--leeway SECS] [--max-lifetime SECS] [--redis URL] < assertions";
 
 struct Args {
     jwks: String,
@@ -45,12 +50,13 @@ struct Args {
     audience: String,
     leeway: Option<Duration>,
     max_lifetime: Option<Duration>,
+    redis: Option<String>,
 }
 
 /// Parses the command line; `Ok(None)` for `--help`.
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
-    let (mut jwks, mut client_id, mut audience, mut leeway, mut max_lifetime) =
-        (None, None, None, None, None);
+    let (mut jwks, mut client_id, mut audience, mut leeway, mut max_lifetime, mut redis) =
+        (None, None, None, None, None, None);
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {
             return Ok(None);
@@ -61,6 +67,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
             "--audience" => &mut audience,
             "--leeway" => &mut leeway,
             "--max-lifetime" => &mut max_lifetime,
+            "--redis" => &mut redis,
             other => return Err(format!("unknown argument {other:?}; {USAGE}")),
         };
         let value = args
@@ -86,6 +93,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
         audience: required(audience, "--audience")?,
         leeway: seconds(leeway, "--leeway")?,
         max_lifetime: seconds(max_lifetime, "--max-lifetime")?,
+        redis,
     }))
 }
 
@@ -103,10 +111,54 @@ fn verifier(args: &Args) -> Result<Verifier, String> {
     if let Some(max) = args.max_lifetime {
         policy = policy.max_lifetime(max);
     }
-    Verifier::builder(args.audience.as_str(), registry)
-        .policy(policy)
-        .build()
-        .map_err(|e| format!("invalid policy: {e}"))
+    let mut builder = Verifier::builder(args.audience.as_str(), registry).policy(policy);
+    if let Some(url) = &args.redis {
+        builder = builder.replay_cache(redis_cache(url)?);
+    }
+    builder.build().map_err(|e| format!("invalid policy: {e}"))
+}
+
+/// The shared replay cache on Redis (connects on first use).
+#[cfg(feature = "redis")]
+fn redis_cache(url: &str) -> Result<Arc<dyn ReplayCache>, String> {
+    use client_assertion::{RedisReplayCache, RedisReplayConfig};
+    let cache = RedisReplayCache::new(url, RedisReplayConfig::new())
+        .map_err(|e| format!("--redis: {e}"))?;
+    Ok(Arc::new(cache))
+}
+
+#[cfg(not(feature = "redis"))]
+fn redis_cache(_url: &str) -> Result<Arc<dyn ReplayCache>, String> {
+    Err("--redis needs the redis feature (cargo run --features redis --example verify)".into())
+}
+
+/// Verifies one assertion: through the async path in a Tokio runtime when
+/// the redis feature is on (a Redis cache answers only there), else the
+/// sync one.
+struct Check {
+    verifier: Verifier,
+    #[cfg(feature = "redis")]
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Check {
+    fn new(verifier: Verifier) -> Result<Self, String> {
+        Ok(Self {
+            verifier,
+            #[cfg(feature = "redis")]
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start a Tokio runtime: {e}"))?,
+        })
+    }
+
+    fn verify(&self, token: &str) -> client_assertion::Result<client_assertion::VerifiedAssertion> {
+        #[cfg(feature = "redis")]
+        return self.runtime.block_on(self.verifier.verify_async(token));
+        #[cfg(not(feature = "redis"))]
+        self.verifier.verify(token)
+    }
 }
 
 /// The `jti` as one printable line (it is client-chosen text).
@@ -131,7 +183,7 @@ fn main() -> ExitCode {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
         }
-        Ok(Some(args)) => verifier(&args),
+        Ok(Some(args)) => verifier(&args).and_then(Check::new),
         Err(reason) => Err(reason),
     };
     let verifier = match verifier {

@@ -839,3 +839,101 @@ fn debug_output_hides_credentials() {
         .unwrap();
     assert!(!format!("{verifier:?}").contains("hunter2"));
 }
+
+// ---------------------------------------------------------------------------
+// The verify example, twice, on one Redis.
+
+/// `cargo run --quiet --example verify -- ARGS` with `stdin`, built with this
+/// test build's features so that nothing is rebuilt needlessly.
+fn run_verify_example(args: &[&str], stdin: &str) -> std::process::Output {
+    let features: Vec<&str> = [
+        (cfg!(feature = "jsonwebtoken"), "jsonwebtoken"),
+        (cfg!(feature = "pkcs11"), "pkcs11"),
+        (cfg!(feature = "redis"), "redis"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    let mut child = Command::new(env!("CARGO"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "--quiet", "--example", "verify", "--features"])
+        .arg(features.join(","))
+        .arg("--")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cargo runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn two_verify_example_processes_share_one_redis() {
+    let server = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let key = key();
+    let jwks = dir.path().join("jwks.json");
+    std::fs::write(&jwks, jwk_set([&*key as &dyn KeySource]).to_json()).unwrap();
+    let jwks = jwks.to_str().unwrap();
+    let signer = signer(&key);
+    let (first, second) = (signer.sign().unwrap(), signer.sign().unwrap());
+    let url = server.url();
+    let args = [
+        "--jwks",
+        jwks,
+        "--client-id",
+        CLIENT,
+        "--audience",
+        ISSUER,
+        "--redis",
+        &url,
+    ];
+
+    let one = run_verify_example(&args, &format!("{}\n", first.as_str()));
+    assert!(
+        one.status.success(),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&one.stdout),
+        format!("ok {}\n", first.jti())
+    );
+    // Another process: the first assertion is a replay, the second is new.
+    let two = run_verify_example(
+        &args,
+        &format!(
+            "{}\n{}\n{}\n",
+            first.as_str(),
+            second.as_str(),
+            second.as_str()
+        ),
+    );
+    assert!(
+        two.status.success(),
+        "{}",
+        String::from_utf8_lossy(&two.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&two.stdout),
+        format!(
+            "rejected replayed\nok {}\nrejected replayed\n",
+            second.jti()
+        )
+    );
+    // Redis gone: fails closed, line by line.
+    drop(server);
+    let three = run_verify_example(&args, &format!("{}\n", signer.sign().unwrap().as_str()));
+    assert!(three.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&three.stdout),
+        "rejected replay_store_unavailable\n"
+    );
+}
