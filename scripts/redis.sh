@@ -9,14 +9,8 @@ if command -v redis-server >/dev/null 2>&1; then
     exit 0
 fi
 
-if [ "$(id -u)" = 0 ]; then
-    SUDO=()
-else
-    SUDO=(sudo)
-fi
-
-"${SUDO[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq redis-server >/dev/null
+. "$(dirname "$0")/lib.sh"
+apt_install redis-server
 
 if ! command -v redis-server >/dev/null 2>&1; then
     echo "redis.sh: redis-server was installed but is not on PATH" >&2

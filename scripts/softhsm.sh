@@ -9,14 +9,8 @@ if [ -e "$MODULE" ]; then
     exit 0
 fi
 
-if [ "$(id -u)" = 0 ]; then
-    SUDO=()
-else
-    SUDO=(sudo)
-fi
-
-"${SUDO[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq softhsm2 >/dev/null
+. "$(dirname "$0")/lib.sh"
+apt_install softhsm2
 
 if [ ! -e "$MODULE" ]; then
     echo "softhsm.sh: softhsm2 installed but $MODULE is missing" >&2

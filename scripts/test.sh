@@ -4,15 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need_apt=()
-# (services for the feature-gated tests are added here as they land)
-if ((${#need_apt[@]})); then
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null
-    else
-        sudo apt-get update -qq && sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
-    fi
-fi
+# Real components for the feature-gated tests: installed here when missing;
+# the tests start (and stop) their own SoftHSM2 token and Redis instance.
+bash scripts/softhsm.sh
+bash scripts/redis.sh
 
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
