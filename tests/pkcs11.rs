@@ -29,9 +29,10 @@ const SO_PIN: &str = "abcdef654321";
 const CLIENT: &str = "pkcs11-client";
 const AUDIENCE: &str = "https://as.example.com";
 
-/// The number of `#[test]` functions below: the last one to finish removes
-/// the token directory.
-const TESTS: usize = 19;
+/// The number of `#[test]` functions in this file (checked by
+/// `the_test_count_is_current`): the last one to finish removes the token
+/// directory.
+const TESTS: usize = 20;
 
 struct Fixture {
     dir: PathBuf,
@@ -674,4 +675,11 @@ fn pin_is_read_from_env_or_file() {
         pkcs11_error(&err),
         Pkcs11Error::PinUnavailable { .. }
     ));
+}
+
+#[test]
+fn the_test_count_is_current() {
+    let _t = setup();
+    let source = include_str!("pkcs11.rs");
+    assert_eq!(source.matches("\n#[test]\n").count(), TESTS);
 }

@@ -77,6 +77,12 @@
 //! [`DEFAULT_MAX_SESSIONS`]) are open, or waits for one. Any number of
 //! threads may sign at once.
 //!
+//! A signature is a blocking call into the module (microseconds on
+//! SoftHSM2, milliseconds on a network HSM). [`KeySource::sign_async`]
+//! keeps its default, which makes that call in place; in async code, sign
+//! on a blocking thread (e.g. `tokio::task::spawn_blocking`) when the HSM
+//! is slow.
+//!
 //! # Recovery
 //!
 //! When a call fails because the session is gone
