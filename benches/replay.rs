@@ -1,0 +1,159 @@
+//! The in-memory replay cache on one core:
+//!
+//! - `replay/memory/check_and_insert/<N>`:
+//!   [`MemoryReplayCache::check_and_insert`] with fresh, distinct `jti`s
+//!   (43-character base64url strings like the signer's, generated before
+//!   measuring), from one thread. A pool of N `jti`s is walked once per
+//!   cache: when it is used up a fresh cache of default capacity
+//!   (1 048 576) is swapped in outside the timed region, so the figure
+//!   includes the hash tables' growth from empty to N entries (see
+//!   [`POOLS`]). Criterion reports the time per operation and operations
+//!   per second.
+//! - Memory per entry, measured once before criterion runs (only under
+//!   `cargo bench`): the resident set size (`VmRSS`) before and after
+//!   inserting [`MEMORY_ENTRIES`] entries into a cache of capacity
+//!   [`MEMORY_CAPACITY`], divided by the entry count.
+//!
+//! ```text
+//! cargo bench --bench replay -- --noplot
+//! ```
+//! Target: at least 2 million check-and-inserts per second on one core.
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use client_assertion::{MemoryReplayCache, ReplayCache};
+use criterion::{BenchmarkId, Criterion, Throughput};
+use rand::RngCore;
+
+/// Distinct `jti`s per cache in the throughput bench: a quarter of the
+/// default capacity, and 95 % of it (1 000 000 of 1 048 576).
+const POOLS: [usize; 2] = [1 << 18, 1_000_000];
+/// Entries inserted for the memory measurement.
+const MEMORY_ENTRIES: usize = 1_000_000;
+/// Capacity of the cache used for the memory measurement.
+const MEMORY_CAPACITY: usize = 2_000_000;
+const CLIENT: &str = "bench-client";
+
+fn times() -> (SystemTime, SystemTime) {
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_750_000_000);
+    (now + Duration::from_secs(391), now)
+}
+
+/// `n` random 256-bit `jti`s, base64url as the signer writes them.
+fn jtis(n: usize) -> Vec<String> {
+    let mut rng = rand::thread_rng();
+    (0..n)
+        .map(|_| {
+            let mut bytes = [0u8; 32];
+            rng.fill_bytes(&mut bytes);
+            URL_SAFE_NO_PAD.encode(bytes)
+        })
+        .collect()
+}
+
+fn throughput(c: &mut Criterion) {
+    let (until, now) = times();
+    let mut group = c.benchmark_group("replay/memory");
+    group
+        .throughput(Throughput::Elements(1))
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    for size in POOLS {
+        let pool = jtis(size);
+        group.bench_function(BenchmarkId::new("check_and_insert", size), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                let mut left = iters;
+                while left > 0 {
+                    let n = left.min(size as u64) as usize;
+                    let cache = MemoryReplayCache::default();
+                    let start = Instant::now();
+                    for jti in &pool[..n] {
+                        cache
+                            .check_and_insert(CLIENT, black_box(jti), until, now)
+                            .expect("a fresh jti is accepted");
+                    }
+                    total += start.elapsed();
+                    drop(cache);
+                    left -= n as u64;
+                }
+                total
+            });
+        });
+    }
+    group.finish();
+}
+
+/// The resident set size in bytes, from `/proc/self/status`.
+fn rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Where criterion writes its reports (same rule as criterion 0.5).
+fn criterion_home() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return home.into();
+    }
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| PathBuf::from("target"), PathBuf::from)
+        .join("criterion")
+}
+
+/// Inserts [`MEMORY_ENTRIES`] entries and prints the RSS growth per entry.
+fn memory_per_entry() {
+    let (until, now) = times();
+    let cache = MemoryReplayCache::with_capacity(MEMORY_CAPACITY);
+    // The jti text is built in one reused buffer: nothing but the cache grows.
+    let mut jti = String::with_capacity(64);
+    let Some(before) = rss_bytes() else {
+        println!("replay/memory/bytes_per_entry: /proc/self/status unavailable, skipped");
+        return;
+    };
+    let start = Instant::now();
+    for i in 0..MEMORY_ENTRIES {
+        jti.clear();
+        let _ = write!(jti, "jti-{i:039}");
+        cache
+            .check_and_insert(CLIENT, &jti, until, now)
+            .expect("within capacity");
+    }
+    let elapsed = start.elapsed();
+    let after = rss_bytes().unwrap_or(before);
+    assert_eq!(cache.len(), MEMORY_ENTRIES);
+    let per_entry = after.saturating_sub(before) as f64 / MEMORY_ENTRIES as f64;
+    println!(
+        "replay/memory/bytes_per_entry: {per_entry:.1} bytes/entry \
+         (VmRSS {:.1} MiB -> {:.1} MiB for {MEMORY_ENTRIES} entries in a cache of capacity \
+         {MEMORY_CAPACITY}; filled in {:.0} ms)",
+        before as f64 / 1048576.0,
+        after as f64 / 1048576.0,
+        elapsed.as_secs_f64() * 1e3,
+    );
+    // Kept for scripts/bench.sh, next to criterion's own estimates.
+    let dir = criterion_home().join("replay");
+    if std::fs::create_dir_all(&dir).is_ok() {
+        let json = format!(
+            "{{\"bytes_per_entry\":{per_entry:.1},\"entries\":{MEMORY_ENTRIES},\
+             \"capacity\":{MEMORY_CAPACITY},\"rss_before\":{before},\"rss_after\":{after}}}\n"
+        );
+        let _ = std::fs::write(dir.join("memory.json"), json);
+    }
+}
+
+fn main() {
+    // Only under `cargo bench` (which passes `--bench`), not in test mode.
+    if std::env::args().any(|a| a == "--bench") {
+        memory_per_entry();
+    }
+    let mut criterion = Criterion::default().configure_from_args();
+    throughput(&mut criterion);
+    criterion.final_summary();
+}

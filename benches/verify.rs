@@ -1,0 +1,207 @@
+//! Verification cost per algorithm, side by side in one group (`verify/<ALG>`):
+//!
+//! - `end_to_end`: [`Verifier::verify`] (bounded parse, header rules, client
+//!   and key lookup, signature, claims, and the `jti` check-and-insert in a
+//!   [`MemoryReplayCache`] of default capacity);
+//! - `without_replay`: the same pipeline minus the replay check
+//!   (`dangerous().verify_without_replay_check`), to split the overhead;
+//! - `raw`: the bare RustCrypto primitive (`p256`/`p384` `VerifyingKey::verify`,
+//!   `ed25519_dalek` `verify_strict`, `rsa` PKCS#1 v1.5 / PSS
+//!   `VerifyingKey::verify`) over the very signing inputs and signature bytes
+//!   of the same tokens, with the same key.
+//!
+//! Every accepted assertion needs a fresh `jti`, so a pool of [`POOL`]
+//! assertions is minted before measuring; the timed loop walks the pool and,
+//! when it is used up, swaps in a fresh verifier (new empty replay cache)
+//! *outside* the timed region (`iter_custom`). The clock is a
+//! [`ManualClock`] standing at the tokens' `iat`, so nothing expires.
+//!
+//! ```text
+//! cargo bench --bench verify -- --noplot
+//! ```
+//! Target: `end_to_end` within 1.10x of `raw`.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use client_assertion::{
+    jwk_set, Algorithm, AssertionSigner, ClientRegistry, Clock, KeySource, ManualClock,
+    MemoryReplayCache, PrivateKey, Verifier,
+};
+use criterion::{criterion_group, criterion_main, Criterion};
+use pkcs8::EncodePrivateKey;
+use rand::rngs::OsRng;
+use rsa::signature::Verifier as _;
+use rsa::RsaPrivateKey;
+use sha2::Sha256;
+
+/// Assertions minted per algorithm (each verifies once per verifier).
+const POOL: usize = 1024;
+const CLIENT: &str = "bench-client";
+const AUDIENCE: &str = "https://as.example.com";
+/// The fixed time of the bench clock (and so every token's `iat`).
+const NOW: u64 = 1_750_000_000;
+
+/// Runs `iters` iterations of `one` over `items` (cycled), calling `fresh`
+/// untimed before each pass over the pool; returns the timed total.
+fn timed_passes<S, T>(
+    iters: u64,
+    items: &[T],
+    mut fresh: impl FnMut() -> S,
+    mut one: impl FnMut(&S, &T),
+) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(items.len() as u64) as usize;
+        let state = fresh();
+        let start = Instant::now();
+        for item in &items[..n] {
+            one(&state, item);
+        }
+        total += start.elapsed();
+        drop(state);
+        left -= n as u64;
+    }
+    total
+}
+
+/// Benchmarks one algorithm: `der` is the PKCS#8 key the signer uses, `raw`
+/// checks a signature with the RustCrypto public key of the same key pair.
+fn compare(c: &mut Criterion, alg: Algorithm, der: &[u8], raw: impl Fn(&[u8], &[u8]) -> bool) {
+    let key = PrivateKey::from_der(der)
+        .and_then(|k| k.with_algorithm(alg))
+        .expect("the PKCS#8 key loads and fits the algorithm");
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::at_unix(NOW));
+    let jwks = jwk_set([&key as &dyn KeySource]);
+    let signer = AssertionSigner::builder(Arc::new(key), CLIENT, AUDIENCE)
+        .clock(clock.clone())
+        .build()
+        .expect("signer");
+    let registry = Arc::new(ClientRegistry::new());
+    registry.register(CLIENT, &jwks).expect("register");
+    let verifier = || {
+        Verifier::builder(AUDIENCE, registry.clone())
+            .clock(clock.clone())
+            .replay_cache(Arc::new(MemoryReplayCache::default()))
+            .build()
+            .expect("verifier")
+    };
+
+    let tokens: Vec<String> = (0..POOL)
+        .map(|_| signer.sign().expect("sign").into_string())
+        .collect();
+    // The raw side's inputs: signing input and decoded signature of each token.
+    let pairs: Vec<(Vec<u8>, Vec<u8>)> = tokens
+        .iter()
+        .map(|t| {
+            let (input, sig) = t.rsplit_once('.').expect("compact JWS");
+            let sig = URL_SAFE_NO_PAD.decode(sig).expect("base64url signature");
+            (input.as_bytes().to_vec(), sig)
+        })
+        .collect();
+    // Same key material and every token good on both sides.
+    let check = verifier();
+    for (t, (input, sig)) in tokens.iter().zip(&pairs) {
+        check.verify(t).expect("the assertion verifies");
+        assert!(raw(input, sig), "{}: raw verification failed", alg.name());
+    }
+    drop(check);
+
+    let mut group = c.benchmark_group(format!("verify/{}", alg.name()));
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    group.bench_function("end_to_end", |b| {
+        b.iter_custom(|iters| {
+            timed_passes(iters, &tokens, &verifier, |v, t| {
+                black_box(v.verify(black_box(t)).expect("verify"));
+            })
+        });
+    });
+    group.bench_function("without_replay", |b| {
+        let v = verifier();
+        b.iter_custom(|iters| {
+            timed_passes(
+                iters,
+                &tokens,
+                || (),
+                |(), t| {
+                    black_box(
+                        v.dangerous()
+                            .verify_without_replay_check(black_box(t))
+                            .expect("verify"),
+                    );
+                },
+            )
+        });
+    });
+    group.bench_function("raw", |b| {
+        b.iter_custom(|iters| {
+            timed_passes(
+                iters,
+                &pairs,
+                || (),
+                |(), (input, sig)| {
+                    assert!(raw(black_box(input), black_box(sig)));
+                },
+            )
+        });
+    });
+    group.finish();
+}
+
+fn es256(c: &mut Criterion) {
+    let sk = p256::ecdsa::SigningKey::random(&mut OsRng);
+    let der = sk.to_pkcs8_der().expect("P-256 PKCS#8");
+    let vk = *sk.verifying_key();
+    compare(c, Algorithm::Es256, der.as_bytes(), |msg, sig| {
+        p256::ecdsa::Signature::from_slice(sig).is_ok_and(|s| vk.verify(msg, &s).is_ok())
+    });
+}
+
+fn es384(c: &mut Criterion) {
+    let sk = p384::ecdsa::SigningKey::random(&mut OsRng);
+    let der = sk.to_pkcs8_der().expect("P-384 PKCS#8");
+    let vk = *sk.verifying_key();
+    compare(c, Algorithm::Es384, der.as_bytes(), |msg, sig| {
+        p384::ecdsa::Signature::from_slice(sig).is_ok_and(|s| vk.verify(msg, &s).is_ok())
+    });
+}
+
+fn eddsa(c: &mut Criterion) {
+    let sk = ed25519_dalek::SigningKey::generate(&mut OsRng);
+    let der = sk.to_pkcs8_der().expect("Ed25519 PKCS#8");
+    let vk = sk.verifying_key();
+    compare(c, Algorithm::EdDsa, der.as_bytes(), |msg, sig| {
+        ed25519_dalek::Signature::from_slice(sig).is_ok_and(|s| vk.verify_strict(msg, &s).is_ok())
+    });
+}
+
+fn rsa_2048() -> RsaPrivateKey {
+    RsaPrivateKey::new(&mut OsRng, 2048).expect("RSA-2048 key")
+}
+
+fn rs256(c: &mut Criterion) {
+    let key = rsa_2048();
+    let der = key.to_pkcs8_der().expect("RSA PKCS#8");
+    let vk = rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key.to_public_key());
+    compare(c, Algorithm::Rs256, der.as_bytes(), |msg, sig| {
+        rsa::pkcs1v15::Signature::try_from(sig).is_ok_and(|s| vk.verify(msg, &s).is_ok())
+    });
+}
+
+fn ps256(c: &mut Criterion) {
+    let key = rsa_2048();
+    let der = key.to_pkcs8_der().expect("RSA PKCS#8");
+    let vk = rsa::pss::VerifyingKey::<Sha256>::new(key.to_public_key());
+    compare(c, Algorithm::Ps256, der.as_bytes(), |msg, sig| {
+        rsa::pss::Signature::try_from(sig).is_ok_and(|s| vk.verify(msg, &s).is_ok())
+    });
+}
+
+criterion_group!(benches, es256, es384, eddsa, rs256, ps256);
+criterion_main!(benches);
