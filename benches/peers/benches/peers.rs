@@ -1,0 +1,489 @@
+//! client-assertion next to its peers, per algorithm, in one group
+//! (`peers/<ALG>`), on the same key and the same token bytes:
+//!
+//! | id | what runs |
+//! |---|---|
+//! | `ours/sign` | `AssertionSigner::sign` (header, claims, fresh `jti`, signature, token) |
+//! | `ours/verify` | `Verifier::verify` end to end (parse, header rules, key, signature, claims, `jti` check-and-insert in a `MemoryReplayCache`) |
+//! | `raw/sign`, `raw/verify` | the bare RustCrypto primitive over the same signing input / signature bytes |
+//! | `jsonwebtoken-<backend>/encode` | `jsonwebtoken::encode` of the same claims and header (`kid`, `typ`) |
+//! | `jsonwebtoken-<backend>/decode` | `jsonwebtoken::decode` with a `Validation` like our policy (alg, `aud`, `iss`, `sub`, `exp`/`nbf`, 30 s leeway, `exp`/`iss`/`sub`/`aud` required, `jti` required by the claims type) |
+//! | `jwt-simple/sign`, `jwt-simple/verify` | jwt-simple (pure-Rust build) `sign_with_options` / `verify_token` with comparable `VerificationOptions` |
+//!
+//! `<backend>` is the jsonwebtoken `CryptoProvider` installed from the
+//! `JWT_BACKEND` environment variable: `rust_crypto` (default) or
+//! `aws_lc_rs`. Every verifier checks the tokens minted by our signer; before
+//! measuring, each peer's token is also checked by our verifier, which
+//! proves that all sides hold the same key.
+//!
+//! ```text
+//! JWT_BACKEND=rust_crypto cargo bench -- --noplot
+//! JWT_BACKEND=aws_lc_rs   cargo bench -- --noplot
+//! ```
+//! (`scripts/bench.sh` at the repository root runs both and summarises.)
+
+use std::collections::HashSet;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use client_assertion::{
+    jwk_set, Algorithm, AssertionSigner, ClientRegistry, Clock, KeySource, ManualClock,
+    MemoryReplayCache, PrivateKey, Verifier,
+};
+use criterion::Criterion;
+use jwt_simple::prelude as js;
+use jwt_simple::prelude::{
+    ECDSAP256KeyPairLike as _, ECDSAP256PublicKeyLike as _, ECDSAP384KeyPairLike as _,
+    ECDSAP384PublicKeyLike as _, EdDSAKeyPairLike as _, EdDSAPublicKeyLike as _,
+    RSAKeyPairLike as _, RSAPublicKeyLike as _,
+};
+use pkcs8::EncodePrivateKey;
+use rand::rngs::OsRng;
+use rsa::pkcs1::EncodeRsaPrivateKey;
+use rsa::signature::{RandomizedSigner, SignatureEncoding as _, Signer, Verifier as _};
+use rsa::RsaPrivateKey;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+/// Assertions minted per algorithm for the verifying benchmarks.
+const POOL: usize = 1024;
+const CLIENT: &str = "bench-client";
+const AUDIENCE: &str = "https://as.example.com";
+const TYP: &str = "client-authentication+jwt";
+/// Token lifetime: long enough that the peers' real-time `exp` checks never
+/// fire during a run (our verifier runs on a fixed clock).
+const LIFETIME: Duration = Duration::from_secs(3600);
+
+/// The jsonwebtoken crypto backend of this run.
+fn install_jsonwebtoken_backend() -> &'static str {
+    let backend = std::env::var("JWT_BACKEND").unwrap_or_else(|_| "rust_crypto".into());
+    let (name, provider) = match backend.as_str() {
+        "rust_crypto" => (
+            "rust_crypto",
+            &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER,
+        ),
+        "aws_lc_rs" => ("aws_lc_rs", &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER),
+        other => panic!("JWT_BACKEND must be rust_crypto or aws_lc_rs, not {other:?}"),
+    };
+    provider
+        .install_default()
+        .expect("the jsonwebtoken provider is installed once");
+    name
+}
+
+/// The registered claims as jsonwebtoken (de)serialises them; `jti` is
+/// required by the type.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct JwtClaims {
+    iss: String,
+    sub: String,
+    aud: String,
+    jti: String,
+    iat: u64,
+    nbf: u64,
+    exp: u64,
+}
+
+type SignFn = Box<dyn Fn(&[u8]) -> Vec<u8>>;
+type VerifyFn = Box<dyn Fn(&[u8], &[u8]) -> bool>;
+type JwsSignFn = Box<dyn Fn(js::JWTClaims<js::NoCustomClaims>, &js::HeaderOptions) -> String>;
+type JwsVerifyFn = Box<dyn Fn(&str, js::VerificationOptions) -> bool>;
+/// Builds jwt-simple's signer and verifier for a `kid`.
+type JwsFactory = Box<dyn Fn(&str) -> (JwsSignFn, JwsVerifyFn)>;
+
+/// One algorithm's key, as every side loads it.
+struct Case {
+    alg: Algorithm,
+    jwt_alg: jsonwebtoken::Algorithm,
+    /// PKCS#8 DER: our key and (for EC and Ed25519) jsonwebtoken's.
+    pkcs8: Vec<u8>,
+    encoding_key: jsonwebtoken::EncodingKey,
+    raw_sign: SignFn,
+    raw_verify: VerifyFn,
+    /// jwt-simple's signer and verifier, given the `kid` to carry.
+    jws: JwsFactory,
+}
+
+/// Runs `iters` iterations of `one` over `items` (cycled), calling `fresh`
+/// untimed before each pass over the pool; returns the timed total.
+fn timed_passes<S, T>(
+    iters: u64,
+    items: &[T],
+    mut fresh: impl FnMut() -> S,
+    mut one: impl FnMut(&S, &T),
+) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(items.len() as u64) as usize;
+        let state = fresh();
+        let start = Instant::now();
+        for item in &items[..n] {
+            one(&state, item);
+        }
+        total += start.elapsed();
+        drop(state);
+        left -= n as u64;
+    }
+    total
+}
+
+fn run(c: &mut Criterion, backend: &str, case: Case) {
+    let name = case.alg.name();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::at_unix(now));
+
+    // Ours.
+    let key = PrivateKey::from_der(&case.pkcs8)
+        .and_then(|k| k.with_algorithm(case.alg))
+        .expect("the PKCS#8 key loads and fits the algorithm");
+    let kid = key.kid().to_owned();
+    let jwks = jwk_set([&key as &dyn KeySource]);
+    let signer = AssertionSigner::builder(Arc::new(key), CLIENT, AUDIENCE)
+        .lifetime(LIFETIME)
+        .clock(clock.clone())
+        .build()
+        .expect("signer");
+    let registry = Arc::new(ClientRegistry::new());
+    registry.register(CLIENT, &jwks).expect("register");
+    let verifier = || {
+        Verifier::builder(AUDIENCE, registry.clone())
+            .clock(clock.clone())
+            .replay_cache(Arc::new(MemoryReplayCache::default()))
+            .build()
+            .expect("verifier")
+    };
+    let tokens: Vec<String> = (0..POOL)
+        .map(|_| signer.sign().expect("sign").into_string())
+        .collect();
+    let pairs: Vec<(Vec<u8>, Vec<u8>)> = tokens
+        .iter()
+        .map(|t| {
+            let (input, sig) = t.rsplit_once('.').expect("compact JWS");
+            let sig = URL_SAFE_NO_PAD.decode(sig).expect("base64url signature");
+            (input.as_bytes().to_vec(), sig)
+        })
+        .collect();
+    let payload = tokens[0].split('.').nth(1).expect("payload");
+    let payload = URL_SAFE_NO_PAD.decode(payload).expect("base64url payload");
+
+    // jsonwebtoken: the same claims, header kid and typ; the registered JWK.
+    let claims: JwtClaims = serde_json::from_slice(&payload).expect("claims");
+    let mut header = jsonwebtoken::Header::new(case.jwt_alg);
+    header.kid = Some(kid.clone());
+    header.typ = Some(TYP.into());
+    let jwk: jsonwebtoken::jwk::Jwk =
+        serde_json::from_str(&jwks.keys()[0].to_json()).expect("jsonwebtoken reads our JWK");
+    let decoding_key = jsonwebtoken::DecodingKey::from_jwk(&jwk).expect("decoding key");
+    let mut validation = jsonwebtoken::Validation::new(case.jwt_alg);
+    validation.set_audience(&[AUDIENCE]);
+    validation.set_issuer(&[CLIENT]);
+    validation.sub = Some(CLIENT.into());
+    validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+    validation.leeway = 30;
+    validation.validate_exp = true;
+    validation.validate_nbf = true;
+
+    // jwt-simple: the same claims, kid and typ.
+    let jws_claims: js::JWTClaims<js::NoCustomClaims> =
+        serde_json::from_slice(&payload).expect("jwt-simple claims");
+    let jws_header = js::HeaderOptions {
+        signature_type: Some(TYP.into()),
+        ..Default::default()
+    };
+    let jws_options = js::VerificationOptions {
+        allowed_issuers: Some(HashSet::from([CLIENT.to_owned()])),
+        allowed_audiences: Some(HashSet::from([AUDIENCE.to_owned()])),
+        required_subject: Some(CLIENT.into()),
+        required_key_id: Some(kid.clone()),
+        time_tolerance: Some(js::Duration::from_secs(30)),
+        // Ours: at most 5 min of age; a real-time check here must not fire
+        // during the run, and the comparison costs the same either way.
+        max_validity: Some(js::Duration::from_secs(LIFETIME.as_secs())),
+        max_token_length: Some(8192),
+        ..Default::default()
+    };
+    let (jws_sign, jws_verify) = (case.jws)(&kid);
+
+    // Every side agrees on every token, and ours accepts each peer's token.
+    let check = verifier();
+    for (t, (input, sig)) in tokens.iter().zip(&pairs) {
+        check.verify(t).expect("our verifier accepts our token");
+        assert!((case.raw_verify)(input, sig), "{name}: raw verify");
+        jsonwebtoken::decode::<JwtClaims>(t, &decoding_key, &validation)
+            .unwrap_or_else(|e| panic!("{name}: jsonwebtoken decode: {e}"));
+        assert!(
+            jws_verify(t, jws_options.clone()),
+            "{name}: jwt-simple verify"
+        );
+    }
+    let theirs = [
+        jsonwebtoken::encode(&header, &claims, &case.encoding_key).expect("jsonwebtoken encode"),
+        jws_sign(jws_claims.clone(), &jws_header),
+    ];
+    for t in &theirs {
+        let ok = check
+            .dangerous()
+            .verify_without_replay_check(t)
+            .unwrap_or_else(|e| panic!("{name}: a peer's token is rejected: {e}"));
+        assert_eq!(ok.kid(), kid);
+    }
+    drop(check);
+    let input = pairs[0].0.clone();
+
+    let mut group = c.benchmark_group(format!("peers/{name}"));
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    if matches!(case.alg, Algorithm::Rs256 | Algorithm::Ps256) {
+        // RSA signing takes milliseconds.
+        group.sample_size(20);
+    }
+
+    group.bench_function("ours/sign", |b| {
+        b.iter(|| signer.sign().expect("sign"));
+    });
+    group.bench_function("raw/sign", |b| {
+        b.iter(|| (case.raw_sign)(black_box(&input)));
+    });
+    group.bench_function(format!("jsonwebtoken-{backend}/encode"), |b| {
+        b.iter(|| {
+            jsonwebtoken::encode(black_box(&header), black_box(&claims), &case.encoding_key)
+                .expect("encode")
+        });
+    });
+    group.bench_function("jwt-simple/sign", |b| {
+        b.iter(|| jws_sign(black_box(jws_claims.clone()), &jws_header));
+    });
+
+    group.bench_function("ours/verify", |b| {
+        b.iter_custom(|iters| {
+            timed_passes(iters, &tokens, &verifier, |v, t| {
+                black_box(v.verify(black_box(t)).expect("verify"));
+            })
+        });
+    });
+    group.bench_function("raw/verify", |b| {
+        b.iter_custom(|iters| {
+            timed_passes(
+                iters,
+                &pairs,
+                || (),
+                |(), (input, sig)| assert!((case.raw_verify)(black_box(input), black_box(sig))),
+            )
+        });
+    });
+    group.bench_function(format!("jsonwebtoken-{backend}/decode"), |b| {
+        b.iter_custom(|iters| {
+            timed_passes(
+                iters,
+                &tokens,
+                || (),
+                |(), t| {
+                    black_box(
+                        jsonwebtoken::decode::<JwtClaims>(black_box(t), &decoding_key, &validation)
+                            .expect("decode"),
+                    );
+                },
+            )
+        });
+    });
+    group.bench_function("jwt-simple/verify", |b| {
+        b.iter_custom(|iters| {
+            timed_passes(
+                iters,
+                &tokens,
+                || (),
+                |(), t| assert!(jws_verify(black_box(t), jws_options.clone())),
+            )
+        });
+    });
+    group.finish();
+}
+
+fn es256() -> Case {
+    let sk = p256::ecdsa::SigningKey::random(&mut OsRng);
+    let vk = *sk.verifying_key();
+    let pkcs8 = sk.to_pkcs8_der().expect("PKCS#8").as_bytes().to_vec();
+    let der = pkcs8.clone();
+    Case {
+        alg: Algorithm::Es256,
+        jwt_alg: jsonwebtoken::Algorithm::ES256,
+        encoding_key: jsonwebtoken::EncodingKey::from_ec_der(&pkcs8),
+        pkcs8,
+        raw_sign: Box::new(move |msg| {
+            let s: p256::ecdsa::Signature = sk.sign(msg);
+            s.to_vec()
+        }),
+        raw_verify: Box::new(move |msg, sig| {
+            p256::ecdsa::Signature::from_slice(sig).is_ok_and(|s| vk.verify(msg, &s).is_ok())
+        }),
+        jws: Box::new(move |kid| {
+            let kp = js::ES256KeyPair::from_der(&der)
+                .expect("jwt-simple key")
+                .with_key_id(kid);
+            let pk = kp.public_key();
+            (
+                Box::new(move |claims, opts| kp.sign_with_options(claims, opts).expect("sign")),
+                Box::new(move |t, opts| {
+                    pk.verify_token::<js::NoCustomClaims>(t, Some(opts)).is_ok()
+                }),
+            )
+        }),
+    }
+}
+
+fn es384() -> Case {
+    let sk = p384::ecdsa::SigningKey::random(&mut OsRng);
+    let vk = *sk.verifying_key();
+    let pkcs8 = sk.to_pkcs8_der().expect("PKCS#8").as_bytes().to_vec();
+    let der = pkcs8.clone();
+    Case {
+        alg: Algorithm::Es384,
+        jwt_alg: jsonwebtoken::Algorithm::ES384,
+        encoding_key: jsonwebtoken::EncodingKey::from_ec_der(&pkcs8),
+        pkcs8,
+        raw_sign: Box::new(move |msg| {
+            let s: p384::ecdsa::Signature = sk.sign(msg);
+            s.to_vec()
+        }),
+        raw_verify: Box::new(move |msg, sig| {
+            p384::ecdsa::Signature::from_slice(sig).is_ok_and(|s| vk.verify(msg, &s).is_ok())
+        }),
+        jws: Box::new(move |kid| {
+            let kp = js::ES384KeyPair::from_der(&der)
+                .expect("jwt-simple key")
+                .with_key_id(kid);
+            let pk = kp.public_key();
+            (
+                Box::new(move |claims, opts| kp.sign_with_options(claims, opts).expect("sign")),
+                Box::new(move |t, opts| {
+                    pk.verify_token::<js::NoCustomClaims>(t, Some(opts)).is_ok()
+                }),
+            )
+        }),
+    }
+}
+
+fn eddsa() -> Case {
+    let sk = ed25519_dalek::SigningKey::generate(&mut OsRng);
+    let vk = sk.verifying_key();
+    let pkcs8 = sk.to_pkcs8_der().expect("PKCS#8").as_bytes().to_vec();
+    // jwt-simple (ed25519-compact) reads the 64-byte secret || public form,
+    // not the PKCS#8 v2 document ed25519-dalek writes.
+    let keypair = sk.to_keypair_bytes();
+    Case {
+        alg: Algorithm::EdDsa,
+        jwt_alg: jsonwebtoken::Algorithm::EdDSA,
+        encoding_key: jsonwebtoken::EncodingKey::from_ed_der(&pkcs8),
+        pkcs8,
+        raw_sign: Box::new(move |msg| sk.sign(msg).to_bytes().to_vec()),
+        raw_verify: Box::new(move |msg, sig| {
+            ed25519_dalek::Signature::from_slice(sig)
+                .is_ok_and(|s| vk.verify_strict(msg, &s).is_ok())
+        }),
+        jws: Box::new(move |kid| {
+            let kp = js::Ed25519KeyPair::from_bytes(&keypair)
+                .expect("jwt-simple key")
+                .with_key_id(kid);
+            let pk = kp.public_key();
+            (
+                Box::new(move |claims, opts| kp.sign_with_options(claims, opts).expect("sign")),
+                Box::new(move |t, opts| {
+                    pk.verify_token::<js::NoCustomClaims>(t, Some(opts)).is_ok()
+                }),
+            )
+        }),
+    }
+}
+
+/// An RSA-2048 key: PKCS#8 for us, PKCS#1 for jsonwebtoken; jwt-simple
+/// reads whichever of the two its backend accepts.
+struct RsaKey {
+    key: RsaPrivateKey,
+    pkcs8: Vec<u8>,
+    pkcs1: Vec<u8>,
+}
+
+fn rsa_2048() -> RsaKey {
+    let key = RsaPrivateKey::new(&mut OsRng, 2048).expect("RSA-2048 key");
+    let pkcs8 = key.to_pkcs8_der().expect("PKCS#8").as_bytes().to_vec();
+    let pkcs1 = key.to_pkcs1_der().expect("PKCS#1").as_bytes().to_vec();
+    RsaKey { key, pkcs8, pkcs1 }
+}
+
+fn rs256() -> Case {
+    let RsaKey { key, pkcs8, pkcs1 } = rsa_2048();
+    let sk = rsa::pkcs1v15::SigningKey::<Sha256>::new(key.clone());
+    let vk = rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key.to_public_key());
+    let der = [pkcs8.clone(), pkcs1.clone()];
+    Case {
+        alg: Algorithm::Rs256,
+        jwt_alg: jsonwebtoken::Algorithm::RS256,
+        encoding_key: jsonwebtoken::EncodingKey::from_rsa_der(&pkcs1),
+        pkcs8,
+        raw_sign: Box::new(move |msg| sk.sign_with_rng(&mut rand::thread_rng(), msg).to_vec()),
+        raw_verify: Box::new(move |msg, sig| {
+            rsa::pkcs1v15::Signature::try_from(sig).is_ok_and(|s| vk.verify(msg, &s).is_ok())
+        }),
+        jws: Box::new(move |kid| {
+            let kp = js::RS256KeyPair::from_der(&der[0])
+                .or_else(|_| js::RS256KeyPair::from_der(&der[1]))
+                .expect("jwt-simple key")
+                .with_key_id(kid);
+            let pk = kp.public_key();
+            (
+                Box::new(move |claims, opts| kp.sign_with_options(claims, opts).expect("sign")),
+                Box::new(move |t, opts| {
+                    pk.verify_token::<js::NoCustomClaims>(t, Some(opts)).is_ok()
+                }),
+            )
+        }),
+    }
+}
+
+fn ps256() -> Case {
+    let RsaKey { key, pkcs8, pkcs1 } = rsa_2048();
+    let sk = rsa::pss::BlindedSigningKey::<Sha256>::new(key.clone());
+    let vk = rsa::pss::VerifyingKey::<Sha256>::new(key.to_public_key());
+    let der = [pkcs8.clone(), pkcs1.clone()];
+    Case {
+        alg: Algorithm::Ps256,
+        jwt_alg: jsonwebtoken::Algorithm::PS256,
+        encoding_key: jsonwebtoken::EncodingKey::from_rsa_der(&pkcs1),
+        pkcs8,
+        raw_sign: Box::new(move |msg| sk.sign_with_rng(&mut rand::thread_rng(), msg).to_vec()),
+        raw_verify: Box::new(move |msg, sig| {
+            rsa::pss::Signature::try_from(sig).is_ok_and(|s| vk.verify(msg, &s).is_ok())
+        }),
+        jws: Box::new(move |kid| {
+            let kp = js::PS256KeyPair::from_der(&der[0])
+                .or_else(|_| js::PS256KeyPair::from_der(&der[1]))
+                .expect("jwt-simple key")
+                .with_key_id(kid);
+            let pk = kp.public_key();
+            (
+                Box::new(move |claims, opts| kp.sign_with_options(claims, opts).expect("sign")),
+                Box::new(move |t, opts| {
+                    pk.verify_token::<js::NoCustomClaims>(t, Some(opts)).is_ok()
+                }),
+            )
+        }),
+    }
+}
+
+fn main() {
+    let backend = install_jsonwebtoken_backend();
+    println!("jsonwebtoken backend: {backend}");
+    let mut criterion = Criterion::default().configure_from_args();
+    for case in [es256 as fn() -> Case, es384, eddsa, rs256, ps256] {
+        run(&mut criterion, backend, case());
+    }
+    criterion.final_summary();
+}
