@@ -16,12 +16,19 @@
 //! *outside* the timed region (`iter_custom`). The clock is a
 //! [`ManualClock`] standing at the tokens' `iat`, so nothing expires.
 //!
+//! Before each group, under `cargo bench`, a *paired* measurement
+//! alternates short blocks of `end_to_end` and `raw` on the same tokens and
+//! prints the median per-round ratio (`verify/<ALG>/paired`): on a busy
+//! machine that ratio is far steadier than two criterion means taken
+//! seconds apart.
+//!
 //! ```text
 //! cargo bench --bench verify -- --noplot
 //! ```
 //! Target: `end_to_end` within 1.10x of `raw`.
 
 use std::hint::black_box;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -44,6 +51,8 @@ const CLIENT: &str = "bench-client";
 const AUDIENCE: &str = "https://as.example.com";
 /// The fixed time of the bench clock (and so every token's `iat`).
 const NOW: u64 = 1_750_000_000;
+/// How long the paired measurement of each algorithm runs.
+const PAIRED_BUDGET: Duration = Duration::from_secs(3);
 
 /// Runs `iters` iterations of `one` over `items` (cycled), calling `fresh`
 /// untimed before each pass over the pool; returns the timed total.
@@ -67,6 +76,105 @@ fn timed_passes<S, T>(
         left -= n as u64;
     }
     total
+}
+
+/// Whether this run measures (`cargo bench`, not `--test` mode) the group
+/// `group`, as far as a plain substring filter goes.
+fn measuring(group: &str) -> bool {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.iter().any(|a| a == "--bench") || args.iter().any(|a| a == "--test") {
+        return false;
+    }
+    args.iter()
+        .filter(|a| !a.starts_with('-'))
+        .all(|filter| group.contains(filter.as_str()))
+}
+
+/// A paired measurement that a busy machine cannot skew: short blocks of
+/// `end_to_end` and `raw` alternate (in alternating order) for about
+/// [`PAIRED_BUDGET`], each block timing the same tokens on both sides; the
+/// median of the per-round ratios is printed and written next to
+/// criterion's results for `scripts/bench.sh`.
+fn paired(
+    alg: Algorithm,
+    tokens: &[String],
+    pairs: &[(Vec<u8>, Vec<u8>)],
+    verifier: impl Fn() -> Verifier,
+    raw: &impl Fn(&[u8], &[u8]) -> bool,
+) {
+    let time_raw = |range: std::ops::Range<usize>| {
+        let start = Instant::now();
+        for (input, sig) in &pairs[range] {
+            assert!(raw(black_box(input), black_box(sig)));
+        }
+        start.elapsed()
+    };
+    let time_e2e = |range: std::ops::Range<usize>| {
+        let v = verifier();
+        let start = Instant::now();
+        for t in &tokens[range] {
+            black_box(v.verify(black_box(t)).expect("verify"));
+        }
+        start.elapsed()
+    };
+    // Blocks of about 5 ms.
+    let one = time_raw(0..8) / 8;
+    let block = ((Duration::from_millis(5).as_nanos() / one.as_nanos().max(1)) as usize)
+        .clamp(4, tokens.len());
+    let (mut ratios, mut e2e_total, mut raw_total) = (Vec::new(), Duration::ZERO, Duration::ZERO);
+    let started = Instant::now();
+    let mut offset = 0;
+    while started.elapsed() < PAIRED_BUDGET || ratios.len() < 10 {
+        if offset + block > tokens.len() {
+            offset = 0;
+        }
+        let range = offset..offset + block;
+        let (e, r) = if ratios.len() % 2 == 0 {
+            (time_e2e(range.clone()), time_raw(range))
+        } else {
+            let r = time_raw(range.clone());
+            (time_e2e(range), r)
+        };
+        ratios.push(e.as_secs_f64() / r.as_secs_f64());
+        e2e_total += e;
+        raw_total += r;
+        offset += block;
+    }
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[ratios.len() / 2];
+    let ops = (ratios.len() * block) as f64;
+    let (e2e_ns, raw_ns) = (
+        e2e_total.as_nanos() as f64 / ops,
+        raw_total.as_nanos() as f64 / ops,
+    );
+    println!(
+        "verify/{}/paired: end_to_end / raw = {median:.3} (median of {} rounds of {block}; \
+         means {:.2} µs vs {:.2} µs)",
+        alg.name(),
+        ratios.len(),
+        e2e_ns / 1e3,
+        raw_ns / 1e3,
+    );
+    let dir = criterion_home().join("verify");
+    if std::fs::create_dir_all(&dir).is_ok() {
+        let json = format!(
+            "{{\"ratio_median\":{median:.4},\"rounds\":{},\"block\":{block},\
+             \"end_to_end_ns\":{e2e_ns:.0},\"raw_ns\":{raw_ns:.0}}}\n",
+            ratios.len()
+        );
+        let _ = std::fs::write(dir.join(format!("paired-{}.json", alg.name())), json);
+    }
+}
+
+/// Where criterion writes its reports (same rule as criterion 0.5, minus
+/// its `cargo metadata` fallback).
+fn criterion_home() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return home.into();
+    }
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| PathBuf::from("target"), PathBuf::from)
+        .join("criterion")
 }
 
 /// Benchmarks one algorithm: `der` is the PKCS#8 key the signer uses, `raw`
@@ -111,7 +219,11 @@ fn compare(c: &mut Criterion, alg: Algorithm, der: &[u8], raw: impl Fn(&[u8], &[
     }
     drop(check);
 
-    let mut group = c.benchmark_group(format!("verify/{}", alg.name()));
+    let group_name = format!("verify/{}", alg.name());
+    if measuring(&group_name) {
+        paired(alg, &tokens, &pairs, &verifier, &raw);
+    }
+    let mut group = c.benchmark_group(group_name);
     group
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
