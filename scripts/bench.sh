@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# Reproduces every figure in BENCHMARKS.md with one command:
+#
+#   scripts/bench.sh                 # all parts, then the summary
+#   scripts/bench.sh verify summary  # only some parts (re-run a noisy group)
+#
+# Parts, in order: sign, verify, replay (benches of this crate),
+# peers-rust_crypto, peers-aws_lc_rs (the detached crate in benches/peers,
+# once per jsonwebtoken crypto backend), summary (mean point estimates from
+# criterion's new/estimates.json files, as tables).
+#
+# Criterion writes to target/criterion (this crate) and to
+# benches/peers/target/criterion-<backend> (one directory per backend, so
+# the two peer runs do not overwrite each other). The load average before
+# each part is logged to target/criterion/bench-loadavg.log: numbers taken
+# while the machine is busy are noisy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+main_target=${CARGO_TARGET_DIR:-$root/target}
+main_crit=${CRITERION_HOME:-$main_target/criterion}
+peers_target=$root/benches/peers/target
+loadlog=$main_crit/bench-loadavg.log
+mkdir -p "$main_crit"
+
+note_load() {
+    local line
+    line="$(date -u +%Y-%m-%dT%H:%M:%SZ) $1: loadavg $(cat /proc/loadavg 2>/dev/null || echo n/a)"
+    echo "== $line"
+    echo "$line" >>"$loadlog"
+}
+
+run_part() {
+    case "$1" in
+    sign | verify | replay)
+        note_load "$1"
+        cargo bench --bench "$1" -- --noplot
+        ;;
+    peers-rust_crypto | peers-aws_lc_rs)
+        local backend=${1#peers-}
+        note_load "$1"
+        (cd benches/peers &&
+            JWT_BACKEND=$backend CRITERION_HOME=$peers_target/criterion-$backend \
+                cargo bench --bench peers -- --noplot)
+        ;;
+    summary) summary ;;
+    *)
+        echo "unknown part: $1 (sign verify replay peers-rust_crypto peers-aws_lc_rs summary)" >&2
+        exit 2
+        ;;
+    esac
+}
+
+summary() {
+    echo
+    echo "== machine"
+    echo "nproc: $(nproc)"
+    lscpu | grep -E '^(Model name|CPU\(s\)|Thread|Core|L2|L3)' || true
+    rustc --version
+    echo
+    python3 - "$main_crit" "$peers_target" "$loadlog" <<'PY'
+import json, os, sys
+
+main_crit, peers_target, loadlog = sys.argv[1:4]
+BACKENDS = ["rust_crypto", "aws_lc_rs"]
+ALGS = ["ES256", "ES384", "EdDSA", "RS256", "PS256"]
+
+
+def load(root):
+    """full_id -> mean point estimate (ns) for every benchmark under root."""
+    out = {}
+    for dirpath, _, files in os.walk(root):
+        if os.path.basename(dirpath) != "new" or "estimates.json" not in files:
+            continue
+        try:
+            with open(os.path.join(dirpath, "benchmark.json")) as f:
+                full_id = json.load(f)["full_id"]
+            with open(os.path.join(dirpath, "estimates.json")) as f:
+                out[full_id] = json.load(f)["mean"]["point_estimate"]
+        except (OSError, KeyError, ValueError):
+            pass
+    return out
+
+
+def t(ns):
+    if ns is None:
+        return "n/a"
+    if ns >= 1e6:
+        return f"{ns / 1e6:.3g} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.3g} µs"
+    return f"{ns:.3g} ns"
+
+
+def ratio(a, b):
+    return "n/a" if a is None or b is None else f"{a / b:.3f}"
+
+
+def table(header, rows):
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"
+    print(line(header))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        print(line(r))
+    print()
+
+
+main = load(main_crit)
+peers = {b: load(os.path.join(peers_target, f"criterion-{b}")) for b in BACKENDS}
+
+def paired(alg):
+    try:
+        with open(os.path.join(main_crit, "verify", f"paired-{alg}.json")) as f:
+            return f"{json.load(f)['ratio_median']:.3f}"
+    except (OSError, KeyError, ValueError):
+        return "n/a"
+
+
+print("== ours vs the raw primitive (this crate's sign and verify benches; target: ratio <= 1.10)")
+print("   ratio = criterion mean / criterion mean; paired = median ratio of interleaved blocks")
+rows = []
+for alg in ALGS:
+    se, sr = main.get(f"sign/{alg}/end_to_end"), main.get(f"sign/{alg}/raw")
+    ve, vn, vr = (main.get(f"verify/{alg}/{k}") for k in ("end_to_end", "without_replay", "raw"))
+    rows.append([alg, t(se), t(sr), ratio(se, sr), t(ve), t(vn), t(vr), ratio(ve, vr),
+                 paired(alg)])
+table(["alg", "sign end_to_end", "sign raw", "ratio", "verify end_to_end",
+       "verify without_replay", "verify raw", "ratio", "paired"], rows)
+
+print("== peers (benches/peers; mean per operation; 'x' = peer time / ours in the same run, > 1 means ours is faster)")
+for alg in ALGS:
+    rows = []
+    for b in BACKENDS:
+        p = peers[b]
+        g = lambda k: p.get(f"peers/{alg}/{k}")
+        os_, ov = g("ours/sign"), g("ours/verify")
+        rs, rv = g("raw/sign"), g("raw/verify")
+        je, jd = g(f"jsonwebtoken-{b}/encode"), g(f"jsonwebtoken-{b}/decode")
+        ss, sv = g("jwt-simple/sign"), g("jwt-simple/verify")
+        run = f"[{b} run]"
+        rows += [
+            [f"ours {run}", t(os_), t(ov)],
+            [f"raw primitive {run}", t(rs), t(rv)],
+            [f"ours / raw {run}", ratio(os_, rs), ratio(ov, rv)],
+            [f"jsonwebtoken-{b} encode / decode", t(je), t(jd)],
+            [f"  x vs ours", ratio(je, os_), ratio(jd, ov)],
+            [f"jwt-simple (pure-rust) {run}", t(ss), t(sv)],
+            [f"  x vs ours", ratio(ss, os_), ratio(sv, ov)],
+        ]
+    print(f"-- {alg}")
+    table(["", "sign", "verify"], rows)
+
+print("== replay cache (one thread; target >= 2 000 000 ops/s)")
+rows = []
+for k in sorted(k for k in main if k.startswith("replay/memory/")):
+    ns = main[k]
+    rows.append([k, t(ns), f"{1e9 / ns:,.0f}"])
+table(["bench", "per op", "ops/s"], rows)
+try:
+    with open(os.path.join(main_crit, "replay", "memory.json")) as f:
+        m = json.load(f)
+    print(f"memory: {m['bytes_per_entry']} bytes/entry (VmRSS {m['rss_before']} -> "
+          f"{m['rss_after']} bytes for {m['entries']} entries, capacity {m['capacity']})")
+except (OSError, KeyError, ValueError):
+    print("memory: not measured (run the replay part)")
+print()
+if os.path.exists(loadlog):
+    print("== load average before each part (from", loadlog + ")")
+    with open(loadlog) as f:
+        print("".join(f.readlines()[-12:]), end="")
+PY
+}
+
+parts=("$@")
+if ((${#parts[@]} == 0)); then
+    parts=(sign verify replay peers-rust_crypto peers-aws_lc_rs summary)
+fi
+for part in "${parts[@]}"; do
+    run_part "$part"
+done
