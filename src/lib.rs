@@ -47,6 +47,7 @@
 
 mod algorithm;
 mod b64;
+pub mod backend;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -59,6 +60,7 @@ mod time;
 mod verify;
 
 pub use algorithm::{Algorithm, KeyType};
+pub use backend::Backend;
 pub use error::{Error, ErrorKind, Result, Usage};
 pub use keys::file::DEFAULT_CHECK_INTERVAL;
 #[cfg(feature = "pkcs11")]

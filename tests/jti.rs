@@ -7,14 +7,14 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use client_assertion::{AssertionSigner, KeyType, ManualClock, PrivateKey};
-use common::b64url;
+use common::{b64url, on_backend};
 
 #[test]
 fn one_hundred_thousand_distinct_jtis() {
     const N: usize = 100_000;
     // A frozen clock: uniqueness must come from the jti alone.
     let clock = Arc::new(ManualClock::at_unix(1_700_000_000));
-    let key = Arc::new(PrivateKey::generate(KeyType::Ed25519).unwrap());
+    let key = Arc::new(on_backend(PrivateKey::generate(KeyType::Ed25519).unwrap()));
     let signer = AssertionSigner::builder(key, "client", "https://as.example")
         .clock(clock)
         .build()

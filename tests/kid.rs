@@ -73,7 +73,7 @@ fn every_encoding_of_a_key_has_the_same_kid_the_thumbprint() {
 
         for format in formats {
             let file = format!("{name}.{format}");
-            let key = PrivateKey::from_file(data(&file)).unwrap();
+            let key = on_backend(PrivateKey::from_file(data(&file)).unwrap());
             assert_eq!(key.kid(), expected, "{file}");
             assert_eq!(KeySource::kid(&key), expected, "{file}");
             let jwk = key.public_jwk();
@@ -122,7 +122,9 @@ fn the_kid_in_the_header_is_the_published_kid() {
     let clock = Arc::new(ManualClock::at_unix(1_700_000_000));
     for (name, _, formats) in KEYS {
         for format in formats {
-            let key = Arc::new(PrivateKey::from_file(data(&format!("{name}.{format}"))).unwrap());
+            let key = Arc::new(on_backend(
+                PrivateKey::from_file(data(&format!("{name}.{format}"))).unwrap(),
+            ));
             let set = jwk_set([&*key as &dyn KeySource]);
             let a = AssertionSigner::builder(key.clone(), "c", "https://as.example")
                 .clock(clock.clone())
@@ -141,7 +143,9 @@ fn the_kid_in_the_header_is_the_published_kid() {
 
 #[test]
 fn a_private_jwk_keeps_its_own_kid() {
-    let key = Arc::new(PrivateKey::from_file(data("p256.kid.jwk.json")).unwrap());
+    let key = Arc::new(on_backend(
+        PrivateKey::from_file(data("p256.kid.jwk.json")).unwrap(),
+    ));
     assert_eq!(key.kid(), "fixture-p256-2024");
     assert_eq!(key.public_jwk().kid(), "fixture-p256-2024");
     assert_eq!(key.public_jwk().thumbprint(), expected_thumbprint("p256"));
@@ -166,11 +170,11 @@ fn a_private_jwk_keeps_its_own_kid() {
 
 #[test]
 fn with_kid_sets_an_explicit_kid() {
-    let key = Arc::new(
+    let key = Arc::new(on_backend(
         PrivateKey::from_file(data("ed25519.pkcs8.pem"))
             .unwrap()
             .with_kid("2024-06-signing"),
-    );
+    ));
     assert_eq!(key.kid(), "2024-06-signing");
     assert_eq!(
         key.public_jwk().thumbprint(),

@@ -2,14 +2,18 @@
 //! by client, a full cache fails closed without ever evicting an unexpired
 //! entry, and concurrent presentations of one pair have exactly one winner.
 
+#[path = "common/backend.rs"]
+mod backend;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use backend::{on_backend, registry};
 use client_assertion::{
-    jwk_set, ClientRegistry, ErrorKind, KeySource, KeyType, ManualClock, MemoryReplayCache,
-    PrivateKey, ReplayCache, Verifier, DEFAULT_REPLAY_CAPACITY,
+    jwk_set, ErrorKind, KeySource, KeyType, ManualClock, MemoryReplayCache, PrivateKey,
+    ReplayCache, Verifier, DEFAULT_REPLAY_CAPACITY,
 };
 
 const T0: u64 = 1_750_000_000;
@@ -205,8 +209,8 @@ fn full_cache_remembers_each_entry_until_its_own_expiry() {
 
 #[test]
 fn verifier_fails_closed_on_a_full_cache() {
-    let key = PrivateKey::generate(KeyType::Ed25519).unwrap();
-    let registry = Arc::new(ClientRegistry::new());
+    let key = on_backend(PrivateKey::generate(KeyType::Ed25519).unwrap());
+    let registry = Arc::new(registry());
     registry
         .register("client", &jwk_set([&key as &dyn KeySource]))
         .unwrap();

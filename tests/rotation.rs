@@ -1,6 +1,9 @@
 //! Key rotation without downtime: the client's key ring, the server's
 //! remote JWK Set cache, and the directory key ring.
 
+#[path = "common/backend.rs"]
+mod backend;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::pin;
@@ -10,10 +13,11 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 use std::time::Duration;
 
+use backend::{on_backend, registry};
 use client_assertion::{
-    AssertionSigner, ClientRegistry, DirectoryKeyRing, ErrorKind, FetchFuture, FileKeyFactory,
-    JwksFetcher, KeyFactory, KeyRing, KeySource, KeyState, KeyType, ManualClock, MemoryKeyFactory,
-    Policy, PrivateKey, RemoteJwksConfig, RotationPolicy, Verifier,
+    AssertionSigner, DirectoryKeyRing, ErrorKind, FetchFuture, FileKeyFactory, JwksFetcher,
+    KeyFactory, KeyRing, KeySource, KeyState, KeyType, ManualClock, MemoryKeyFactory, Policy,
+    PrivateKey, RemoteJwksConfig, RotationPolicy, Verifier,
 };
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -168,7 +172,7 @@ fn a_simulated_year_of_daily_rotation_fails_no_request() {
         ring: ring.clone(),
         fetches: AtomicUsize::new(0),
     });
-    let registry = Arc::new(ClientRegistry::new());
+    let registry = Arc::new(registry());
     registry
         .register_remote(
             CLIENT,
@@ -220,7 +224,7 @@ fn revoking_a_compromised_key_switches_signing_and_rejects_its_assertions() {
         ring: ring.clone(),
         fetches: AtomicUsize::new(0),
     });
-    let registry = Arc::new(ClientRegistry::new());
+    let registry = Arc::new(registry());
     registry
         .register_remote(
             CLIENT,
@@ -285,7 +289,8 @@ impl KeyFactory for FailingFactory {
 #[test]
 fn a_failing_factory_never_stops_the_active_key() {
     let clock = Arc::new(ManualClock::at_unix(1_700_000_000));
-    let active: Arc<dyn KeySource> = Arc::new(PrivateKey::generate(KeyType::Ed25519).unwrap());
+    let active: Arc<dyn KeySource> =
+        Arc::new(on_backend(PrivateKey::generate(KeyType::Ed25519).unwrap()));
     let ring = KeyRing::with_active(
         RotationPolicy::new(DAY).lead_time(2 * HOUR),
         Arc::new(FailingFactory),
@@ -323,12 +328,12 @@ impl JwksFetcher for SlowFetcher {
 #[test]
 fn a_refresh_storm_of_unknown_kids_fetches_at_most_once_per_cooldown() {
     let clock = Arc::new(ManualClock::at_unix(1_700_000_000));
-    let key = Arc::new(PrivateKey::generate(KeyType::Ed25519).unwrap());
+    let key = Arc::new(on_backend(PrivateKey::generate(KeyType::Ed25519).unwrap()));
     let fetcher = Arc::new(SlowFetcher {
         jwks: client_assertion::jwk_set([&*key as &dyn KeySource]).to_json(),
         fetches: AtomicUsize::new(0),
     });
-    let registry = Arc::new(ClientRegistry::new());
+    let registry = Arc::new(registry());
     registry
         .register_remote(CLIENT, fetcher.clone(), RemoteJwksConfig::default())
         .unwrap();
@@ -421,11 +426,11 @@ impl JwksFetcher for BrokenFetcher {
 #[test]
 fn a_failed_fetch_keeps_the_last_good_set_then_fails_closed() {
     let clock = Arc::new(ManualClock::at_unix(1_700_000_000));
-    let key = Arc::new(PrivateKey::generate(KeyType::Ed25519).unwrap());
+    let key = Arc::new(on_backend(PrivateKey::generate(KeyType::Ed25519).unwrap()));
     let fetcher = Arc::new(BrokenFetcher {
         good: Mutex::new(None),
     });
-    let registry = Arc::new(ClientRegistry::new());
+    let registry = Arc::new(registry());
     let config = remote_config(Duration::from_secs(300), Duration::from_secs(30));
     registry
         .register_remote(CLIENT, fetcher.clone(), config)
@@ -467,8 +472,8 @@ fn a_failed_fetch_keeps_the_last_good_set_then_fails_closed() {
 
 #[test]
 fn statically_registered_clients_are_unchanged() {
-    let key = Arc::new(PrivateKey::generate(KeyType::P256).unwrap());
-    let registry = Arc::new(ClientRegistry::new());
+    let key = Arc::new(on_backend(PrivateKey::generate(KeyType::P256).unwrap()));
+    let registry = Arc::new(registry());
     registry
         .register(
             "static",
@@ -554,9 +559,9 @@ fn directory_ring_survives_files_appearing_breaking_and_vanishing_under_load() {
         std::fs::rename(&tmp, dir.path().join(name)).unwrap();
     };
     let keys: Vec<PrivateKey> = (0..4)
-        .map(|_| PrivateKey::generate(KeyType::Ed25519).unwrap())
+        .map(|_| on_backend(PrivateKey::generate(KeyType::Ed25519).unwrap()))
         .collect();
-    let registry = Arc::new(ClientRegistry::new());
+    let registry = Arc::new(registry());
     registry
         .register(
             CLIENT,

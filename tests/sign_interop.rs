@@ -22,7 +22,8 @@ const CLIENT: &str = "s6BhdRkqt3";
 const AUDIENCE: &str = "https://as.example.com";
 
 /// Loads a fixture through the constructor made for its encoding, and
-/// checks that the generic loaders agree.
+/// checks that the generic loaders agree; the key signs with the backend
+/// under test.
 fn load(name: &str, format: &str) -> PrivateKey {
     let file = format!("{name}.{format}");
     let key = if format.ends_with(".pem") {
@@ -40,7 +41,7 @@ fn load(name: &str, format: &str) -> PrivateKey {
         assert_eq!(other.kid(), key.kid(), "{file}");
         assert_eq!(other.public_jwk(), key.public_jwk(), "{file}");
     }
-    key
+    on_backend(key)
 }
 
 /// Every (encoding, key, has an SPKI fixture) of one key type: each
@@ -50,7 +51,7 @@ fn keys_of(name: &str, key_type: KeyType, formats: &[&str]) -> Vec<(String, Priv
         .iter()
         .map(|f| (f.to_string(), load(name, f), true))
         .collect();
-    let generated = PrivateKey::generate(key_type).unwrap();
+    let generated = on_backend(PrivateKey::generate(key_type).unwrap());
     assert_eq!(generated.key_type(), key_type);
     keys.push(("generated".to_owned(), generated, false));
     keys

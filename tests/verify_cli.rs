@@ -3,10 +3,14 @@
 //! replays across lines caught, exit 0; bad arguments and unreadable JWK
 //! Sets exit non-zero with a one-line reason on stderr.
 
+#[path = "common/backend.rs"]
+mod backend;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
+use backend::on_backend;
 use client_assertion::{jwk_set, AssertionSigner, KeySource, KeyType, PrivateKey};
 
 const ISSUER: &str = "https://as.example.com";
@@ -57,7 +61,7 @@ struct Setup {
 }
 
 fn setup(key_type: KeyType) -> Setup {
-    let key = Arc::new(PrivateKey::generate(key_type).unwrap());
+    let key = Arc::new(on_backend(PrivateKey::generate(key_type).unwrap()));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jwks.json");
     std::fs::write(&path, jwk_set([&*key as &dyn KeySource]).to_json_pretty()).unwrap();
@@ -101,7 +105,7 @@ fn one_line_out_per_line_in() {
     let a = s.signer.sign().unwrap();
     let b = s.signer.sign().unwrap();
     let other = AssertionSigner::builder(
-        Arc::new(PrivateKey::generate(KeyType::Ed25519).unwrap()),
+        Arc::new(on_backend(PrivateKey::generate(KeyType::Ed25519).unwrap())),
         CLIENT,
         ISSUER,
     )

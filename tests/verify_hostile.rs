@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use client_assertion::{
-    jwk_set, Algorithm, ClientRegistry, ErrorKind, KeySource, KeyType, Policy, PrivateKey,
-    Verifier, DEFAULT_MAX_TOKEN_SIZE,
+    jwk_set, Algorithm, ErrorKind, KeySource, KeyType, Policy, PrivateKey, Verifier,
+    DEFAULT_MAX_TOKEN_SIZE,
 };
 use p256::ecdsa::signature::Signer as _;
 use serde_json::{json, Value};
@@ -67,7 +67,9 @@ fn hs256_keyed_with_the_public_key_is_algorithm_not_allowed() {
     // The classic key-confusion attack: an HMAC whose secret is the
     // client's *public* key (as JWK JSON, as SPKI PEM, as raw JWK Set).
     let rsa_pem = include_str!("data/rsa2048.spki.pem");
-    let key = Arc::new(PrivateKey::from_pem(include_str!("data/rsa2048.pkcs8.pem")).unwrap());
+    let key = Arc::new(on_backend(
+        PrivateKey::from_pem(include_str!("data/rsa2048.pkcs8.pem")).unwrap(),
+    ));
     let f = Fixture::with_key(key, Policy::new(ISSUER));
     let public_jwk = f.key.public_jwk().to_json();
     let jwks = jwk_set([&*f.key as &dyn KeySource]).to_json();
@@ -129,8 +131,8 @@ fn ed25519_kid_with_an_es256_header_is_algorithm_not_allowed() {
     // The client registers an Ed25519 and a P-256 key; the attacker (or a
     // confused client) names the Ed25519 key with alg ES256, signed by the
     // P-256 key.
-    let ed = PrivateKey::generate(KeyType::Ed25519).unwrap();
-    let ec = Arc::new(PrivateKey::generate(KeyType::P256).unwrap());
+    let ed = on_backend(PrivateKey::generate(KeyType::Ed25519).unwrap());
+    let ec = Arc::new(on_backend(PrivateKey::generate(KeyType::P256).unwrap()));
     let f = Fixture::with_key(ec.clone(), Policy::new(ISSUER));
     f.registry
         .register(
@@ -146,14 +148,17 @@ fn ed25519_kid_with_an_es256_header_is_algorithm_not_allowed() {
     let token = sign_json(&ed, &header, &f.claims());
     assert_rejected(f.verify(&token), "algorithm_not_allowed", &token);
     // A JWK pinned to PS256 refuses RS256 signatures by its own key.
-    let rsa = PrivateKey::from_pem(include_str!("data/rsa2048.pkcs8.pem"))
-        .unwrap()
-        .with_algorithm(Algorithm::Ps256)
-        .unwrap();
+    let rsa = on_backend(
+        PrivateKey::from_pem(include_str!("data/rsa2048.pkcs8.pem"))
+            .unwrap()
+            .with_algorithm(Algorithm::Ps256)
+            .unwrap(),
+    );
     f.registry
         .register(CLIENT, &jwk_set([&rsa as &dyn KeySource]))
         .unwrap();
-    let unpinned = PrivateKey::from_pem(include_str!("data/rsa2048.pkcs8.pem")).unwrap();
+    let unpinned =
+        on_backend(PrivateKey::from_pem(include_str!("data/rsa2048.pkcs8.pem")).unwrap());
     let header = json!({"alg": "RS256", "kid": rsa.kid()});
     let token = sign_json(&unpinned, &header, &f.claims());
     assert_rejected(f.verify(&token), "algorithm_not_allowed", &token);
@@ -167,7 +172,7 @@ fn ed25519_kid_with_an_es256_header_is_algorithm_not_allowed() {
 #[test]
 fn wrong_key_with_the_registered_kid_is_bad_signature() {
     let f = p256();
-    let attacker = PrivateKey::generate(KeyType::P256).unwrap();
+    let attacker = on_backend(PrivateKey::generate(KeyType::P256).unwrap());
     let token = sign_json(&attacker, &f.header(), &f.claims());
     assert_rejected(f.verify(&token), "bad_signature", &token);
     // Without kid: every key of the algorithm is tried, none verifies.
@@ -268,7 +273,7 @@ fn embedded_x5c_with_attacker_key_and_signature_is_bad_signature() {
         .lines()
         .filter(|l| !l.starts_with("-----"))
         .collect();
-    let attacker = PrivateKey::from_pem(include_str!("data/p256.pkcs8.pem")).unwrap();
+    let attacker = on_backend(PrivateKey::from_pem(include_str!("data/p256.pkcs8.pem")).unwrap());
     let f = p256();
     let header = with(f.header(), "x5c", json!([cert_b64]));
     let token = sign_json(&attacker, &header, &f.claims());
@@ -301,9 +306,9 @@ fn unknown_kid_is_unknown_key() {
 #[test]
 fn no_kid_and_several_keys_finds_the_right_one() {
     let keys: Vec<PrivateKey> = (0..3)
-        .map(|_| PrivateKey::generate(KeyType::P256).unwrap())
+        .map(|_| on_backend(PrivateKey::generate(KeyType::P256).unwrap()))
         .collect();
-    let ed = PrivateKey::generate(KeyType::Ed25519).unwrap();
+    let ed = on_backend(PrivateKey::generate(KeyType::Ed25519).unwrap());
     let f = p256();
     let mut sources: Vec<&dyn KeySource> = keys.iter().map(|k| k as &dyn KeySource).collect();
     sources.insert(1, &ed);
@@ -316,7 +321,7 @@ fn no_kid_and_several_keys_finds_the_right_one() {
     }
     // At most MAX_KEYS_TRIED_WITHOUT_KID keys of the algorithm are tried.
     let many: Vec<PrivateKey> = (0..=client_assertion::MAX_KEYS_TRIED_WITHOUT_KID)
-        .map(|_| PrivateKey::generate(KeyType::Ed25519).unwrap())
+        .map(|_| on_backend(PrivateKey::generate(KeyType::Ed25519).unwrap()))
         .collect();
     f.registry
         .register(CLIENT, &jwk_set(many.iter().map(|k| k as &dyn KeySource)))
@@ -331,7 +336,7 @@ fn no_kid_and_several_keys_finds_the_right_one() {
         "with its kid it is found"
     );
     // No key of the token's algorithm at all.
-    let rsa = PrivateKey::from_pem(include_str!("data/rsa2048.pkcs8.pem")).unwrap();
+    let rsa = on_backend(PrivateKey::from_pem(include_str!("data/rsa2048.pkcs8.pem")).unwrap());
     let token = sign_json(&rsa, &json!({"alg": "RS256"}), &f.claims());
     assert_rejected(f.verify(&token), "algorithm_not_allowed", &token);
 }
@@ -467,7 +472,7 @@ fn unknown_issuer_is_unknown_client() {
 #[test]
 fn other_client_signed_with_this_clients_key() {
     let f = p256();
-    let b_key = PrivateKey::generate(KeyType::P256).unwrap();
+    let b_key = on_backend(PrivateKey::generate(KeyType::P256).unwrap());
     f.registry
         .register(OTHER_CLIENT, &jwk_set([&b_key as &dyn KeySource]))
         .unwrap();
@@ -710,7 +715,7 @@ fn replay_is_caught_at_the_last_acceptable_instant() {
 #[test]
 fn same_jti_from_two_clients_is_two_assertions() {
     let f = p256();
-    let b_key = PrivateKey::generate(KeyType::Ed25519).unwrap();
+    let b_key = on_backend(PrivateKey::generate(KeyType::Ed25519).unwrap());
     f.registry
         .register(OTHER_CLIENT, &jwk_set([&b_key as &dyn KeySource]))
         .unwrap();
@@ -730,7 +735,7 @@ fn same_jti_from_two_clients_is_two_assertions() {
 #[test]
 fn embedded_key_headers_are_header_not_allowed() {
     let f = p256();
-    let attacker = PrivateKey::generate(KeyType::P256).unwrap();
+    let attacker = on_backend(PrivateKey::generate(KeyType::P256).unwrap());
     let attacker_jwk: Value = serde_json::from_str(&attacker.public_jwk().to_json()).unwrap();
     for (name, value) in [
         ("jwk", attacker_jwk.clone()),
@@ -1010,7 +1015,7 @@ fn empty_signature_with_a_real_algorithm_is_bad_signature() {
 
 #[test]
 fn rsa_1024_registration_is_weak_key() {
-    let registry = ClientRegistry::new();
+    let registry = registry();
     let err = registry
         .register_pems(CLIENT, [include_str!("data/rsa1024.spki.pem")])
         .unwrap_err();
@@ -1033,7 +1038,7 @@ fn rsa_1024_registration_is_weak_key() {
 
 #[test]
 fn unusable_registrations_are_refused() {
-    let registry = ClientRegistry::new();
+    let registry = registry();
     // Symmetric keys can never be registered.
     let err = registry
         .register_jwks_json(
@@ -1053,7 +1058,7 @@ fn unusable_registrations_are_refused() {
         assert_eq!(err.code(), "unsupported_key", "{err:?}");
     }
     // Two keys with the same kid.
-    let k = PrivateKey::generate(KeyType::P256).unwrap();
+    let k = on_backend(PrivateKey::generate(KeyType::P256).unwrap());
     let k2 = PrivateKey::generate(KeyType::P256)
         .unwrap()
         .with_kid(k.kid());
@@ -1118,7 +1123,7 @@ fn verifier_debug_shows_no_keys() {
 
 #[test]
 fn the_builder_refuses_unsafe_policies() {
-    let registry = Arc::new(ClientRegistry::new());
+    let registry = Arc::new(registry());
     for policy in [
         Policy::new(""),
         Policy::new(ISSUER).also_accept_audience(""),

@@ -18,7 +18,9 @@ use sha2::{Digest, Sha256};
 use verify_common::*;
 
 fn rsa_fixture() -> Arc<PrivateKey> {
-    Arc::new(PrivateKey::from_pem(include_str!("data/rsa2048.pkcs8.pem")).unwrap())
+    Arc::new(on_backend(
+        PrivateKey::from_pem(include_str!("data/rsa2048.pkcs8.pem")).unwrap(),
+    ))
 }
 
 /// 32 random bytes, base64url: the `jti` of oauth4webapi / openid-client.
@@ -209,10 +211,16 @@ fn msal_rs256_and_ps256_with_x5t() {
 #[test]
 fn own_signer_all_algorithms() {
     let cases: Vec<(Arc<PrivateKey>, Option<Algorithm>)> = vec![
-        (Arc::new(PrivateKey::generate(KeyType::P256).unwrap()), None),
-        (Arc::new(PrivateKey::generate(KeyType::P384).unwrap()), None),
         (
-            Arc::new(PrivateKey::generate(KeyType::Ed25519).unwrap()),
+            Arc::new(on_backend(PrivateKey::generate(KeyType::P256).unwrap())),
+            None,
+        ),
+        (
+            Arc::new(on_backend(PrivateKey::generate(KeyType::P384).unwrap())),
+            None,
+        ),
+        (
+            Arc::new(on_backend(PrivateKey::generate(KeyType::Ed25519).unwrap())),
             None,
         ),
         (rsa_fixture(), Some(Algorithm::Rs256)),
@@ -279,7 +287,7 @@ fn block_on<F: std::future::Future>(fut: F) -> F::Output {
 
 /// A registry and verifier with the given client registered by `register`.
 fn verifier_for(register: impl FnOnce(&ClientRegistry)) -> (Verifier, ManualClock) {
-    let registry = Arc::new(ClientRegistry::new());
+    let registry = Arc::new(registry());
     register(&registry);
     let clock = ManualClock::at_unix(NOW);
     let verifier = Verifier::builder(ISSUER, registry)
@@ -293,22 +301,22 @@ fn verifier_for(register: impl FnOnce(&ClientRegistry)) -> (Verifier, ManualCloc
 fn fixture_keys() -> Vec<(PrivateKey, &'static str, &'static str)> {
     vec![
         (
-            PrivateKey::from_pem(include_str!("data/p256.pkcs8.pem")).unwrap(),
+            on_backend(PrivateKey::from_pem(include_str!("data/p256.pkcs8.pem")).unwrap()),
             include_str!("data/p256.spki.pem"),
             include_str!("data/p256.public.jwk.json"),
         ),
         (
-            PrivateKey::from_pem(include_str!("data/p384.pkcs8.pem")).unwrap(),
+            on_backend(PrivateKey::from_pem(include_str!("data/p384.pkcs8.pem")).unwrap()),
             include_str!("data/p384.spki.pem"),
             include_str!("data/p384.public.jwk.json"),
         ),
         (
-            PrivateKey::from_pem(include_str!("data/ed25519.pkcs8.pem")).unwrap(),
+            on_backend(PrivateKey::from_pem(include_str!("data/ed25519.pkcs8.pem")).unwrap()),
             include_str!("data/ed25519.spki.pem"),
             include_str!("data/ed25519.public.jwk.json"),
         ),
         (
-            PrivateKey::from_pem(include_str!("data/rsa2048.pkcs8.pem")).unwrap(),
+            on_backend(PrivateKey::from_pem(include_str!("data/rsa2048.pkcs8.pem")).unwrap()),
             include_str!("data/rsa2048.spki.pem"),
             include_str!("data/rsa2048.public.jwk.json"),
         ),
@@ -354,9 +362,11 @@ fn register_jwks_json_fixture_set() {
 fn register_jwks_json_with_alg_and_extra_members() {
     // A JWK Set as a client's jwks_uri might serve it: alg, use, key_ops,
     // x5t, an explicit kid.
-    let key = PrivateKey::from_pem(include_str!("data/p256.pkcs8.pem"))
-        .unwrap()
-        .with_kid("2024-rotation-a");
+    let key = on_backend(
+        PrivateKey::from_pem(include_str!("data/p256.pkcs8.pem"))
+            .unwrap()
+            .with_kid("2024-rotation-a"),
+    );
     let mut jwk: Value = serde_json::from_str(&key.public_jwk().to_json()).unwrap();
     jwk["alg"] = json!("ES256");
     jwk["key_ops"] = json!(["verify"]);
@@ -379,9 +389,9 @@ fn register_spki_pems() {
 
 #[test]
 fn re_registration_replaces_keys() {
-    let old = PrivateKey::generate(KeyType::P256).unwrap();
-    let new = PrivateKey::generate(KeyType::P256).unwrap();
-    let registry = Arc::new(ClientRegistry::new());
+    let old = on_backend(PrivateKey::generate(KeyType::P256).unwrap());
+    let new = on_backend(PrivateKey::generate(KeyType::P256).unwrap());
+    let registry = Arc::new(registry());
     registry
         .register(CLIENT, &jwk_set([&old as &dyn KeySource]))
         .unwrap();

@@ -2,13 +2,17 @@
 //! a mutated token is never accepted unless it is byte-identical to the
 //! original (no malleability: one valid encoding per signed token).
 
+#[path = "common/backend.rs"]
+mod backend;
+
 use std::sync::{Arc, OnceLock};
 
+use backend::{on_backend, registry};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use client_assertion::{
-    jwk_set, AssertionSigner, ClientRegistry, KeySource, KeyType, ManualClock, Policy, PrivateKey,
-    TokenType, Verifier,
+    jwk_set, AssertionSigner, KeySource, KeyType, ManualClock, Policy, PrivateKey, TokenType,
+    Verifier,
 };
 use proptest::prelude::*;
 
@@ -26,9 +30,9 @@ fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
     WORLD.get_or_init(|| {
         let clock = Arc::new(ManualClock::at_unix(1_750_000_000));
-        let ec = Arc::new(PrivateKey::generate(KeyType::P256).unwrap());
-        let ed = Arc::new(PrivateKey::generate(KeyType::Ed25519).unwrap());
-        let registry = Arc::new(ClientRegistry::new());
+        let ec = Arc::new(on_backend(PrivateKey::generate(KeyType::P256).unwrap()));
+        let ed = Arc::new(on_backend(PrivateKey::generate(KeyType::Ed25519).unwrap()));
+        let registry = Arc::new(registry());
         registry
             .register(CLIENT, &jwk_set([&*ec as &dyn KeySource, &*ed]))
             .unwrap();

@@ -5,13 +5,17 @@
 //! Ed25519 keeps the (debug-mode) test fast; the tokens are minted up front
 //! so that the threads do nothing but verify.
 
+#[path = "common/backend.rs"]
+mod backend;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Instant;
 
+use backend::{on_backend, registry};
 use client_assertion::{
-    jwk_set, AssertionSigner, ClientRegistry, KeySource, KeyType, ManualClock, PrivateKey, Verifier,
+    jwk_set, AssertionSigner, KeySource, KeyType, ManualClock, PrivateKey, Verifier,
 };
 
 const ISSUER: &str = "https://as.example.com";
@@ -22,10 +26,10 @@ const THREADS: usize = 2;
 fn each_jti_is_accepted_exactly_once_across_threads() {
     let started = Instant::now();
     let clock = Arc::new(ManualClock::at_unix(1_750_000_000));
-    let registry = Arc::new(ClientRegistry::new());
+    let registry = Arc::new(registry());
     let mut signers = Vec::new();
     for client in ["client-a", "client-b"] {
-        let key = Arc::new(PrivateKey::generate(KeyType::Ed25519).unwrap());
+        let key = Arc::new(on_backend(PrivateKey::generate(KeyType::Ed25519).unwrap()));
         registry
             .register(client, &jwk_set([&*key as &dyn KeySource]))
             .unwrap();

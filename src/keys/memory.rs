@@ -10,6 +10,7 @@ use rsa::RsaPrivateKey;
 use sha2::Sha256;
 
 use crate::algorithm::{Algorithm, KeyType};
+use crate::backend::Backend;
 use crate::error::{Error, ErrorKind};
 use crate::keys::jwk::{PublicJwk, PublicParams};
 use crate::keys::parse::{self, ParsedPrivate};
@@ -140,6 +141,39 @@ impl Secret {
     }
 }
 
+/// The key prepared for its backend's signing code.
+enum BackendKey {
+    /// Signs with [`Secret`] itself.
+    RustCrypto,
+    /// An AWS-LC key pair derived once from the secret's PKCS#8 DER.
+    #[cfg(feature = "aws-lc-rs")]
+    AwsLc(Box<crate::backend::aws_lc::SigningKey>),
+}
+
+impl BackendKey {
+    #[cfg_attr(not(feature = "aws-lc-rs"), allow(unused_variables))]
+    fn new(secret: &Secret, backend: Backend) -> Result<Self, Error> {
+        match backend {
+            Backend::RustCrypto => Ok(Self::RustCrypto),
+            #[cfg(feature = "aws-lc-rs")]
+            Backend::AwsLc => {
+                // The DER is zeroized as soon as AWS-LC has parsed it.
+                let der = secret.to_pkcs8_der()?;
+                crate::backend::aws_lc::SigningKey::from_pkcs8(secret.key_type(), &der)
+                    .map(|k| Self::AwsLc(Box::new(k)))
+            }
+        }
+    }
+
+    fn backend(&self) -> Backend {
+        match self {
+            Self::RustCrypto => Backend::RustCrypto,
+            #[cfg(feature = "aws-lc-rs")]
+            Self::AwsLc(_) => Backend::AwsLc,
+        }
+    }
+}
+
 fn mismatch() -> Error {
     Error::detail(
         ErrorKind::AlgorithmNotAllowed,
@@ -155,8 +189,11 @@ fn mismatch() -> Error {
 /// bits) RS256 or PS256.
 ///
 /// The private material is zeroized when the key is dropped; `Debug` shows
-/// only the key type and `kid`; there is no `Clone`, only the explicit
-/// [`PrivateKey::clone_key`].
+/// only the key type, `kid` and backend; there is no `Clone`, only the
+/// explicit [`PrivateKey::clone_key`].
+///
+/// Every constructor signs with [`Backend::RustCrypto`];
+/// [`PrivateKey::with_backend`] converts the key once for another backend.
 ///
 /// ```
 /// use client_assertion::{Algorithm, KeySource, KeyType, PrivateKey};
@@ -170,6 +207,7 @@ pub struct PrivateKey {
     secret: Secret,
     public: PublicJwk,
     algorithms: &'static [Algorithm],
+    signer: BackendKey,
 }
 
 impl PrivateKey {
@@ -184,6 +222,7 @@ impl PrivateKey {
             secret: parsed.secret,
             public,
             algorithms,
+            signer: BackendKey::RustCrypto,
         }
     }
 
@@ -301,6 +340,33 @@ impl PrivateKey {
         Ok(self)
     }
 
+    /// Signs with `backend` from now on (every constructor starts with
+    /// [`Backend::RustCrypto`]). The key is converted once, here: for
+    /// `Backend::AwsLc` into an AWS-LC key pair through its PKCS#8 DER
+    /// (held in `Zeroizing` and wiped at once); the AWS-LC key memory is
+    /// cleansed by AWS-LC when the key is dropped. The `kid`, algorithms and
+    /// public JWK do not change. See [`crate::backend`].
+    ///
+    /// ```
+    /// use client_assertion::{Backend, KeySource, KeyType, PrivateKey};
+    ///
+    /// let key = PrivateKey::generate(KeyType::Ed25519)?.with_backend(Backend::RustCrypto)?;
+    /// assert_eq!(key.backend(), Backend::RustCrypto);
+    /// # Ok::<(), client_assertion::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorKind::KeyBackend`] if the backend refuses the key.
+    pub fn with_backend(mut self, backend: Backend) -> Result<Self, Error> {
+        self.signer = BackendKey::new(&self.secret, backend)?;
+        Ok(self)
+    }
+
+    /// The backend that signs with this key.
+    pub fn backend(&self) -> Backend {
+        self.signer.backend()
+    }
+
     /// The key's `kid`.
     pub fn kid(&self) -> &str {
         &self.public.kid
@@ -324,12 +390,19 @@ impl PrivateKey {
             .map_err(|e| Error::with_source(ErrorKind::KeyBackend, e.to_string()))
     }
 
-    /// An explicit copy of the key (there is no implicit `Clone`).
+    /// An explicit copy of the key (there is no implicit `Clone`), on the
+    /// same backend: an AWS-LC key pair is re-derived from the PKCS#8 DER,
+    /// so the copy owns its own key memory. (AWS-LC cannot refuse a key it
+    /// has already accepted; should it all the same, the copy signs with
+    /// [`Backend::RustCrypto`] rather than panic; see [`PrivateKey::backend`].)
     pub fn clone_key(&self) -> Self {
+        let secret = self.secret.clone_secret();
+        let signer = BackendKey::new(&secret, self.backend()).unwrap_or(BackendKey::RustCrypto);
         Self {
-            secret: self.secret.clone_secret(),
+            secret,
             public: self.public.clone(),
             algorithms: self.algorithms,
+            signer,
         }
     }
 }
@@ -339,6 +412,7 @@ impl fmt::Debug for PrivateKey {
         f.debug_struct("PrivateKey")
             .field("key_type", &self.key_type())
             .field("kid", &self.public.kid)
+            .field("backend", &self.backend())
             .field("secret", &"[secret key elided]")
             .finish()
     }
@@ -361,6 +435,10 @@ impl KeySource for PrivateKey {
         if !self.algorithms.contains(&alg) {
             return Err(mismatch());
         }
-        self.secret.sign(alg, signing_input)
+        match &self.signer {
+            BackendKey::RustCrypto => self.secret.sign(alg, signing_input),
+            #[cfg(feature = "aws-lc-rs")]
+            BackendKey::AwsLc(k) => k.sign(alg, signing_input),
+        }
     }
 }

@@ -10,6 +10,7 @@ use rsa::{BigUint, RsaPublicKey};
 use sha2::Sha256;
 
 use crate::algorithm::{Algorithm, KeyType};
+use crate::backend::Backend;
 use crate::error::{Error, ErrorKind};
 use crate::keys::jwk::PublicParams;
 use crate::keys::{JwkSet, PublicJwk};
@@ -31,38 +32,19 @@ enum Parsed {
         pkcs1: rsa::pkcs1v15::VerifyingKey<Sha256>,
         pss: rsa::pss::VerifyingKey<Sha256>,
     },
+    /// Any key type, parsed once by AWS-LC.
+    #[cfg(feature = "aws-lc-rs")]
+    AwsLc(crate::backend::aws_lc::VerifyingKey),
 }
 
 impl VerifyingKey {
-    pub(crate) fn from_jwk(jwk: &PublicJwk) -> Result<Self, Error> {
-        let bad = || Error::detail(ErrorKind::InvalidKey, "public key cannot be used");
-        let key = match &jwk.params {
-            PublicParams::Ec { curve, x, y } => {
-                let mut sec1 = Vec::with_capacity(1 + x.len() + y.len());
-                sec1.push(4);
-                sec1.extend_from_slice(x);
-                sec1.extend_from_slice(y);
-                if *curve == KeyType::P256 {
-                    Parsed::P256(
-                        p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| bad())?,
-                    )
-                } else {
-                    Parsed::P384(
-                        p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| bad())?,
-                    )
-                }
-            }
-            PublicParams::Ed25519 { x } => {
-                Parsed::Ed25519(ed25519_dalek::VerifyingKey::from_bytes(x).map_err(|_| bad())?)
-            }
-            PublicParams::Rsa { n, e } => {
-                let key = RsaPublicKey::new(BigUint::from_bytes_be(n), BigUint::from_bytes_be(e))
-                    .map_err(|_| bad())?;
-                Parsed::Rsa {
-                    pkcs1: rsa::pkcs1v15::VerifyingKey::new(key.clone()),
-                    pss: rsa::pss::VerifyingKey::new(key),
-                }
-            }
+    pub(crate) fn from_jwk(jwk: &PublicJwk, backend: Backend) -> Result<Self, Error> {
+        let key = match backend {
+            Backend::RustCrypto => Self::rust_crypto(&jwk.params)?,
+            #[cfg(feature = "aws-lc-rs")]
+            Backend::AwsLc => Parsed::AwsLc(crate::backend::aws_lc::VerifyingKey::from_params(
+                &jwk.params,
+            )?),
         };
         let algorithms = match jwk.alg {
             Some(alg) => crate::algorithm::KeyType::only(alg),
@@ -75,10 +57,41 @@ impl VerifyingKey {
         })
     }
 
+    fn rust_crypto(params: &PublicParams) -> Result<Parsed, Error> {
+        fn bad<E>(_: E) -> Error {
+            Error::detail(ErrorKind::InvalidKey, "public key cannot be used")
+        }
+        Ok(match params {
+            PublicParams::Ec { curve, x, y } => {
+                let mut sec1 = Vec::with_capacity(1 + x.len() + y.len());
+                sec1.push(4);
+                sec1.extend_from_slice(x);
+                sec1.extend_from_slice(y);
+                if *curve == KeyType::P256 {
+                    Parsed::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(bad)?)
+                } else {
+                    Parsed::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(bad)?)
+                }
+            }
+            PublicParams::Ed25519 { x } => {
+                Parsed::Ed25519(ed25519_dalek::VerifyingKey::from_bytes(x).map_err(bad)?)
+            }
+            PublicParams::Rsa { n, e } => {
+                let key = RsaPublicKey::new(BigUint::from_bytes_be(n), BigUint::from_bytes_be(e))
+                    .map_err(bad)?;
+                Parsed::Rsa {
+                    pkcs1: rsa::pkcs1v15::VerifyingKey::new(key.clone()),
+                    pss: rsa::pss::VerifyingKey::new(key),
+                }
+            }
+        })
+    }
+
     /// Checks `signature` over `input` with `alg`, which the caller has
     /// matched against [`VerifyingKey::algorithms`]. ECDSA signatures must be
     /// raw `r || s` of the exact size (DER is refused); Ed25519 uses strict
-    /// verification.
+    /// verification; RSA signatures are exactly as long as the modulus and
+    /// below it. Both backends apply the same rules (see [`crate::backend`]).
     pub(crate) fn verify(&self, alg: Algorithm, input: &[u8], signature: &[u8]) -> bool {
         match (&self.key, alg) {
             (Parsed::P256(k), Algorithm::Es256) => {
@@ -101,6 +114,8 @@ impl VerifyingKey {
             }
             (Parsed::Rsa { pss, .. }, Algorithm::Ps256) => rsa::pss::Signature::try_from(signature)
                 .is_ok_and(|s| pss.verify(input, &s).is_ok()),
+            #[cfg(feature = "aws-lc-rs")]
+            (Parsed::AwsLc(k), alg) => k.verify(alg, input, signature),
             _ => false,
         }
     }
@@ -112,8 +127,9 @@ pub(crate) struct ClientKeys {
 }
 
 impl ClientKeys {
-    /// Parses every key of `set`; refuses an empty set or a `kid` used twice.
-    pub(crate) fn from_set(set: &JwkSet) -> Result<Self, Error> {
+    /// Parses every key of `set` for `backend`; refuses an empty set or a
+    /// `kid` used twice.
+    pub(crate) fn from_set(set: &JwkSet, backend: Backend) -> Result<Self, Error> {
         if set.keys().is_empty() {
             return Err(Error::detail(
                 ErrorKind::InvalidConfig,
@@ -128,7 +144,7 @@ impl ClientKeys {
                     "two keys of one client share a kid",
                 ));
             }
-            keys.push(VerifyingKey::from_jwk(jwk)?);
+            keys.push(VerifyingKey::from_jwk(jwk, backend)?);
         }
         Ok(Self { keys })
     }
@@ -150,6 +166,10 @@ pub(crate) enum ClientEntry {
 /// there), so verification does no key parsing. The registry can be updated
 /// while verifiers use it: registration replaces a client's keys at once.
 ///
+/// The registry verifies with one [`Backend`], [`Backend::RustCrypto`]
+/// unless built with [`ClientRegistry::with_backend`]; its keys (remote ones
+/// included) are parsed for that backend.
+///
 /// ```
 /// use client_assertion::{ClientRegistry, KeyType, PrivateKey, KeySource, jwk_set};
 ///
@@ -162,12 +182,34 @@ pub(crate) enum ClientEntry {
 #[derive(Default)]
 pub struct ClientRegistry {
     clients: RwLock<HashMap<String, ClientEntry>>,
+    backend: Backend,
 }
 
 impl ClientRegistry {
-    /// An empty registry.
+    /// An empty registry verifying with [`Backend::RustCrypto`].
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty registry verifying with `backend`: every key registered
+    /// (or fetched) later is parsed once for it. See [`crate::backend`].
+    ///
+    /// ```
+    /// use client_assertion::{Backend, ClientRegistry};
+    ///
+    /// let registry = ClientRegistry::with_backend(Backend::RustCrypto);
+    /// assert_eq!(registry.backend(), Backend::RustCrypto);
+    /// ```
+    pub fn with_backend(backend: Backend) -> Self {
+        Self {
+            clients: RwLock::default(),
+            backend,
+        }
+    }
+
+    /// The backend this registry verifies with.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Registers (or replaces) `client_id` with the keys of `set`.
@@ -184,7 +226,7 @@ impl ClientRegistry {
                 "a client needs a non-empty id",
             ));
         }
-        let keys = ClientKeys::from_set(set)?;
+        let keys = ClientKeys::from_set(set, self.backend)?;
         self.insert(client_id, ClientEntry::Static(Arc::new(keys)));
         Ok(())
     }
@@ -211,7 +253,7 @@ impl ClientRegistry {
             ));
         }
         config.validate()?;
-        let remote = RemoteClient::new(client_id.clone(), fetcher, config);
+        let remote = RemoteClient::new(client_id.clone(), fetcher, config, self.backend);
         self.insert(client_id, ClientEntry::Remote(Arc::new(remote)));
         Ok(())
     }
@@ -304,6 +346,7 @@ impl fmt::Debug for ClientRegistry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientRegistry")
             .field("clients", &self.len())
+            .field("backend", &self.backend)
             .finish()
     }
 }

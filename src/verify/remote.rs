@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime};
 
+use crate::backend::Backend;
 use crate::error::{Error, ErrorKind};
 use crate::keys::JwkSet;
 use crate::verify::registry::ClientKeys;
@@ -90,6 +91,8 @@ pub(crate) struct RemoteClient {
     client_id: String,
     fetcher: Arc<dyn JwksFetcher>,
     config: RemoteJwksConfig,
+    /// The registry's backend, which fetched keys are parsed for.
+    backend: Backend,
     state: Mutex<State>,
 }
 
@@ -107,11 +110,13 @@ impl RemoteClient {
         client_id: String,
         fetcher: Arc<dyn JwksFetcher>,
         config: RemoteJwksConfig,
+        backend: Backend,
     ) -> Self {
         Self {
             client_id,
             fetcher,
             config,
+            backend,
             state: Mutex::new(State {
                 keys: None,
                 fetched_at: None,
@@ -196,7 +201,7 @@ impl RemoteClient {
             let text = std::str::from_utf8(&bytes)
                 .map_err(|_| Error::detail(ErrorKind::KeysUnavailable, "JWKS is not UTF-8"))?;
             let set = JwkSet::from_json(text)?;
-            ClientKeys::from_set(&set)
+            ClientKeys::from_set(&set, self.backend)
         });
         let failure = match result {
             Ok(keys) => {

@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests: fixtures, an independent JWS
-//! decoder, a jsonwebtoken-based verifier and a tiny `block_on`.
+//! decoder, a jsonwebtoken-based verifier, a tiny `block_on`, and the crypto
+//! backend under test ([`backend`], from `CLIENT_ASSERTION_TEST_BACKEND`).
 #![allow(dead_code)]
 
 use std::future::Future;
@@ -11,6 +12,10 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use client_assertion::{Algorithm, KeyType, PublicJwk};
 use serde_json::Value;
+
+mod backend;
+#[allow(unused_imports)]
+pub use backend::{backend, on_backend, registry, BACKEND_VAR};
 
 /// The path of a fixture in `tests/data`.
 pub fn data(name: &str) -> PathBuf {

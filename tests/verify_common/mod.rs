@@ -1,6 +1,7 @@
 //! Shared helpers for the verification tests: hand-built compact JWS tokens
 //! (JSON -> base64url -> our own `KeySource::sign`), a fixed clock and a
-//! verifier for one registered client.
+//! verifier for one registered client. Keys sign and registries verify with
+//! the backend under test ([`backend`], from `CLIENT_ASSERTION_TEST_BACKEND`).
 //!
 //! Tokens are built byte by byte so that a test controls exactly what the
 //! verifier sees (duplicate members, odd encodings, foreign header members);
@@ -16,6 +17,11 @@ use client_assertion::{
     Usage, VerifiedAssertion, Verifier,
 };
 use serde_json::{json, Value};
+
+#[path = "../common/backend.rs"]
+mod backend;
+#[allow(unused_imports)]
+pub use backend::{backend, on_backend, registry, BACKEND_VAR};
 
 /// The authorization server's issuer identifier (the default audience).
 pub const ISSUER: &str = "https://as.example.com";
@@ -108,18 +114,20 @@ impl Fixture {
     }
 
     pub fn with_policy(key_type: KeyType, policy: Policy) -> Self {
-        let key = Arc::new(match key_type {
+        let key = Arc::new(on_backend(match key_type {
             // RSA generation is slow in tests: use the fixture key.
             KeyType::Rsa => {
                 PrivateKey::from_pem(include_str!("../data/rsa2048.pkcs8.pem")).expect("fixture")
             }
             other => PrivateKey::generate(other).expect("generate"),
-        });
+        }));
         Self::with_key(key, policy)
     }
 
+    /// A fixture around `key` as given (its own backend signs); the
+    /// registry verifies with the test backend.
     pub fn with_key(key: Arc<PrivateKey>, policy: Policy) -> Self {
-        let registry = Arc::new(ClientRegistry::new());
+        let registry = Arc::new(registry());
         registry
             .register(CLIENT, &jwk_set([&*key as &dyn KeySource]))
             .expect("register");
