@@ -74,6 +74,8 @@ pub use replay::{MemoryReplayCache, ReplayCache, ReplayFuture, DEFAULT_REPLAY_CA
 pub use replay::{
     RedisReplayCache, RedisReplayConfig, DEFAULT_REDIS_KEY_PREFIX, DEFAULT_REDIS_TIMEOUT,
 };
+#[cfg(feature = "pkcs11")]
+pub use rotation::Pkcs11KeyFactory;
 pub use rotation::{
     DirectoryKeyRing, FileKeyFactory, KeyFactory, KeyRing, KeyState, MemoryKeyFactory,
     PublishedJwks, RotationPolicy, DEFAULT_ASSERTION_WINDOW,

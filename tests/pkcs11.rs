@@ -18,8 +18,8 @@ use client_assertion::pkcs11::cryptoki::session::UserType;
 use client_assertion::pkcs11::cryptoki::types::AuthPin;
 use client_assertion::pkcs11::{self, Pin, Pkcs11Error, Pkcs11Key, Pkcs11KeyBuilder};
 use client_assertion::{
-    jwk_set, Algorithm, AssertionSigner, ClientRegistry, Error, ErrorKind, KeySource, KeyType,
-    Verifier,
+    jwk_set, Algorithm, AssertionSigner, ClientRegistry, Error, ErrorKind, KeyRing, KeySource,
+    KeyType, ManualClock, Pkcs11KeyFactory, RotationPolicy, Verifier,
 };
 
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
@@ -32,7 +32,7 @@ const AUDIENCE: &str = "https://as.example.com";
 /// The number of `#[test]` functions in this file (checked by
 /// `the_test_count_is_current`): the last one to finish removes the token
 /// directory.
-const TESTS: usize = 20;
+const TESTS: usize = 21;
 
 struct Fixture {
     dir: PathBuf,
@@ -675,6 +675,47 @@ fn pin_is_read_from_env_or_file() {
         pkcs11_error(&err),
         Pkcs11Error::PinUnavailable { .. }
     ));
+}
+
+#[test]
+fn a_key_ring_rotates_to_keys_generated_on_the_token() {
+    let _t = setup();
+    let clock = Arc::new(ManualClock::at_unix(1_700_000_000));
+    let day = std::time::Duration::from_secs(86_400);
+    let factory = Pkcs11KeyFactory::new(KeyType::P256, "ring", || {
+        Ok(Pkcs11Key::builder(MODULE)
+            .token_label(TOKEN)
+            .pin(Pin::new(USER_PIN)))
+    });
+    let ring = Arc::new(
+        KeyRing::new(
+            RotationPolicy::new(day).lead_time(day / 4),
+            Arc::new(factory),
+            clock.clone(),
+        )
+        .unwrap(),
+    );
+    let first = ring.kid().into_owned();
+    clock.advance(day * 3 / 4);
+    ring.tick().unwrap();
+    clock.advance(day / 4);
+    ring.tick().unwrap();
+    let signer = AssertionSigner::builder(ring.clone(), CLIENT, AUDIENCE)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let assertion = signer.sign().unwrap();
+    assert_ne!(assertion.kid(), first, "rotated to the token's second key");
+    let registry = Arc::new(ClientRegistry::new());
+    registry
+        .register_jwks_json(CLIENT, ring.jwks().as_str())
+        .unwrap();
+    Verifier::builder(AUDIENCE, registry)
+        .clock(clock)
+        .build()
+        .unwrap()
+        .verify(assertion.as_str())
+        .unwrap();
 }
 
 #[test]

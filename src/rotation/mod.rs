@@ -219,6 +219,54 @@ impl KeyFactory for FileKeyFactory {
     }
 }
 
+/// Creates fresh non-extractable key pairs on a PKCS#11 token (feature
+/// `pkcs11`), labelled `<prefix>-<activation unix seconds>`.
+///
+/// `builder` returns a [`Pkcs11KeyBuilder`](crate::pkcs11::Pkcs11KeyBuilder)
+/// selecting the module, token and PIN (read the PIN afresh there, e.g.
+/// with `Pin::from_env`); the factory adds the label and generates.
+#[cfg(feature = "pkcs11")]
+pub struct Pkcs11KeyFactory {
+    key_type: KeyType,
+    label_prefix: String,
+    builder: Box<dyn Fn() -> Result<crate::pkcs11::Pkcs11KeyBuilder, Error> + Send + Sync>,
+}
+
+#[cfg(feature = "pkcs11")]
+impl Pkcs11KeyFactory {
+    /// Keys of `key_type` (RSA: 2048 bits) labelled `<label_prefix>-<unix time>`.
+    pub fn new(
+        key_type: KeyType,
+        label_prefix: impl Into<String>,
+        builder: impl Fn() -> Result<crate::pkcs11::Pkcs11KeyBuilder, Error> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            key_type,
+            label_prefix: label_prefix.into(),
+            builder: Box::new(builder),
+        }
+    }
+}
+
+#[cfg(feature = "pkcs11")]
+impl fmt::Debug for Pkcs11KeyFactory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pkcs11KeyFactory")
+            .field("key_type", &self.key_type)
+            .field("label_prefix", &self.label_prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "pkcs11")]
+impl KeyFactory for Pkcs11KeyFactory {
+    fn create(&self, activates_at: SystemTime) -> Result<Arc<dyn KeySource>, Error> {
+        let label = format!("{}-{}", self.label_prefix, unix_seconds(activates_at));
+        let key = (self.builder)()?.key_label(label).generate(self.key_type)?;
+        Ok(Arc::new(key))
+    }
+}
+
 /// Writes `bytes` to `path` atomically with owner-only permissions.
 pub(crate) fn write_secret_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let io = |e| Error::with_source(ErrorKind::Io, e);
