@@ -15,5 +15,7 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets --all-features -- -D warnings
-echo "== cargo test"
+echo "== cargo test (backend: rust-crypto)"
 cargo test --all-features
+echo "== cargo test (backend: aws-lc)"
+CLIENT_ASSERTION_TEST_BACKEND=aws-lc cargo test --all-features

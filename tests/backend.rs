@@ -584,3 +584,67 @@ mod both {
         });
     }
 }
+
+/// Key sources that load or create keys themselves take a backend too, and
+/// keep it across reloads and rotations.
+#[cfg(feature = "aws-lc-rs")]
+mod sources {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use client_assertion::{
+        AssertionSigner, Backend, DirectoryKeyRing, FileKey, KeyRing, KeySource, KeyType,
+        ManualClock, MemoryKeyFactory, PrivateKey, RotationPolicy,
+    };
+
+    fn pem(key_type: KeyType) -> String {
+        PrivateKey::generate(key_type)
+            .unwrap()
+            .to_pkcs8_pem()
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn file_key_signs_with_its_backend_across_reloads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.pem");
+        std::fs::write(&path, pem(KeyType::Rsa)).unwrap();
+        let key = FileKey::open(&path)
+            .unwrap()
+            .with_backend(Backend::AwsLc)
+            .unwrap();
+        assert_eq!(key.current().backend(), Backend::AwsLc);
+        std::fs::write(&path, pem(KeyType::P256)).unwrap();
+        key.reload();
+        assert_eq!(key.current().backend(), Backend::AwsLc);
+        AssertionSigner::builder(Arc::new(key), "c", "https://as.example")
+            .build()
+            .unwrap()
+            .sign()
+            .unwrap();
+    }
+
+    #[test]
+    fn key_factories_and_directory_rings_take_a_backend() {
+        let clock = Arc::new(ManualClock::at_unix(1_700_000_000));
+        let day = Duration::from_secs(86_400);
+        let ring = KeyRing::new(
+            RotationPolicy::new(day),
+            Arc::new(MemoryKeyFactory::new(KeyType::Ed25519).backend(Backend::AwsLc)),
+            clock.clone(),
+        )
+        .unwrap();
+        ring.sign(client_assertion::Algorithm::EdDsa, b"x").unwrap();
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("key-1.pem"), pem(KeyType::P256)).unwrap();
+        let ring = DirectoryKeyRing::open_with(dir.path(), clock)
+            .unwrap()
+            .with_backend(Backend::AwsLc)
+            .unwrap();
+        let signature = ring.sign(client_assertion::Algorithm::Es256, b"x").unwrap();
+        assert_eq!(signature.len(), 64);
+        assert!(ring.problems().is_empty());
+    }
+}

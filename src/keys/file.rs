@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::algorithm::Algorithm;
+use crate::backend::Backend;
 use crate::error::{Error, ErrorKind};
 use crate::keys::{KeySource, PrivateKey, PublicJwk};
 use crate::time::{Clock, SystemClock};
@@ -77,14 +78,16 @@ pub struct FileKey {
     current: RwLock<Arc<PrivateKey>>,
     check: Mutex<CheckState>,
     listener: Option<Listener>,
+    backend: Backend,
 }
 
-fn read_and_parse(path: &Path) -> (Option<[u8; 32]>, Result<PrivateKey, Error>) {
+fn read_and_parse(path: &Path, backend: Backend) -> (Option<[u8; 32]>, Result<PrivateKey, Error>) {
     match std::fs::read(path) {
         Ok(bytes) => {
             let bytes = Zeroizing::new(bytes);
             let digest: [u8; 32] = Sha256::digest(&*bytes).into();
-            (Some(digest), PrivateKey::from_bytes(&bytes))
+            let key = PrivateKey::from_bytes(&bytes).and_then(|k| k.with_backend(backend));
+            (Some(digest), key)
         }
         Err(e) => (None, Err(Error::with_source(ErrorKind::Io, e))),
     }
@@ -98,7 +101,7 @@ impl FileKey {
     /// [`PrivateKey::from_bytes`] if it does not hold a usable private key.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref().to_path_buf();
-        let (digest, key) = read_and_parse(&path);
+        let (digest, key) = read_and_parse(&path, Backend::default());
         let key = key?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         Ok(Self {
@@ -112,6 +115,7 @@ impl FileKey {
             clock,
             current: RwLock::new(Arc::new(key)),
             listener: None,
+            backend: Backend::default(),
         })
     }
 
@@ -139,6 +143,18 @@ impl FileKey {
     ) -> Self {
         self.listener = Some(Box::new(listener));
         self
+    }
+
+    /// Signs with `backend` (default [`Backend::RustCrypto`]); the key in
+    /// service and every key loaded later are converted to it.
+    ///
+    /// # Errors
+    /// As [`PrivateKey::with_backend`].
+    pub fn with_backend(mut self, backend: Backend) -> Result<Self, Error> {
+        let converted = self.current().clone_key().with_backend(backend)?;
+        self.backend = backend;
+        *self.current.get_mut().unwrap_or_else(|p| p.into_inner()) = Arc::new(converted);
+        Ok(self)
     }
 
     /// The path of the key file.
@@ -171,7 +187,7 @@ impl FileKey {
 
     fn check_locked(&self, state: &mut CheckState) -> ReloadStatus {
         state.next_check = self.clock.now() + self.interval;
-        let (digest, parsed) = read_and_parse(&self.path);
+        let (digest, parsed) = read_and_parse(&self.path, self.backend);
         let status = match (digest, parsed) {
             (Some(d), _) if d == state.seen => match &state.last {
                 // Same bytes as last time: same verdict, no re-parse.

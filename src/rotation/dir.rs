@@ -37,6 +37,7 @@ use sha2::{Digest, Sha256};
 
 use super::{PublishedJwks, DEFAULT_ASSERTION_WINDOW};
 use crate::algorithm::Algorithm;
+use crate::backend::Backend;
 use crate::error::{Error, ErrorKind};
 use crate::keys::{JwkSet, KeySource, PrivateKey, PublicJwk};
 use crate::time::{unix_seconds, Clock, SystemClock};
@@ -69,6 +70,7 @@ pub struct DirectoryKeyRing {
     clock: Arc<dyn Clock>,
     view: RwLock<Arc<View>>,
     scan: Mutex<Scan>,
+    backend: Backend,
 }
 
 fn activation_of(name: &str) -> u64 {
@@ -105,7 +107,15 @@ impl DirectoryKeyRing {
         };
         std::fs::read_dir(&dir).map_err(|e| Error::with_source(ErrorKind::Io, e))?;
         let grace = DEFAULT_ASSERTION_WINDOW;
-        let view = Self::rescan(&dir, &mut scan, clock.now(), grace, None).ok_or(Error::detail(
+        let view = Self::rescan(
+            &dir,
+            &mut scan,
+            clock.now(),
+            grace,
+            None,
+            Backend::default(),
+        )
+        .ok_or(Error::detail(
             ErrorKind::InvalidKey,
             "the key directory holds no usable key",
         ))?;
@@ -116,6 +126,7 @@ impl DirectoryKeyRing {
             clock,
             view: RwLock::new(Arc::new(view)),
             scan: Mutex::new(scan),
+            backend: Backend::default(),
         })
     }
 
@@ -131,6 +142,29 @@ impl DirectoryKeyRing {
         self.grace = grace;
         self.reload();
         self
+    }
+
+    /// Signs with `backend` (default [`Backend::RustCrypto`]): every key file
+    /// is read again and converted.
+    ///
+    /// # Errors
+    /// As [`PrivateKey::with_backend`] for the key in service.
+    pub fn with_backend(mut self, backend: Backend) -> Result<Self, Error> {
+        self.backend = backend;
+        let active = self.current().active.clone_key().with_backend(backend)?;
+        {
+            let mut scan = self.scan.lock().unwrap_or_else(|p| p.into_inner());
+            scan.files.clear();
+        }
+        let mut view = self.view.write().unwrap_or_else(|p| p.into_inner());
+        *view = Arc::new(View {
+            active: Arc::new(active),
+            published: view.published.clone(),
+            public: view.public.clone(),
+        });
+        drop(view);
+        self.reload();
+        Ok(self)
     }
 
     /// The directory.
@@ -169,7 +203,14 @@ impl DirectoryKeyRing {
         let now = self.clock.now();
         scan.next_check = now + self.interval;
         let previous = self.current();
-        if let Some(view) = Self::rescan(&self.dir, scan, now, self.grace, Some(&previous)) {
+        if let Some(view) = Self::rescan(
+            &self.dir,
+            scan,
+            now,
+            self.grace,
+            Some(&previous),
+            self.backend,
+        ) {
             *self.view.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(view);
         }
     }
@@ -191,6 +232,7 @@ impl DirectoryKeyRing {
         now: std::time::SystemTime,
         grace: Duration,
         previous: Option<&View>,
+        backend: Backend,
     ) -> Option<View> {
         scan.problems.clear();
         let entries = match std::fs::read_dir(dir) {
@@ -218,7 +260,8 @@ impl DirectoryKeyRing {
                     match old {
                         Some(old) if old.digest == digest => old,
                         old => {
-                            let parsed = PrivateKey::from_bytes(&bytes);
+                            let parsed = PrivateKey::from_bytes(&bytes)
+                                .and_then(|k| k.with_backend(backend));
                             let kept = old.and_then(|o| o.key);
                             match parsed {
                                 Ok(key) => FileEntry {

@@ -35,6 +35,7 @@ use sha2::{Digest, Sha256};
 
 use crate::algorithm::{Algorithm, KeyType};
 use crate::b64;
+use crate::backend::Backend;
 use crate::error::{Error, ErrorKind};
 use crate::keys::{JwkSet, KeySource, PrivateKey, PublicJwk};
 use crate::time::{unix_seconds, Clock};
@@ -157,6 +158,7 @@ pub trait KeyFactory: fmt::Debug + Send + Sync {
 pub struct MemoryKeyFactory {
     key_type: KeyType,
     alg: Option<Algorithm>,
+    backend: Backend,
 }
 
 impl MemoryKeyFactory {
@@ -165,7 +167,14 @@ impl MemoryKeyFactory {
         Self {
             key_type,
             alg: None,
+            backend: Backend::default(),
         }
+    }
+
+    /// Signs with `backend` (default [`Backend::RustCrypto`]).
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
     }
 
     /// Restricts created keys to `alg` (e.g. PS256 for RSA).
@@ -175,7 +184,7 @@ impl MemoryKeyFactory {
     }
 
     fn generate(&self) -> Result<PrivateKey, Error> {
-        let key = PrivateKey::generate(self.key_type)?;
+        let key = PrivateKey::generate(self.key_type)?.with_backend(self.backend)?;
         match self.alg {
             Some(alg) => key.with_algorithm(alg),
             None => Ok(key),
@@ -206,6 +215,12 @@ impl FileKeyFactory {
             dir: dir.into(),
             keys: MemoryKeyFactory::new(key_type),
         }
+    }
+
+    /// Signs with `backend` (default [`Backend::RustCrypto`]).
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.keys = self.keys.backend(backend);
+        self
     }
 }
 
