@@ -24,103 +24,30 @@
 //! one-line reason on stderr and exits with a non-zero status.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use client_assertion::{jwk_set, KeySource, PrivateKey};
+
+mod support;
+use support::{one_line, Pkcs11Flags, PKCS11_FLAGS};
 
 const USAGE: &str = "usage: jwks [--key FILE ...] [--pkcs11-module PATH --pkcs11-token LABEL \
 --pkcs11-key LABEL --pin-env VAR] (at least one key)";
 
-/// A key on a PKCS#11 token (feature `pkcs11`).
-#[cfg_attr(not(feature = "pkcs11"), allow(dead_code))]
-struct Pkcs11Args {
-    module: String,
-    token: String,
-    key: String,
-    pin_env: String,
-}
+/// The keys to publish: key files and an optional PKCS#11 key.
+type Keys = (Vec<String>, Option<Pkcs11Flags>);
 
-/// Parses the command line into key paths and an optional PKCS#11 key;
-/// `Ok(None)` for `--help`.
-#[allow(clippy::type_complexity)]
-fn parse_args(
-    mut args: impl Iterator<Item = String>,
-) -> Result<Option<(Vec<String>, Option<Pkcs11Args>)>, String> {
-    let mut keys = Vec::new();
-    let mut pkcs11: [Option<String>; 4] = Default::default();
-    const PKCS11_FLAGS: [&str; 4] = [
-        "--pkcs11-module",
-        "--pkcs11-token",
-        "--pkcs11-key",
-        "--pin-env",
-    ];
-    while let Some(flag) = args.next() {
-        match flag.as_str() {
-            "--help" | "-h" => return Ok(None),
-            "--key" => keys.push(
-                args.next()
-                    .ok_or_else(|| format!("--key needs a value; {USAGE}"))?,
-            ),
-            other => {
-                let Some(i) = PKCS11_FLAGS.iter().position(|f| *f == other) else {
-                    return Err(format!("unknown argument {other:?}; {USAGE}"));
-                };
-                let value = args
-                    .next()
-                    .ok_or_else(|| format!("{flag} needs a value; {USAGE}"))?;
-                if pkcs11[i].replace(value).is_some() {
-                    return Err(format!("{flag} given twice; {USAGE}"));
-                }
-            }
-        }
-    }
-    let pkcs11 = match pkcs11 {
-        [None, None, None, None] => None,
-        _ if !cfg!(feature = "pkcs11") => {
-            return Err("the --pkcs11-* flags need the pkcs11 feature: \
-                        cargo run --features pkcs11 --example jwks -- ..."
-                .into())
-        }
-        [module, token, key, pin_env] => {
-            let missing = |name: &str| format!("{name} is required with a PKCS#11 key; {USAGE}");
-            Some(Pkcs11Args {
-                module: module.ok_or_else(|| missing("--pkcs11-module"))?,
-                token: token.ok_or_else(|| missing("--pkcs11-token"))?,
-                key: key.ok_or_else(|| missing("--pkcs11-key"))?,
-                pin_env: pin_env.ok_or_else(|| missing("--pin-env"))?,
-            })
-        }
+/// Parses the command line into the keys; `Ok(None)` for `--help`.
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Keys>, String> {
+    let Some(mut flags) = support::parse(args, &PKCS11_FLAGS, &["--key"], USAGE)? else {
+        return Ok(None);
     };
+    let keys = flags.take_all("--key");
+    let pkcs11 = flags.pkcs11("jwks")?;
     if keys.is_empty() && pkcs11.is_none() {
         return Err(format!("at least one --key is required; {USAGE}"));
     }
     Ok(Some((keys, pkcs11)))
-}
-
-#[cfg(feature = "pkcs11")]
-fn open_pkcs11(args: &Pkcs11Args) -> Result<Box<dyn KeySource>, client_assertion::Error> {
-    use client_assertion::pkcs11::{Pin, Pkcs11Key};
-    let key = Pkcs11Key::builder(&args.module)
-        .token_label(&args.token)
-        .pin(Pin::from_env(&args.pin_env)?)
-        .key_label(&args.key)
-        .open()?;
-    Ok(Box::new(key))
-}
-
-/// parse_args refuses the --pkcs11-* flags without the feature.
-#[cfg(not(feature = "pkcs11"))]
-fn open_pkcs11(_: &Pkcs11Args) -> Result<Box<dyn KeySource>, client_assertion::Error> {
-    Err(client_assertion::ErrorKind::InvalidConfig.into())
-}
-
-/// The error's `Display`, followed by its cause (e.g. the I/O error), on one line.
-fn one_line(e: &client_assertion::Error) -> String {
-    let mut line = e.to_string();
-    if let Some(source) = std::error::Error::source(e) {
-        line.push_str(": ");
-        line.push_str(&source.to_string());
-    }
-    line.replace(['\n', '\r'], " ")
 }
 
 fn main() -> ExitCode {
@@ -135,10 +62,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut keys: Vec<Box<dyn KeySource>> = Vec::with_capacity(paths.len() + 1);
+    let mut keys: Vec<Arc<dyn KeySource>> = Vec::with_capacity(paths.len() + 1);
     for path in &paths {
         match PrivateKey::from_file(path) {
-            Ok(key) => keys.push(Box::new(key)),
+            Ok(key) => keys.push(Arc::new(key)),
             Err(e) => {
                 eprintln!("jwks: {path}: {}", one_line(&e));
                 return ExitCode::FAILURE;
@@ -146,7 +73,7 @@ fn main() -> ExitCode {
         }
     }
     if let Some(args) = &pkcs11 {
-        match open_pkcs11(args) {
+        match args.open() {
             Ok(key) => keys.push(key),
             Err(e) => {
                 eprintln!("jwks: PKCS#11 key {:?}: {}", args.key, one_line(&e));

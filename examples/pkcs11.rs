@@ -59,6 +59,9 @@ use client_assertion::{
     jwk_set, Algorithm, AssertionSigner, ClientRegistry, KeySource, KeyType, Verifier,
 };
 
+mod support;
+use support::one_line;
+
 const USAGE: &str = "usage: pkcs11 --module PATH --token LABEL --key LABEL \
 (--pin-env VAR | --pin-file FILE) --client-id ID --audience AUD \
 [--generate p256|p384|ed25519|rsa|rsa3072|rsa4096] [--alg ALG]";
@@ -100,9 +103,14 @@ fn key_type(name: &str) -> Result<Generate, String> {
 }
 
 /// Parses the command line; `Ok(None)` for `--help`.
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
-    let mut values: [Option<String>; 9] = Default::default();
-    const FLAGS: [&str; 9] = [
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    let args: Vec<String> = args.collect();
+    if args.iter().any(|a| a == "--pin") {
+        return Err(
+            "the PIN is never taken from the command line; use --pin-env or --pin-file".into(),
+        );
+    }
+    let once = [
         "--module",
         "--token",
         "--key",
@@ -113,28 +121,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
         "--generate",
         "--alg",
     ];
-    while let Some(flag) = args.next() {
-        if flag == "--help" || flag == "-h" {
-            return Ok(None);
-        }
-        if flag == "--pin" {
-            return Err(
-                "the PIN is never taken from the command line; use --pin-env or --pin-file".into(),
-            );
-        }
-        let Some(i) = FLAGS.iter().position(|f| *f == flag) else {
-            return Err(format!("unknown argument {flag:?}; {USAGE}"));
-        };
-        let value = args
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value; {USAGE}"))?;
-        if values[i].replace(value).is_some() {
-            return Err(format!("{flag} given twice; {USAGE}"));
-        }
-    }
-    let [module, token, key, pin_env, pin_file, client_id, audience, generate, alg] = values;
-    let missing = |name: &str| format!("{name} is required; {USAGE}");
-    let pin = match (pin_env, pin_file) {
+    let Some(mut flags) = support::parse(args.into_iter(), &once, &[], USAGE)? else {
+        return Ok(None);
+    };
+    let pin = match (flags.take("--pin-env"), flags.take("--pin-file")) {
         (Some(var), None) => PinSource::Env(var),
         (None, Some(file)) => PinSource::File(file),
         _ => {
@@ -144,26 +134,19 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
         }
     };
     Ok(Some(Args {
-        module: module.ok_or_else(|| missing("--module"))?,
-        token: token.ok_or_else(|| missing("--token"))?,
-        key: key.ok_or_else(|| missing("--key"))?,
+        module: flags.required("--module")?,
+        token: flags.required("--token")?,
+        key: flags.required("--key")?,
         pin,
-        client_id: client_id.ok_or_else(|| missing("--client-id"))?,
-        audience: audience.ok_or_else(|| missing("--audience"))?,
-        generate: generate.as_deref().map(key_type).transpose()?,
-        alg,
+        client_id: flags.required("--client-id")?,
+        audience: flags.required("--audience")?,
+        generate: flags
+            .take("--generate")
+            .as_deref()
+            .map(key_type)
+            .transpose()?,
+        alg: flags.take("--alg"),
     }))
-}
-
-/// The error's `Display`, followed by its cause (e.g. the PKCS#11 function
-/// and return value), on one line.
-fn one_line(e: &client_assertion::Error) -> String {
-    let mut line = e.to_string();
-    if let Some(source) = std::error::Error::source(e) {
-        line.push_str(": ");
-        line.push_str(&source.to_string());
-    }
-    line.replace(['\n', '\r'], " ")
 }
 
 fn run(args: Args) -> Result<(), client_assertion::Error> {

@@ -37,6 +37,9 @@ use std::time::Duration;
 
 use client_assertion::{Algorithm, AssertionSigner, KeySource, PrivateKey};
 
+mod support;
+use support::{one_line, Pkcs11Flags, PKCS11_FLAGS};
+
 const USAGE: &str = "usage: sign (--key FILE | --pkcs11-module PATH --pkcs11-token LABEL \
 --pkcs11-key LABEL --pin-env VAR) --client-id ID --audience AUD [--alg ALG] [--lifetime SECS]";
 
@@ -44,13 +47,7 @@ const USAGE: &str = "usage: sign (--key FILE | --pkcs11-module PATH --pkcs11-tok
 enum KeyLocation {
     File(String),
     /// A key on a PKCS#11 token (feature `pkcs11`).
-    #[cfg_attr(not(feature = "pkcs11"), allow(dead_code))]
-    Pkcs11 {
-        module: String,
-        token: String,
-        key: String,
-        pin_env: String,
-    },
+    Pkcs11(Pkcs11Flags),
 }
 
 struct Args {
@@ -62,100 +59,39 @@ struct Args {
 }
 
 /// Parses the command line; `Ok(None)` for `--help`.
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
-    let (mut key, mut client_id, mut audience, mut alg, mut lifetime) =
-        (None, None, None, None, None);
-    let (mut module, mut token, mut pkcs11_key, mut pin_env) = (None, None, None, None);
-    while let Some(flag) = args.next() {
-        if flag == "--help" || flag == "-h" {
-            return Ok(None);
-        }
-        let slot = match flag.as_str() {
-            "--key" => &mut key,
-            "--client-id" => &mut client_id,
-            "--audience" => &mut audience,
-            "--alg" => &mut alg,
-            "--lifetime" => &mut lifetime,
-            "--pkcs11-module" => &mut module,
-            "--pkcs11-token" => &mut token,
-            "--pkcs11-key" => &mut pkcs11_key,
-            "--pin-env" => &mut pin_env,
-            other => return Err(format!("unknown argument {other:?}; {USAGE}")),
-        };
-        let value = args
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value; {USAGE}"))?;
-        if slot.replace(value).is_some() {
-            return Err(format!("{flag} given twice; {USAGE}"));
-        }
-    }
-    let lifetime = lifetime
-        .map(|s| {
-            s.parse::<u64>()
-                .map_err(|_| format!("--lifetime must be a number of seconds, not {s:?}"))
-        })
-        .transpose()?;
-    let missing = |name: &str| format!("{name} is required; {USAGE}");
-    let key = match (key, module, token, pkcs11_key, pin_env) {
-        (Some(file), None, None, None, None) => KeyLocation::File(file),
-        (None, None, None, None, None) => return Err(missing("--key")),
-        (Some(_), ..) => {
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    let once = [
+        ["--key", "--client-id", "--audience", "--alg", "--lifetime"].as_slice(),
+        &PKCS11_FLAGS,
+    ]
+    .concat();
+    let Some(mut flags) = support::parse(args, &once, &[], USAGE)? else {
+        return Ok(None);
+    };
+    let file = flags.take("--key");
+    let key = match (file, flags.pkcs11("sign")?) {
+        (Some(file), None) => KeyLocation::File(file),
+        (None, Some(pkcs11)) => KeyLocation::Pkcs11(pkcs11),
+        (None, None) => return Err(format!("--key is required; {USAGE}")),
+        (Some(_), Some(_)) => {
             return Err(format!(
                 "--key and the --pkcs11-* flags exclude each other; {USAGE}"
             ))
         }
-        _ if !cfg!(feature = "pkcs11") => {
-            return Err("the --pkcs11-* flags need the pkcs11 feature: \
-                        cargo run --features pkcs11 --example sign -- ..."
-                .into())
-        }
-        (None, module, token, key, pin_env) => KeyLocation::Pkcs11 {
-            module: module.ok_or_else(|| missing("--pkcs11-module"))?,
-            token: token.ok_or_else(|| missing("--pkcs11-token"))?,
-            key: key.ok_or_else(|| missing("--pkcs11-key"))?,
-            pin_env: pin_env.ok_or_else(|| missing("--pin-env"))?,
-        },
     };
     Ok(Some(Args {
         key,
-        client_id: client_id.ok_or_else(|| missing("--client-id"))?,
-        audience: audience.ok_or_else(|| missing("--audience"))?,
-        alg,
-        lifetime,
+        client_id: flags.required("--client-id")?,
+        audience: flags.required("--audience")?,
+        alg: flags.take("--alg"),
+        lifetime: flags.seconds("--lifetime")?,
     }))
-}
-
-/// The error's `Display`, followed by its cause (e.g. the I/O error), on one line.
-fn one_line(e: &client_assertion::Error) -> String {
-    let mut line = e.to_string();
-    if let Some(source) = std::error::Error::source(e) {
-        line.push_str(": ");
-        line.push_str(&source.to_string());
-    }
-    line.replace(['\n', '\r'], " ")
 }
 
 fn open_key(location: &KeyLocation) -> Result<Arc<dyn KeySource>, client_assertion::Error> {
     match location {
         KeyLocation::File(path) => Ok(Arc::new(PrivateKey::from_file(path)?)),
-        #[cfg(feature = "pkcs11")]
-        KeyLocation::Pkcs11 {
-            module,
-            token,
-            key,
-            pin_env,
-        } => {
-            use client_assertion::pkcs11::{Pin, Pkcs11Key};
-            let key = Pkcs11Key::builder(module)
-                .token_label(token)
-                .pin(Pin::from_env(pin_env)?)
-                .key_label(key)
-                .open()?;
-            Ok(Arc::new(key))
-        }
-        // parse_args refuses the --pkcs11-* flags without the feature.
-        #[cfg(not(feature = "pkcs11"))]
-        KeyLocation::Pkcs11 { .. } => Err(client_assertion::ErrorKind::InvalidConfig.into()),
+        KeyLocation::Pkcs11(pkcs11) => pkcs11.open(),
     }
 }
 

@@ -41,6 +41,8 @@ use std::time::Duration;
 
 use client_assertion::{ClientRegistry, Policy, ReplayCache, Verifier};
 
+mod support;
+
 const USAGE: &str = "usage: verify --jwks FILE --client-id ID --audience AUD \
                      [--leeway SECS] [--max-lifetime SECS] [--redis URL] < assertions";
 
@@ -54,46 +56,25 @@ struct Args {
 }
 
 /// Parses the command line; `Ok(None)` for `--help`.
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
-    let (mut jwks, mut client_id, mut audience, mut leeway, mut max_lifetime, mut redis) =
-        (None, None, None, None, None, None);
-    while let Some(flag) = args.next() {
-        if flag == "--help" || flag == "-h" {
-            return Ok(None);
-        }
-        let slot = match flag.as_str() {
-            "--jwks" => &mut jwks,
-            "--client-id" => &mut client_id,
-            "--audience" => &mut audience,
-            "--leeway" => &mut leeway,
-            "--max-lifetime" => &mut max_lifetime,
-            "--redis" => &mut redis,
-            other => return Err(format!("unknown argument {other:?}; {USAGE}")),
-        };
-        let value = args
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value; {USAGE}"))?;
-        if slot.replace(value).is_some() {
-            return Err(format!("{flag} given twice; {USAGE}"));
-        }
-    }
-    let required =
-        |v: Option<String>, flag: &str| v.ok_or_else(|| format!("{flag} is required; {USAGE}"));
-    let seconds = |v: Option<String>, flag: &str| {
-        v.map(|v| {
-            v.parse::<u64>()
-                .map(Duration::from_secs)
-                .map_err(|_| format!("{flag} takes whole seconds, not {v:?}"))
-        })
-        .transpose()
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    let once = [
+        "--jwks",
+        "--client-id",
+        "--audience",
+        "--leeway",
+        "--max-lifetime",
+        "--redis",
+    ];
+    let Some(mut flags) = support::parse(args, &once, &[], USAGE)? else {
+        return Ok(None);
     };
     Ok(Some(Args {
-        jwks: required(jwks, "--jwks")?,
-        client_id: required(client_id, "--client-id")?,
-        audience: required(audience, "--audience")?,
-        leeway: seconds(leeway, "--leeway")?,
-        max_lifetime: seconds(max_lifetime, "--max-lifetime")?,
-        redis,
+        jwks: flags.required("--jwks")?,
+        client_id: flags.required("--client-id")?,
+        audience: flags.required("--audience")?,
+        leeway: flags.seconds("--leeway")?.map(Duration::from_secs),
+        max_lifetime: flags.seconds("--max-lifetime")?.map(Duration::from_secs),
+        redis: flags.take("--redis"),
     }))
 }
 
