@@ -67,6 +67,58 @@ fn remote_config(max_age: Duration, cooldown: Duration) -> RemoteJwksConfig {
     }
 }
 
+/// A client rotating daily (lead 2 h for a server cache of 1 h) and a
+/// server following its published set with the given cache age.
+struct Rotating {
+    clock: Arc<ManualClock>,
+    ring: Arc<KeyRing>,
+    signer: AssertionSigner,
+    fetcher: Arc<RingFetcher>,
+    verifier: Verifier,
+}
+
+fn rotating(server_max_age: Duration) -> Rotating {
+    let clock = Arc::new(ManualClock::at_unix(1_700_000_000));
+    let policy = RotationPolicy::new(DAY)
+        .lead_time(2 * HOUR)
+        .server_cache_age(HOUR);
+    let ring = Arc::new(
+        KeyRing::new(
+            policy,
+            Arc::new(MemoryKeyFactory::new(KeyType::Ed25519)),
+            clock.clone(),
+        )
+        .unwrap(),
+    );
+    let signer = AssertionSigner::builder(ring.clone(), CLIENT, ISSUER)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let fetcher = Arc::new(RingFetcher {
+        ring: ring.clone(),
+        fetches: AtomicUsize::new(0),
+    });
+    let registry = Arc::new(registry());
+    registry
+        .register_remote(
+            CLIENT,
+            fetcher.clone(),
+            remote_config(server_max_age, Duration::from_secs(30)),
+        )
+        .unwrap();
+    let verifier = Verifier::builder(ISSUER, registry)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    Rotating {
+        clock,
+        ring,
+        signer,
+        fetcher,
+        verifier,
+    }
+}
+
 #[test]
 fn policy_validation_enforces_the_timing_rules() {
     let ok = RotationPolicy::new(DAY)
@@ -152,38 +204,13 @@ fn ring_states_and_etag_follow_the_schedule() {
 
 #[test]
 fn a_simulated_year_of_daily_rotation_fails_no_request() {
-    let clock = Arc::new(ManualClock::at_unix(1_700_000_000));
-    let policy = RotationPolicy::new(DAY)
-        .lead_time(2 * HOUR)
-        .server_cache_age(HOUR);
-    let ring = Arc::new(
-        KeyRing::new(
-            policy,
-            Arc::new(MemoryKeyFactory::new(KeyType::Ed25519)),
-            clock.clone(),
-        )
-        .unwrap(),
-    );
-    let signer = AssertionSigner::builder(ring.clone(), CLIENT, ISSUER)
-        .clock(clock.clone())
-        .build()
-        .unwrap();
-    let fetcher = Arc::new(RingFetcher {
-        ring: ring.clone(),
-        fetches: AtomicUsize::new(0),
-    });
-    let registry = Arc::new(registry());
-    registry
-        .register_remote(
-            CLIENT,
-            fetcher.clone(),
-            remote_config(HOUR, Duration::from_secs(30)),
-        )
-        .unwrap();
-    let verifier = Verifier::builder(ISSUER, registry)
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let Rotating {
+        clock,
+        signer,
+        fetcher,
+        verifier,
+        ..
+    } = rotating(HOUR);
 
     let mut kids = std::collections::HashSet::new();
     let minutes = 365 * 24 * 60;
@@ -204,38 +231,13 @@ fn a_simulated_year_of_daily_rotation_fails_no_request() {
 
 #[test]
 fn revoking_a_compromised_key_switches_signing_and_rejects_its_assertions() {
-    let clock = Arc::new(ManualClock::at_unix(1_700_000_000));
-    let policy = RotationPolicy::new(DAY)
-        .lead_time(2 * HOUR)
-        .server_cache_age(HOUR);
-    let ring = Arc::new(
-        KeyRing::new(
-            policy,
-            Arc::new(MemoryKeyFactory::new(KeyType::Ed25519)),
-            clock.clone(),
-        )
-        .unwrap(),
-    );
-    let signer = AssertionSigner::builder(ring.clone(), CLIENT, ISSUER)
-        .clock(clock.clone())
-        .build()
-        .unwrap();
-    let fetcher = Arc::new(RingFetcher {
-        ring: ring.clone(),
-        fetches: AtomicUsize::new(0),
-    });
-    let registry = Arc::new(registry());
-    registry
-        .register_remote(
-            CLIENT,
-            fetcher.clone(),
-            remote_config(Duration::from_secs(40), Duration::from_secs(30)),
-        )
-        .unwrap();
-    let verifier = Verifier::builder(ISSUER, registry)
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let Rotating {
+        clock,
+        ring,
+        signer,
+        verifier,
+        ..
+    } = rotating(Duration::from_secs(40));
 
     // Get to the part of the day where a next key is published.
     clock.advance(DAY - HOUR);
