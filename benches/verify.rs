@@ -18,9 +18,10 @@
 //!
 //! Before each group, under `cargo bench`, a *paired* measurement
 //! alternates short blocks of `end_to_end` and `raw` on the same tokens and
-//! prints the median per-round ratio (`verify/<ALG>/paired`): on a busy
-//! machine that ratio is far steadier than two criterion means taken
-//! seconds apart.
+//! prints the median per-round ratio (`verify/<ALG>/paired`), on on-CPU
+//! time (wall time minus the time the thread sat preempted, from
+//! `/proc/thread-self/schedstat`) and on wall time: on a busy machine that
+//! ratio is far steadier than two criterion means taken seconds apart.
 //!
 //! ```text
 //! cargo bench --bench verify -- --noplot
@@ -90,11 +91,41 @@ fn measuring(group: &str) -> bool {
         .all(|filter| group.contains(filter.as_str()))
 }
 
+/// Nanoseconds this thread has spent runnable but waiting for a CPU
+/// (`/proc/thread-self/schedstat`, second field; Linux with
+/// `CONFIG_SCHED_INFO`). The kernel adds each wait when the thread gets a
+/// CPU back, so reading it before and after a block and subtracting the
+/// difference from the block's wall time removes the time the thread was
+/// preempted by other processes.
+fn run_delay() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = stat.split_whitespace().nth(1)?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// Wall time and on-CPU time (wall minus run-queue wait, when known) of `f`.
+fn timed(f: impl FnOnce()) -> (Duration, Option<Duration>) {
+    let before = run_delay();
+    let start = Instant::now();
+    f();
+    let wall = start.elapsed();
+    let on_cpu = before
+        .zip(run_delay())
+        .map(|(b, a)| wall.saturating_sub(a.saturating_sub(b)));
+    (wall, on_cpu)
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied()
+}
+
 /// A paired measurement that a busy machine cannot skew: short blocks of
 /// `end_to_end` and `raw` alternate (in alternating order) for about
-/// [`PAIRED_BUDGET`], each block timing the same tokens on both sides; the
-/// median of the per-round ratios is printed and written next to
-/// criterion's results for `scripts/bench.sh`.
+/// [`PAIRED_BUDGET`], each block timing the same tokens on both sides. The
+/// median of the per-round ratios is taken on on-CPU time (wall time minus
+/// the time spent preempted, see [`run_delay`]) and on wall time; it is
+/// printed and written next to criterion's results for `scripts/bench.sh`.
 fn paired(
     alg: Algorithm,
     tokens: &[String],
@@ -103,64 +134,74 @@ fn paired(
     raw: &impl Fn(&[u8], &[u8]) -> bool,
 ) {
     let time_raw = |range: std::ops::Range<usize>| {
-        let start = Instant::now();
-        for (input, sig) in &pairs[range] {
-            assert!(raw(black_box(input), black_box(sig)));
-        }
-        start.elapsed()
+        timed(|| {
+            for (input, sig) in &pairs[range] {
+                assert!(raw(black_box(input), black_box(sig)));
+            }
+        })
     };
     let time_e2e = |range: std::ops::Range<usize>| {
         let v = verifier();
-        let start = Instant::now();
-        for t in &tokens[range] {
-            black_box(v.verify(black_box(t)).expect("verify"));
-        }
-        start.elapsed()
+        timed(|| {
+            for t in &tokens[range] {
+                black_box(v.verify(black_box(t)).expect("verify"));
+            }
+        })
     };
     // Blocks of about 5 ms.
-    let one = time_raw(0..8) / 8;
+    let one = time_raw(0..8).0 / 8;
     let block = ((Duration::from_millis(5).as_nanos() / one.as_nanos().max(1)) as usize)
         .clamp(4, tokens.len());
-    let (mut ratios, mut e2e_total, mut raw_total) = (Vec::new(), Duration::ZERO, Duration::ZERO);
+    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+    let (mut e2e_total, mut raw_total) = (Duration::ZERO, Duration::ZERO);
     let started = Instant::now();
     let mut offset = 0;
-    while started.elapsed() < PAIRED_BUDGET || ratios.len() < 10 {
+    while started.elapsed() < PAIRED_BUDGET || wall.len() < 10 {
         if offset + block > tokens.len() {
             offset = 0;
         }
         let range = offset..offset + block;
-        let (e, r) = if ratios.len() % 2 == 0 {
+        let (e, r) = if wall.len() % 2 == 0 {
             (time_e2e(range.clone()), time_raw(range))
         } else {
             let r = time_raw(range.clone());
             (time_e2e(range), r)
         };
-        ratios.push(e.as_secs_f64() / r.as_secs_f64());
-        e2e_total += e;
-        raw_total += r;
+        wall.push(e.0.as_secs_f64() / r.0.as_secs_f64());
+        if let (Some(e), Some(r)) = (e.1, r.1) {
+            cpu.push(e.as_secs_f64() / r.as_secs_f64());
+            e2e_total += e;
+            raw_total += r;
+        } else {
+            e2e_total += e.0;
+            raw_total += r.0;
+        }
         offset += block;
     }
-    ratios.sort_by(f64::total_cmp);
-    let median = ratios[ratios.len() / 2];
-    let ops = (ratios.len() * block) as f64;
+    let rounds = wall.len();
+    let wall = median(wall).unwrap_or(f64::NAN);
+    let (ratio, clock) = match median(cpu) {
+        Some(m) => (m, "on_cpu"),
+        None => (wall, "wall"),
+    };
+    let ops = (rounds * block) as f64;
     let (e2e_ns, raw_ns) = (
         e2e_total.as_nanos() as f64 / ops,
         raw_total.as_nanos() as f64 / ops,
     );
     println!(
-        "verify/{}/paired: end_to_end / raw = {median:.3} (median of {} rounds of {block}; \
-         means {:.2} µs vs {:.2} µs)",
+        "verify/{}/paired: end_to_end / raw = {ratio:.3} ({clock} time; wall time {wall:.3}; \
+         median of {rounds} rounds of {block}; means {:.2} µs vs {:.2} µs)",
         alg.name(),
-        ratios.len(),
         e2e_ns / 1e3,
         raw_ns / 1e3,
     );
     let dir = criterion_home().join("verify");
     if std::fs::create_dir_all(&dir).is_ok() {
         let json = format!(
-            "{{\"ratio_median\":{median:.4},\"rounds\":{},\"block\":{block},\
-             \"end_to_end_ns\":{e2e_ns:.0},\"raw_ns\":{raw_ns:.0}}}\n",
-            ratios.len()
+            "{{\"ratio_median\":{ratio:.4},\"clock\":\"{clock}\",\"ratio_median_wall\":{wall:.4},\
+             \"rounds\":{rounds},\"block\":{block},\"end_to_end_ns\":{e2e_ns:.0},\
+             \"raw_ns\":{raw_ns:.0}}}\n"
         );
         let _ = std::fs::write(dir.join(format!("paired-{}.json", alg.name())), json);
     }
