@@ -8,7 +8,9 @@
 //!   (1 048 576) is swapped in outside the timed region, so the figure
 //!   includes the hash tables' growth from empty to N entries (see
 //!   [`POOLS`]). Criterion reports the time per operation and operations
-//!   per second.
+//!   per second, counting on-CPU time (wall time minus the time the thread
+//!   waited for a CPU, so that other processes on a busy machine do not
+//!   count; `BENCH_CLOCK=wall` for wall time).
 //! - Memory per entry, measured once before criterion runs (only under
 //!   `cargo bench`): the resident set size (`VmRSS`) before and after
 //!   inserting [`MEMORY_ENTRIES`] entries into a cache of capacity
@@ -72,13 +74,13 @@ fn throughput(c: &mut Criterion) {
                 while left > 0 {
                     let n = left.min(size as u64) as usize;
                     let cache = MemoryReplayCache::default();
-                    let start = Instant::now();
-                    for jti in &pool[..n] {
-                        cache
-                            .check_and_insert(CLIENT, black_box(jti), until, now)
-                            .expect("a fresh jti is accepted");
-                    }
-                    total += start.elapsed();
+                    total += measure(|| {
+                        for jti in &pool[..n] {
+                            cache
+                                .check_and_insert(CLIENT, black_box(jti), until, now)
+                                .expect("a fresh jti is accepted");
+                        }
+                    });
                     drop(cache);
                     left -= n as u64;
                 }
@@ -87,6 +89,31 @@ fn throughput(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// Nanoseconds this thread has spent runnable but waiting for a CPU
+/// (`/proc/thread-self/schedstat`, second field). The kernel adds each wait
+/// when the thread gets a CPU back, so the difference across a block is the
+/// time the block spent preempted by other processes.
+fn run_delay() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = stat.split_whitespace().nth(1)?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// The time `f` takes: on-CPU time (wall time minus run-queue wait) by
+/// default, so that a busy machine's preemptions are not counted; wall time
+/// with `BENCH_CLOCK=wall` or where schedstat is unavailable.
+fn measure(f: impl FnOnce()) -> Duration {
+    let wall_only = std::env::var("BENCH_CLOCK").is_ok_and(|c| c == "wall");
+    let before = run_delay().filter(|_| !wall_only);
+    let start = Instant::now();
+    f();
+    let wall = start.elapsed();
+    match before.zip(run_delay()) {
+        Some((b, a)) => wall.saturating_sub(a.saturating_sub(b)),
+        None => wall,
+    }
 }
 
 /// The resident set size in bytes, from `/proc/self/status`.

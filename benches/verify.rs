@@ -23,6 +23,9 @@
 //! `/proc/thread-self/schedstat`) and on wall time: on a busy machine that
 //! ratio is far steadier than two criterion means taken seconds apart.
 //!
+//! The criterion figures count on-CPU time too (wall time minus the time
+//! the thread waited for a CPU), unless `BENCH_CLOCK=wall`.
+//!
 //! ```text
 //! cargo bench --bench verify -- --noplot
 //! ```
@@ -56,7 +59,7 @@ const NOW: u64 = 1_750_000_000;
 const PAIRED_BUDGET: Duration = Duration::from_secs(3);
 
 /// Runs `iters` iterations of `one` over `items` (cycled), calling `fresh`
-/// untimed before each pass over the pool; returns the timed total.
+/// untimed before each pass over the pool; returns the [`measure`]d total.
 fn timed_passes<S, T>(
     iters: u64,
     items: &[T],
@@ -68,11 +71,11 @@ fn timed_passes<S, T>(
     while left > 0 {
         let n = left.min(items.len() as u64) as usize;
         let state = fresh();
-        let start = Instant::now();
-        for item in &items[..n] {
-            one(&state, item);
-        }
-        total += start.elapsed();
+        total += measure(|| {
+            for item in &items[..n] {
+                one(&state, item);
+            }
+        });
         drop(state);
         left -= n as u64;
     }
@@ -113,6 +116,24 @@ fn timed(f: impl FnOnce()) -> (Duration, Option<Duration>) {
         .zip(run_delay())
         .map(|(b, a)| wall.saturating_sub(a.saturating_sub(b)));
     (wall, on_cpu)
+}
+
+/// Whether `BENCH_CLOCK=wall` asks for plain wall time.
+fn wall_clock() -> bool {
+    std::env::var("BENCH_CLOCK").is_ok_and(|c| c == "wall")
+}
+
+/// The time `f` takes as the benchmarks count it: on-CPU time (wall time
+/// minus run-queue wait, see [`run_delay`]) by default, so that a busy
+/// machine's preemptions do not land on whichever benchmark is running;
+/// wall time with `BENCH_CLOCK=wall` or where schedstat is unavailable.
+fn measure(f: impl FnOnce()) -> Duration {
+    let (wall, on_cpu) = timed(f);
+    if wall_clock() {
+        wall
+    } else {
+        on_cpu.unwrap_or(wall)
+    }
 }
 
 fn median(mut v: Vec<f64>) -> Option<f64> {
@@ -262,7 +283,7 @@ fn compare(c: &mut Criterion, alg: Algorithm, der: &[u8], raw: impl Fn(&[u8], &[
 
     let group_name = format!("verify/{}", alg.name());
     if measuring(&group_name) {
-        paired(alg, &tokens, &pairs, &verifier, &raw);
+        paired(alg, &tokens, &pairs, verifier, &raw);
     }
     let mut group = c.benchmark_group(group_name);
     group

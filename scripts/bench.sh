@@ -13,7 +13,9 @@
 # benches/peers/target/criterion-<backend> (one directory per backend, so
 # the two peer runs do not overwrite each other). The load average before
 # each part is logged to target/criterion/bench-loadavg.log: numbers taken
-# while the machine is busy are noisy.
+# while the machine is busy are noisy. To blunt that, the verify, replay and
+# peer benches count on-CPU time (time spent preempted by other processes
+# is left out); BENCH_CLOCK=wall makes them count wall time like sign.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -113,13 +115,15 @@ peers = {b: load(os.path.join(peers_target, f"criterion-{b}")) for b in BACKENDS
 def paired(alg):
     try:
         with open(os.path.join(main_crit, "verify", f"paired-{alg}.json")) as f:
-            return f"{json.load(f)['ratio_median']:.3f}"
+            p = json.load(f)
+        return f"{p['ratio_median']:.3f} ({p.get('clock', 'wall')}; wall {p.get('ratio_median_wall', float('nan')):.3f})"
     except (OSError, KeyError, ValueError):
         return "n/a"
 
 
 print("== ours vs the raw primitive (this crate's sign and verify benches; target: ratio <= 1.10)")
 print("   ratio = criterion mean / criterion mean; paired = median ratio of interleaved blocks")
+print("   sign: wall time; verify, replay: on-CPU time (wall minus run-queue wait) unless BENCH_CLOCK=wall")
 rows = []
 for alg in ALGS:
     se, sr = main.get(f"sign/{alg}/end_to_end"), main.get(f"sign/{alg}/raw")
@@ -129,7 +133,8 @@ for alg in ALGS:
 table(["alg", "sign end_to_end", "sign raw", "ratio", "verify end_to_end",
        "verify without_replay", "verify raw", "ratio", "paired"], rows)
 
-print("== peers (benches/peers; mean per operation; 'x' = peer time / ours in the same run, > 1 means ours is faster)")
+print("== peers (benches/peers; mean thread CPU time per operation unless BENCH_CLOCK=wall;")
+print("   'x' = peer time / ours in the same run, > 1 means ours is faster)")
 for alg in ALGS:
     rows = []
     for b in BACKENDS:
