@@ -53,6 +53,7 @@ mod error;
 pub mod fuzzing;
 mod keys;
 mod params;
+mod platform;
 mod replay;
 mod rotation;
 mod signing;
@@ -69,6 +70,7 @@ pub use keys::{
     jwk_set, FileKey, JwkSet, KeySource, PrivateKey, PublicJwk, ReloadStatus, SignFuture,
 };
 pub use params::{FormParams, CLIENT_ASSERTION_TYPE_JWT_BEARER, GRANT_TYPE_JWT_BEARER};
+pub use platform::{PlatformToken, TokenFileSource, DEFAULT_REFRESH_BEFORE};
 pub use replay::{MemoryReplayCache, ReplayCache, ReplayFuture, DEFAULT_REPLAY_CAPACITY};
 #[cfg(feature = "redis")]
 pub use replay::{
