@@ -195,7 +195,7 @@ impl TokenFileSource {
                 Ok(new) => *cached = Some(new),
                 Err(e) => {
                     // A missing or half-written file: keep a still-valid token.
-                    if !cached.as_ref().is_some_and(|c| now < c.exp) {
+                    if cached.as_ref().is_none_or(|c| now >= c.exp) {
                         return Err(e);
                     }
                 }
