@@ -17,14 +17,18 @@
 //! [`ManualClock`] standing at the tokens' `iat`, so nothing expires.
 //!
 //! Before each group, under `cargo bench`, a *paired* measurement
-//! alternates short blocks of `end_to_end` and `raw` on the same tokens and
-//! prints the median per-round ratio (`verify/<ALG>/paired`), on on-CPU
-//! time (wall time minus the time the thread sat preempted, from
-//! `/proc/thread-self/schedstat`) and on wall time: on a busy machine that
-//! ratio is far steadier than two criterion means taken seconds apart.
+//! alternates short blocks of `end_to_end` and `raw` on the same tokens,
+//! sweeping the stack offset, and prints the ratio of the totals
+//! (`verify/<ALG>/paired`), on on-CPU time (wall time minus the time the
+//! thread sat preempted, from `/proc/thread-self/schedstat`): on a busy
+//! machine that ratio is far steadier than two criterion means taken
+//! seconds apart, and it does not depend on where this process's stack
+//! happens to start (see [`at_stack_offset`]: that alone moves EdDSA
+//! verification by up to 20 %).
 //!
 //! The criterion figures count on-CPU time too (wall time minus the time
-//! the thread waited for a CPU), unless `BENCH_CLOCK=wall`.
+//! the thread waited for a CPU), unless `BENCH_CLOCK=wall`, and each pass
+//! over the token pool runs at the next stack offset.
 //!
 //! ```text
 //! cargo bench --bench verify -- --noplot
@@ -33,6 +37,7 @@
 
 use std::hint::black_box;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -58,8 +63,39 @@ const NOW: u64 = 1_750_000_000;
 /// How long the paired measurement of each algorithm runs.
 const PAIRED_BUDGET: Duration = Duration::from_secs(3);
 
+/// Stack depths swept by [`at_stack_offset`]: frames of a few dozen
+/// bytes, so together more than a 4 KiB page of offsets.
+const STACK_OFFSETS: usize = 128;
+
+/// Runs `f` `depth` (small) stack frames further down.
+///
+/// The elliptic-curve code keeps large tables on the stack, and its speed
+/// depends on where they land relative to other data (4 KiB aliasing):
+/// measured on one process layout, the same verification can differ by
+/// 20 % depending only on the stack offset (e.g. the size of the
+/// environment). Sweeping the offset averages both sides of a comparison
+/// over the same set of layouts.
+#[inline(never)]
+fn at_stack_offset<R>(depth: usize, f: &mut dyn FnMut() -> R) -> R {
+    let pad = black_box([0u8; 16]);
+    let r = if depth == 0 {
+        f()
+    } else {
+        at_stack_offset(depth - 1, f)
+    };
+    black_box(&pad);
+    r
+}
+
+/// The next stack depth of the sweep (a scrambled cycle over all offsets).
+fn next_offset() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed) * 37 % STACK_OFFSETS
+}
+
 /// Runs `iters` iterations of `one` over `items` (cycled), calling `fresh`
-/// untimed before each pass over the pool; returns the [`measure`]d total.
+/// untimed before each pass over the pool, each pass at the next stack
+/// offset; returns the [`measure`]d total.
 fn timed_passes<S, T>(
     iters: u64,
     items: &[T],
@@ -71,10 +107,12 @@ fn timed_passes<S, T>(
     while left > 0 {
         let n = left.min(items.len() as u64) as usize;
         let state = fresh();
-        total += measure(|| {
-            for item in &items[..n] {
-                one(&state, item);
-            }
+        total += at_stack_offset(next_offset(), &mut || {
+            measure(|| {
+                for item in &items[..n] {
+                    one(&state, item);
+                }
+            })
         });
         drop(state);
         left -= n as u64;
@@ -143,10 +181,12 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 
 /// A paired measurement that a busy machine cannot skew: short blocks of
 /// `end_to_end` and `raw` alternate (in alternating order) for about
-/// [`PAIRED_BUDGET`], each block timing the same tokens on both sides. The
-/// median of the per-round ratios is taken on on-CPU time (wall time minus
-/// the time spent preempted, see [`run_delay`]) and on wall time; it is
-/// printed and written next to criterion's results for `scripts/bench.sh`.
+/// [`PAIRED_BUDGET`], both blocks of a round timing the same tokens at the
+/// same stack offset (the rounds sweep [`STACK_OFFSETS`], see
+/// [`at_stack_offset`]). The result is the ratio of the two on-CPU totals
+/// (wall time minus the time spent preempted, see [`run_delay`]), with the
+/// median per-round ratio and the wall-time ratio beside it; it is printed
+/// and written next to criterion's results for `scripts/bench.sh`.
 fn paired(
     alg: Algorithm,
     tokens: &[String],
@@ -173,46 +213,52 @@ fn paired(
     let one = time_raw(0..8).0 / 8;
     let block = ((Duration::from_millis(5).as_nanos() / one.as_nanos().max(1)) as usize)
         .clamp(4, tokens.len());
-    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
-    let (mut e2e_total, mut raw_total) = (Duration::ZERO, Duration::ZERO);
+    let mut per_round = Vec::new();
+    let [mut e2e_cpu, mut raw_cpu, mut e2e_wall, mut raw_wall] = [Duration::ZERO; 4];
     let started = Instant::now();
     let mut offset = 0;
-    while started.elapsed() < PAIRED_BUDGET || wall.len() < 10 {
+    let mut round = 0;
+    while started.elapsed() < PAIRED_BUDGET || round < 2 * STACK_OFFSETS {
         if offset + block > tokens.len() {
             offset = 0;
         }
         let range = offset..offset + block;
-        let (e, r) = if wall.len() % 2 == 0 {
-            (time_e2e(range.clone()), time_raw(range))
-        } else {
-            let r = time_raw(range.clone());
-            (time_e2e(range), r)
-        };
-        wall.push(e.0.as_secs_f64() / r.0.as_secs_f64());
-        if let (Some(e), Some(r)) = (e.1, r.1) {
-            cpu.push(e.as_secs_f64() / r.as_secs_f64());
-            e2e_total += e;
-            raw_total += r;
-        } else {
-            e2e_total += e.0;
-            raw_total += r.0;
-        }
+        let depth = round * 37 % STACK_OFFSETS;
+        let (e, r) = at_stack_offset(depth, &mut || {
+            if round % 2 == 0 {
+                (time_e2e(range.clone()), time_raw(range.clone()))
+            } else {
+                let r = time_raw(range.clone());
+                (time_e2e(range.clone()), r)
+            }
+        });
+        // Without schedstat, on-CPU time falls back to wall time.
+        let (ec, rc) = (e.1.unwrap_or(e.0), r.1.unwrap_or(r.0));
+        per_round.push(ec.as_secs_f64() / rc.as_secs_f64());
+        e2e_cpu += ec;
+        raw_cpu += rc;
+        e2e_wall += e.0;
+        raw_wall += r.0;
         offset += block;
+        round += 1;
     }
-    let rounds = wall.len();
-    let wall = median(wall).unwrap_or(f64::NAN);
-    let (ratio, clock) = match median(cpu) {
-        Some(m) => (m, "on_cpu"),
-        None => (wall, "wall"),
+    let clock = if run_delay().is_some() {
+        "on_cpu"
+    } else {
+        "wall"
     };
-    let ops = (rounds * block) as f64;
+    let ratio = e2e_cpu.as_secs_f64() / raw_cpu.as_secs_f64();
+    let wall = e2e_wall.as_secs_f64() / raw_wall.as_secs_f64();
+    let median = median(per_round).unwrap_or(f64::NAN);
+    let ops = (round * block) as f64;
     let (e2e_ns, raw_ns) = (
-        e2e_total.as_nanos() as f64 / ops,
-        raw_total.as_nanos() as f64 / ops,
+        e2e_cpu.as_nanos() as f64 / ops,
+        raw_cpu.as_nanos() as f64 / ops,
     );
     println!(
-        "verify/{}/paired: end_to_end / raw = {ratio:.3} ({clock} time; wall time {wall:.3}; \
-         median of {rounds} rounds of {block}; means {:.2} µs vs {:.2} µs)",
+        "verify/{}/paired: end_to_end / raw = {ratio:.3} ({clock} totals over {round} rounds \
+         of {block} sweeping {STACK_OFFSETS} stack offsets; median round {median:.3}; \
+         wall {wall:.3}; means {:.2} µs vs {:.2} µs)",
         alg.name(),
         e2e_ns / 1e3,
         raw_ns / 1e3,
@@ -220,8 +266,9 @@ fn paired(
     let dir = criterion_home().join("verify");
     if std::fs::create_dir_all(&dir).is_ok() {
         let json = format!(
-            "{{\"ratio_median\":{ratio:.4},\"clock\":\"{clock}\",\"ratio_median_wall\":{wall:.4},\
-             \"rounds\":{rounds},\"block\":{block},\"end_to_end_ns\":{e2e_ns:.0},\
+            "{{\"ratio\":{ratio:.4},\"clock\":\"{clock}\",\"ratio_median_round\":{median:.4},\
+             \"ratio_wall\":{wall:.4},\"rounds\":{round},\"block\":{block},\
+             \"stack_offsets\":{STACK_OFFSETS},\"end_to_end_ns\":{e2e_ns:.0},\
              \"raw_ns\":{raw_ns:.0}}}\n"
         );
         let _ = std::fs::write(dir.join(format!("paired-{}.json", alg.name())), json);

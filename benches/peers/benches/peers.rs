@@ -26,10 +26,13 @@
 //! rather than wall time, so that time spent preempted by other processes
 //! on a busy machine is not counted against whichever benchmark happened to
 //! be running; `BENCH_CLOCK=wall` measures wall time instead. Criterion
-//! still labels the figures "time".
+//! still labels the figures "time". Each timed loop also runs at the next
+//! of a sweep of stack offsets (see `at_stack_offset`), so that where this
+//! process's stack happens to start cannot favour one side.
 
 use std::collections::HashSet;
 use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -150,17 +153,50 @@ fn now() -> Duration {
     }
 }
 
-/// Runs `f` `iters` times; returns the [`stopwatch`] time taken.
+/// Stack depths swept by [`at_stack_offset`]: frames of a few dozen
+/// bytes, so together more than a 4 KiB page of offsets.
+const STACK_OFFSETS: usize = 128;
+
+/// Runs `f` `depth` (small) stack frames further down.
+///
+/// The elliptic-curve code keeps large tables on the stack, and its speed
+/// depends on where they land relative to other data (4 KiB aliasing): on
+/// one process layout the same Ed25519 verification can differ by 20 %
+/// depending only on the stack offset. Every timed loop runs at the next
+/// offset of a sweep, so each benchmark's mean covers the same layouts.
+#[inline(never)]
+fn at_stack_offset<R>(depth: usize, f: &mut dyn FnMut() -> R) -> R {
+    let pad = black_box([0u8; 16]);
+    let r = if depth == 0 {
+        f()
+    } else {
+        at_stack_offset(depth - 1, f)
+    };
+    black_box(&pad);
+    r
+}
+
+/// The next stack depth of the sweep (a scrambled cycle over all offsets).
+fn next_offset() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed) * 37 % STACK_OFFSETS
+}
+
+/// Runs `f` `iters` times at the next stack offset; returns the
+/// [`stopwatch`] time taken.
 fn timed_loop<R>(iters: u64, mut f: impl FnMut() -> R) -> Duration {
-    let start = now();
-    for _ in 0..iters {
-        black_box(f());
-    }
-    now() - start
+    at_stack_offset(next_offset(), &mut || {
+        let start = now();
+        for _ in 0..iters {
+            black_box(f());
+        }
+        now() - start
+    })
 }
 
 /// Runs `iters` iterations of `one` over `items` (cycled), calling `fresh`
-/// untimed before each pass over the pool; returns the [`stopwatch`] total.
+/// untimed before each pass over the pool, each pass at the next stack
+/// offset; returns the [`stopwatch`] total.
 fn timed_passes<S, T>(
     iters: u64,
     items: &[T],
@@ -172,11 +208,13 @@ fn timed_passes<S, T>(
     while left > 0 {
         let n = left.min(items.len() as u64) as usize;
         let state = fresh();
-        let start = now();
-        for item in &items[..n] {
-            one(&state, item);
-        }
-        total += now() - start;
+        total += at_stack_offset(next_offset(), &mut || {
+            let start = now();
+            for item in &items[..n] {
+                one(&state, item);
+            }
+            now() - start
+        });
         drop(state);
         left -= n as u64;
     }
