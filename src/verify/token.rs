@@ -118,7 +118,10 @@ fn parse_object<const N: usize>(
     bytes: &[u8],
     known: [&'static str; N],
 ) -> Result<[Option<Json>; N], Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // RFC 7519 §7.2: the UTF-8 representation of a JSON object. Checked up
+    // front: serde_json skips ignored members' strings without validating them.
+    let text = std::str::from_utf8(bytes).map_err(|_| malformed("JSON is not UTF-8"))?;
+    let mut de = serde_json::Deserializer::from_str(text);
     let values = StrictObject { known }
         .deserialize(&mut de)
         .map_err(|_| malformed("not a JSON object, or a duplicate member"))?;
@@ -271,6 +274,17 @@ mod tests {
         assert_eq!(
             parse(&"a".repeat(9000), 8192).unwrap_err().kind(),
             ErrorKind::TooLarge
+        );
+        let not_utf8 = format!(
+            "{}.{}.{}",
+            b64::encode(b"{}"),
+            b64::encode(b"{\"x\":\"\xae\"}"),
+            b64::encode(b"sig")
+        );
+        assert_eq!(
+            kind(&not_utf8),
+            ErrorKind::Malformed,
+            "ignored member not UTF-8"
         );
         let t = tok(r#"{"crit":["b64"]}"#, "{}");
         assert!(parse(&t, 8192).unwrap().header.forbidden);
