@@ -2,7 +2,9 @@
 # Reproduces every figure in BENCHMARKS.md with one command:
 #
 #   scripts/bench.sh                 # all parts, then the summary
-#   scripts/bench.sh verify summary  # only some parts (re-run a noisy group)
+#   scripts/bench.sh verify summary  # only some parts
+#   BENCH_FILTER=EdDSA scripts/bench.sh peers-rust_crypto summary
+#                                    # re-run one noisy group (criterion filter)
 #
 # Parts, in order: sign, verify, replay (benches of this crate),
 # peers-rust_crypto, peers-aws_lc_rs (the detached crate in benches/peers,
@@ -37,14 +39,14 @@ run_part() {
     case "$1" in
     sign | verify | replay)
         note_load "$1"
-        cargo bench --bench "$1" -- --noplot
+        cargo bench --bench "$1" -- --noplot ${BENCH_FILTER:+"$BENCH_FILTER"}
         ;;
     peers-rust_crypto | peers-aws_lc_rs)
         local backend=${1#peers-}
         note_load "$1"
         (cd benches/peers &&
             JWT_BACKEND=$backend CRITERION_HOME=$peers_target/criterion-$backend \
-                cargo bench --bench peers -- --noplot)
+                cargo bench --bench peers -- --noplot ${BENCH_FILTER:+"$BENCH_FILTER"})
         ;;
     summary) summary ;;
     *)
