@@ -5,8 +5,9 @@
 //! per cache, so nobody can aim collisions), and stored with its expiry in
 //! one of 64 shards, each a `HashMap<u128, u64>` under its own mutex. So an
 //! entry costs the same whatever the `jti` length: 24 bytes of key and
-//! value plus the hash table's control byte and slack (about 30-60 bytes
-//! per entry in practice, see the README).
+//! value plus the hash table's control byte and growth slack: 70 bytes per
+//! entry measured at 1 million entries (38 to 75 bytes depending on where
+//! the table is in its growth; `benches/replay.rs`, BENCHMARKS.md).
 //!
 //! Expired entries are purged amortised: a shard sweeps when it has doubled
 //! since its last sweep, or when it is full. An unexpired entry is never
