@@ -274,10 +274,7 @@ pub(crate) mod aws_lc {
             let bad = |_| Error::detail(ErrorKind::InvalidKey, "public key cannot be used");
             Ok(match params {
                 PublicParams::Ec { curve, x, y } => {
-                    let mut sec1 = Vec::with_capacity(1 + x.len() + y.len());
-                    sec1.push(4);
-                    sec1.extend_from_slice(x);
-                    sec1.extend_from_slice(y);
+                    let sec1 = crate::keys::jwk::sec1_uncompressed(x, y);
                     if *curve == KeyType::P256 {
                         Self::Es256(
                             ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, &sec1)

@@ -30,6 +30,15 @@ pub(crate) enum PublicParams {
     Rsa { n: Vec<u8>, e: Vec<u8> },
 }
 
+/// The uncompressed SEC1 encoding `0x04 || x || y` of an EC point.
+pub(crate) fn sec1_uncompressed(x: &[u8], y: &[u8]) -> Vec<u8> {
+    let mut sec1 = Vec::with_capacity(1 + x.len() + y.len());
+    sec1.push(4);
+    sec1.extend_from_slice(x);
+    sec1.extend_from_slice(y);
+    sec1
+}
+
 impl PublicParams {
     pub(crate) fn key_type(&self) -> KeyType {
         match self {

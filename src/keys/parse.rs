@@ -293,10 +293,7 @@ pub(crate) fn ec_public(curve: KeyType, x: &[u8], y: &[u8]) -> Result<PublicPara
     if x.len() != size || y.len() != size {
         return Err(invalid("EC coordinates have the wrong length"));
     }
-    let mut sec1 = Vec::with_capacity(1 + 2 * size);
-    sec1.push(4);
-    sec1.extend_from_slice(x);
-    sec1.extend_from_slice(y);
+    let sec1 = crate::keys::jwk::sec1_uncompressed(x, y);
     let ok = if curve == KeyType::P256 {
         p256::PublicKey::from_sec1_bytes(&sec1).is_ok()
     } else {

@@ -63,10 +63,7 @@ impl VerifyingKey {
         }
         Ok(match params {
             PublicParams::Ec { curve, x, y } => {
-                let mut sec1 = Vec::with_capacity(1 + x.len() + y.len());
-                sec1.push(4);
-                sec1.extend_from_slice(x);
-                sec1.extend_from_slice(y);
+                let sec1 = crate::keys::jwk::sec1_uncompressed(x, y);
                 if *curve == KeyType::P256 {
                     Parsed::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(bad)?)
                 } else {
