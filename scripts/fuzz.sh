@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Fuzzing with cargo-fuzz on the stable toolchain (no sanitizer).
+#
+#   scripts/fuzz.sh smoke           CI: build every target, run each briefly
+#                                   from a temporary copy of its seed corpus
+#   scripts/fuzz.sh long [SECONDS]  run every target SECONDS (default 600),
+#                                   one after another, growing fuzz/corpus/
+#
+# Environment: FUZZ_TARGETS="a b" runs a subset; FUZZ_FEATURES are the fuzz
+# crate's features (smoke: none, the pure-Rust backend only; long:
+# "aws-lc-rs", both of our crypto backends, which must then agree);
+# FUZZ_SMOKE_RUNS (default 5000) and FUZZ_SMOKE_SECONDS (default 15) bound
+# each smoke run, whichever comes first. Exits non-zero if any target crashes, times out or fails to
+# build; the failing input is in fuzz/artifacts/<target>/ (and printed in
+# base64 when small) and reproduces with
+#   cargo fuzz run --sanitizer none <target> fuzz/artifacts/<target>/<file>
+# With AddressSanitizer (nightly features on stable):
+#   RUSTC_BOOTSTRAP=1 cargo fuzz run <target>
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-smoke}
+ALL_TARGETS=(verify_token parse_token parse_private_key parse_public_key parse_jwks differential)
+read -r -a targets <<<"${FUZZ_TARGETS:-${ALL_TARGETS[*]}}"
+case "$mode" in
+long) features=${FUZZ_FEATURES-aws-lc-rs} ;;
+*) features=${FUZZ_FEATURES-} ;;
+esac
+build_flags=(--sanitizer none)
+if [ -n "$features" ]; then
+    build_flags+=(--features "$features")
+fi
+common=(-rss_limit_mb=2048 -print_final_stats=1)
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "== cargo install cargo-fuzz"
+    cargo install cargo-fuzz --locked
+fi
+
+echo "== cargo fuzz build ${build_flags[*]}"
+cargo fuzz build "${build_flags[@]}"
+
+failed=()
+# run_target TARGET CORPUS_DIR LIBFUZZER_ARGS...
+run_target() {
+    local target=$1 corpus=$2
+    shift 2
+    local log="fuzz/artifacts/logs/$target.log"
+    mkdir -p "$(dirname "$log")"
+    local start=$SECONDS
+    if cargo fuzz run "${build_flags[@]}" "$target" "$corpus" -- "${common[@]}" "$@" >"$log" 2>&1; then
+        local runs
+        runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+        printf '%-18s ok   %10s executions in %4ds (log %s)\n' \
+            "$target" "${runs:-?}" $((SECONDS - start)) "$log"
+    else
+        printf '%-18s FAIL after %ds; end of %s:\n' "$target" $((SECONDS - start)) "$log"
+        tail -n 60 "$log"
+        failed+=("$target")
+    fi
+}
+
+case "$mode" in
+smoke)
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    for target in "${targets[@]}"; do
+        # Never write new corpus entries into the repository during CI.
+        mkdir -p "$tmp/$target"
+        cp fuzz/corpus/"$target"/seed-* "$tmp/$target"/
+        run_target "$target" "$tmp/$target" -seed=1 -timeout=10 \
+            -runs="${FUZZ_SMOKE_RUNS:-5000}" -max_total_time="${FUZZ_SMOKE_SECONDS:-15}"
+    done
+    ;;
+long)
+    seconds=${2:-600}
+    for target in "${targets[@]}"; do
+        # fuzz/corpus/<target> grows locally; only seed-* files are tracked.
+        run_target "$target" "fuzz/corpus/$target" -timeout=30 -max_total_time="$seconds"
+    done
+    ;;
+*)
+    echo "usage: $0 smoke | long [SECONDS]" >&2
+    exit 2
+    ;;
+esac
+
+if ((${#failed[@]})); then
+    echo "fuzzing failed: ${failed[*]}" >&2
+    exit 1
+fi
