@@ -19,3 +19,5 @@ echo "== cargo test (backend: rust-crypto)"
 cargo test --all-features
 echo "== cargo test (backend: aws-lc)"
 CLIENT_ASSERTION_TEST_BACKEND=aws-lc cargo test --all-features
+echo "== fuzz smoke (every target, briefly, from its seed corpus)"
+bash scripts/fuzz.sh smoke
