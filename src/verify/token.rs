@@ -95,7 +95,7 @@ impl<'de, const N: usize> Visitor<'de> for StrictObject<N> {
         let mut values: [Option<Json>; N] = std::array::from_fn(|_| None);
         let mut others: HashSet<String> = HashSet::new();
         while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match self.known.iter().position(|k| *k == name) {
+            match self.known.iter().position(|k| same_name(k, &name)) {
                 Some(i) => {
                     if values[i].is_some() {
                         return Err(de::Error::custom("duplicate member"));
@@ -112,6 +112,13 @@ impl<'de, const N: usize> Visitor<'de> for StrictObject<N> {
         }
         Ok(values)
     }
+}
+
+/// `known == name`, inlined: member names are a few bytes long, where a
+/// call to `memcmp` per candidate costs more than the comparison.
+#[inline]
+fn same_name(known: &str, name: &str) -> bool {
+    known.len() == name.len() && known.bytes().zip(name.bytes()).all(|(a, b)| a == b)
 }
 
 fn parse_object<const N: usize>(
@@ -176,10 +183,11 @@ pub(crate) fn parse(token: &str, max_len: usize) -> Result<Parsed<'_>, Error> {
         return Err(Error::new(ErrorKind::TooLarge));
     }
     let bytes = token.as_bytes();
-    let mut dots = memchr_dots(bytes);
-    let (Some(first), Some(second), None) = (dots.next(), dots.next(), dots.next()) else {
-        return Err(malformed("a compact JWS has exactly three segments"));
-    };
+    // Only the first two dots are searched for (memchr): a third one would
+    // sit in the signature segment, whose strict base64url decoding refuses it.
+    let three_segments = || malformed("a compact JWS has exactly three segments");
+    let first = token.find('.').ok_or_else(three_segments)?;
+    let second = first + 1 + token[first + 1..].find('.').ok_or_else(three_segments)?;
     let (h, p, s) = (
         &bytes[..first],
         &bytes[first + 1..second],
@@ -191,7 +199,9 @@ pub(crate) fn parse(token: &str, max_len: usize) -> Result<Parsed<'_>, Error> {
     if h.is_empty() || p.is_empty() {
         return Err(malformed("empty JWS segment"));
     }
-    let mut buf = Vec::with_capacity(p.len());
+    // One buffer for all three segments: header, then payload, then the
+    // signature, which the result keeps.
+    let mut buf = Vec::with_capacity(h.len().max(p.len()).max(s.len()));
     b64::decode_into(h, &mut buf).ok_or(malformed("header is not strict base64url"))?;
     let [alg, kid, typ, crit, jwk, jku, x5u] = parse_object(&buf, HEADER_MEMBERS)?;
     let header = Header {
@@ -202,7 +212,8 @@ pub(crate) fn parse(token: &str, max_len: usize) -> Result<Parsed<'_>, Error> {
     };
     b64::decode_into(p, &mut buf).ok_or(malformed("payload is not strict base64url"))?;
     let [iss, sub, aud, exp, nbf, iat, jti] = parse_object(&buf, CLAIM_MEMBERS)?;
-    let signature = b64::decode(s).ok_or(malformed("signature is not strict base64url"))?;
+    b64::decode_into(s, &mut buf).ok_or(malformed("signature is not strict base64url"))?;
+    let signature = buf;
     Ok(Parsed {
         header,
         claims: Claims {
@@ -217,14 +228,6 @@ pub(crate) fn parse(token: &str, max_len: usize) -> Result<Parsed<'_>, Error> {
         signing_input: &bytes[..second],
         signature,
     })
-}
-
-fn memchr_dots(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'.')
-        .map(|(i, _)| i)
 }
 
 #[cfg(test)]
