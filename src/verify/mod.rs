@@ -10,6 +10,9 @@
 //! ```
 //! Embedded keys (`jwk`, `jku`, `x5u`, `x5c`) are never used and nothing is
 //! ever fetched: the only keys are the registered ones.
+//!
+//! The JWT bearer grant verifier (`grant.rs`) runs the same pipeline with
+//! its own issuer lookup, `typ`, `sub` and replay-scope rules.
 
 use std::fmt;
 use std::sync::Arc;
