@@ -376,7 +376,27 @@ impl GrantVerifierBuilder {
 }
 
 /// Verifies JWT bearer authorization grants (RFC 7523 §2.1) presented to an
-/// authorization server; see the [module rules](self).
+/// authorization server.
+///
+/// The same parser, header rules (`crit`/`jwk`/`jku`/`x5u` refused, `alg`
+/// pinned by the key, no `none` or HMAC), key selection and [`Policy`]
+/// (audience, leeway, lifetime, age, bounds) as the client-authentication
+/// [`Verifier`], with these grant rules:
+///
+/// - `iss` must be one of the [`TrustedIssuers`] (else
+///   [`ErrorKind::UnknownIssuer`]); it picks the keys.
+/// - `sub` is required, a non-empty string, and may differ from `iss`;
+///   [`VerifiedGrant::subject`] returns it for you to map to a local user.
+/// - `aud` is the policy's issuer identifier as a single string; the token
+///   endpoint only through [`Policy::also_accept_audience`], a one-element
+///   array only through [`Policy::accept_single_element_audience_array`].
+/// - `typ` absent or `JWT` by default ([`GrantVerifierBuilder::also_accept_type`],
+///   [`GrantVerifierBuilder::require_type`]); `client-authentication+jwt`
+///   is always rejected, so a client assertion is never taken for a grant.
+/// - `jti` is required and recorded once per issuer in the [`ReplayCache`],
+///   under a scope (`"grant\u{1f}"` + `iss`) that no client id shares.
+/// - Every error carries [`Usage::AuthorizationGrant`] ([`Error::usage`]):
+///   answer `invalid_grant`.
 ///
 /// ```
 /// use std::sync::Arc;
