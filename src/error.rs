@@ -49,6 +49,8 @@ pub enum ErrorKind {
     TooLarge,
     /// The `iss`/`sub` names no registered client.
     UnknownClient,
+    /// The `iss` of an authorization grant names no trusted issuer.
+    UnknownIssuer,
     /// No registered key of the client matches the token's `kid`/`alg`.
     UnknownKey,
     /// The signature does not verify with the client's key.
@@ -100,6 +102,7 @@ impl ErrorKind {
             Self::Malformed => "malformed",
             Self::TooLarge => "too_large",
             Self::UnknownClient => "unknown_client",
+            Self::UnknownIssuer => "unknown_issuer",
             Self::UnknownKey => "unknown_key",
             Self::BadSignature => "bad_signature",
             Self::IssuerMismatch => "issuer_mismatch",
@@ -134,6 +137,7 @@ impl ErrorKind {
             Self::Malformed => "the assertion is not a well-formed JWT",
             Self::TooLarge => "the assertion is too large",
             Self::UnknownClient => "the client is not registered",
+            Self::UnknownIssuer => "the assertion issuer is not trusted",
             Self::UnknownKey => "no registered key matches the assertion",
             Self::BadSignature => "the assertion signature is invalid",
             Self::IssuerMismatch => "the assertion issuer does not match the client",
@@ -188,6 +192,7 @@ pub struct Error(Box<Inner>);
 #[derive(Clone)]
 struct Inner {
     kind: ErrorKind,
+    usage: Option<Usage>,
     detail: Option<&'static str>,
     source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
 }
@@ -197,6 +202,7 @@ impl Error {
     pub fn new(kind: ErrorKind) -> Self {
         Self(Box::new(Inner {
             kind,
+            usage: None,
             detail: None,
             source: None,
         }))
@@ -206,6 +212,7 @@ impl Error {
     pub(crate) fn detail(kind: ErrorKind, detail: &'static str) -> Self {
         Self(Box::new(Inner {
             kind,
+            usage: None,
             detail: Some(detail),
             source: None,
         }))
@@ -222,6 +229,7 @@ impl Error {
     ) -> Self {
         Self(Box::new(Inner {
             kind,
+            usage: None,
             detail: None,
             source: Some(Arc::from(source.into())),
         }))
@@ -242,9 +250,28 @@ impl Error {
         self.0.kind.description()
     }
 
+    /// What the rejected assertion was presented for, when a verifier
+    /// returned this error: [`Usage::ClientAuthentication`] from a
+    /// `Verifier`, [`Usage::AuthorizationGrant`] from a `GrantVerifier`.
+    /// `None` for errors that do not come from a verifier (key loading,
+    /// signing, configuration).
+    ///
+    /// With it, one handler maps both verifiers' errors to the right OAuth
+    /// error: `err.usage().map(|u| err.oauth_error(u))`.
+    pub fn usage(&self) -> Option<Usage> {
+        self.0.usage
+    }
+
+    /// Records what the rejected assertion was presented for.
+    pub(crate) fn for_usage(mut self, usage: Usage) -> Self {
+        self.0.usage = Some(usage);
+        self
+    }
+
     /// The OAuth 2.0 error code for a token endpoint response when this error
     /// rejects a client assertion (`invalid_client`) or a JWT authorization
-    /// grant (`invalid_grant`).
+    /// grant (`invalid_grant`). See [`Error::usage`] for the usage a
+    /// verifier's error was returned for.
     pub fn oauth_error(&self, usage: Usage) -> &'static str {
         match usage {
             Usage::ClientAuthentication => "invalid_client",
@@ -283,6 +310,9 @@ impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");
         d.field("kind", &self.0.kind);
+        if let Some(usage) = self.0.usage {
+            d.field("usage", &usage);
+        }
         if let Some(detail) = self.0.detail {
             d.field("detail", &detail);
         }
@@ -319,5 +349,9 @@ mod tests {
             "weak_key: the key is too weak (RSA keys need at least 2048 bits) (RSA modulus has 1024 bits)"
         );
         assert_eq!(e.oauth_error(Usage::AuthorizationGrant), "invalid_grant");
+        assert_eq!(e.usage(), None);
+        let e = e.for_usage(Usage::AuthorizationGrant);
+        assert_eq!(e.usage(), Some(Usage::AuthorizationGrant));
+        assert!(format!("{e:?}").contains("AuthorizationGrant"));
     }
 }

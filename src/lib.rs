@@ -13,6 +13,9 @@
 //!   after the signature, every claim and the `jti` replay check
 //!   ([`ReplayCache`], e.g. [`MemoryReplayCache`]) have passed, or an
 //!   [`Error`] with a stable reason code.
+//! - **JWT bearer grants:** [`TrustedIssuers`] and a [`GrantVerifier`]
+//!   check RFC 7523 §2.1 authorization grants from other issuers and return
+//!   a [`VerifiedGrant`] with the subject to map to a local user.
 //! - **Rotation:** a [`KeyRing`] (next, active, retired keys on a
 //!   [`RotationPolicy`]) or a [`DirectoryKeyRing`] over a mounted secret
 //!   signs with the active key and publishes a [`PublishedJwks`] with an
@@ -93,6 +96,7 @@ pub use verify::{
     DEFAULT_MAX_JTI_LENGTH, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_TOKEN_SIZE,
     MAX_KEYS_TRIED_WITHOUT_KID,
 };
+pub use verify::{GrantVerifier, GrantVerifierBuilder, TrustedIssuers, VerifiedGrant};
 
 /// The README's code samples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -40,6 +40,8 @@ pub type ReplayFuture<'a> = Pin<Box<dyn Future<Output = Result<(), Error>> + Sen
 ///   return [`ErrorKind::ReplayStoreUnavailable`](crate::ErrorKind::ReplayStoreUnavailable);
 ///   never `Ok(())`.
 /// - **Scoped by client:** the same `jti` from two clients is two pairs.
+///   (The `GrantVerifier` passes `"grant\u{1f}"` + the grant's issuer as
+///   the client id, so grants and client assertions never share a scope.)
 /// - **Bounded keys:** do not store an attacker-chosen `jti` verbatim as a
 ///   key of unbounded size; hash it (the verifier already bounds its length).
 ///

@@ -10,21 +10,26 @@
 //! ```
 //! Embedded keys (`jwk`, `jku`, `x5u`, `x5c`) are never used and nothing is
 //! ever fetched: the only keys are the registered ones.
+//!
+//! The JWT bearer grant verifier (`grant.rs`) runs the same pipeline with
+//! its own issuer lookup, `typ`, `sub` and replay-scope rules.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::algorithm::Algorithm;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Usage};
 use crate::replay::{MemoryReplayCache, ReplayCache};
 use crate::time::{unix_seconds_f64, Clock, SystemClock};
 
+mod grant;
 mod policy;
 mod registry;
 mod remote;
 pub(crate) mod token;
 
+pub use grant::{GrantVerifier, GrantVerifierBuilder, TrustedIssuers, VerifiedGrant};
 pub use policy::{
     Policy, DEFAULT_LEEWAY, DEFAULT_MAX_AGE, DEFAULT_MAX_JTI_LENGTH, DEFAULT_MAX_LIFETIME,
     DEFAULT_MAX_TOKEN_SIZE,
@@ -173,6 +178,8 @@ struct Pre<'t> {
 /// Everything checked except replay.
 struct Checked {
     assertion: VerifiedAssertion,
+    /// The `sub` claim (for client authentication, equal to `iss`).
+    subject: String,
     /// Until when the assertion could still be accepted.
     retain_until: SystemTime,
     now: SystemTime,
@@ -210,6 +217,32 @@ fn numeric_date(v: Option<Json>) -> Result<Option<f64>, Error> {
 
 fn to_system_time(secs: f64) -> SystemTime {
     UNIX_EPOCH + Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX / 2)
+}
+
+/// Whether the JOSE `typ` value `typ` names the media type `name`: compared
+/// case-insensitively, with or without the `application/` prefix
+/// (RFC 7515 §4.1.9).
+fn media_type_is(typ: &str, name: &str) -> bool {
+    let short = match typ.get(..12) {
+        Some(p) if p.eq_ignore_ascii_case("application/") => &typ[12..],
+        _ => typ,
+    };
+    short.eq_ignore_ascii_case(name)
+}
+
+/// The `typ` values a client assertion may carry: none,
+/// `client-authentication+jwt` (draft-ietf-oauth-rfc7523bis) or `JWT`.
+fn client_authentication_type(typ: Option<&str>) -> bool {
+    typ.is_none_or(|t| media_type_is(t, "client-authentication+jwt") || media_type_is(t, "JWT"))
+}
+
+/// How `sub` must relate to `iss`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SubjectRule {
+    /// Client authentication: `sub` = `iss` = the client id.
+    SameAsIssuer,
+    /// Authorization grant: any non-empty principal.
+    NonEmpty,
 }
 
 impl Verifier {
@@ -286,11 +319,15 @@ impl Verifier {
         token: &str,
         client_id: Option<&str>,
     ) -> Result<VerifiedAssertion, Error> {
-        let checked = self.check_async(token, client_id).await?;
+        let checked = self
+            .check_async(token, client_id)
+            .await
+            .map_err(|e| e.for_usage(Usage::ClientAuthentication))?;
         let a = &checked.assertion;
         self.replay
             .check_and_insert_async(&a.client_id, &a.jti, checked.retain_until, checked.now)
-            .await?;
+            .await
+            .map_err(|e| e.for_usage(Usage::ClientAuthentication))?;
         Ok(checked.assertion)
     }
 
@@ -304,22 +341,32 @@ impl Verifier {
         token: &str,
         client_id: Option<&str>,
     ) -> Result<VerifiedAssertion, Error> {
-        let checked = self.check(token, client_id)?;
+        let checked = self
+            .check(token, client_id)
+            .map_err(|e| e.for_usage(Usage::ClientAuthentication))?;
         let a = &checked.assertion;
         self.replay
-            .check_and_insert(&a.client_id, &a.jti, checked.retain_until, checked.now)?;
+            .check_and_insert(&a.client_id, &a.jti, checked.retain_until, checked.now)
+            .map_err(|e| e.for_usage(Usage::ClientAuthentication))?;
         Ok(checked.assertion)
     }
 
     /// Everything but the replay check, with cached keys only.
     fn check(&self, token: &str, client_id_param: Option<&str>) -> Result<Checked, Error> {
-        let pre = self.precheck(token, client_id_param)?;
-        let keys = match self.client(&pre.iss)? {
-            ClientEntry::Static(keys) => keys,
-            ClientEntry::Remote(remote) => remote.cached(self.clock.now())?,
-        };
-        let kid = select_key(&keys.keys, &pre)?.kid.clone();
-        self.finish(pre, kid)
+        let pre = Self::precheck(
+            &self.policy,
+            token,
+            client_id_param,
+            &client_authentication_type,
+        )?;
+        let kid = cached_key(self.client(&pre.iss)?, &pre, self.clock.now())?;
+        Self::finish(
+            &self.policy,
+            &*self.clock,
+            pre,
+            kid,
+            SubjectRule::SameAsIssuer,
+        )
     }
 
     /// Everything but the replay check; remote key sets are fetched or
@@ -329,25 +376,20 @@ impl Verifier {
         token: &str,
         client_id_param: Option<&str>,
     ) -> Result<Checked, Error> {
-        let pre = self.precheck(token, client_id_param)?;
-        let remote = match self.client(&pre.iss)? {
-            ClientEntry::Static(keys) => {
-                let kid = select_key(&keys.keys, &pre)?.kid.clone();
-                return self.finish(pre, kid);
-            }
-            ClientEntry::Remote(remote) => remote,
-        };
-        let now = self.clock.now();
-        let keys = remote.keys(now, Need::Current).await?;
-        let kid = match select_key(&keys.keys, &pre) {
-            Err(e) if e.kind() == ErrorKind::UnknownKey => {
-                // The client may have rotated: refresh (cooldown, single-flight).
-                let keys = remote.keys(now, Need::Miss).await?;
-                select_key(&keys.keys, &pre)?.kid.clone()
-            }
-            other => other?.kid.clone(),
-        };
-        self.finish(pre, kid)
+        let pre = Self::precheck(
+            &self.policy,
+            token,
+            client_id_param,
+            &client_authentication_type,
+        )?;
+        let kid = fetched_key(self.client(&pre.iss)?, &pre, self.clock.now()).await?;
+        Self::finish(
+            &self.policy,
+            &*self.clock,
+            pre,
+            kid,
+            SubjectRule::SameAsIssuer,
+        )
     }
 
     fn client(&self, client_id: &str) -> Result<ClientEntry, Error> {
@@ -356,13 +398,15 @@ impl Verifier {
             .ok_or(reject(ErrorKind::UnknownClient))
     }
 
-    /// Size, shape and header rules; the claimed client id.
+    /// Size, shape and header rules (`typ` as `typ_allowed` says, `None`
+    /// for an absent `typ`); the claimed client id. Shared with the grant
+    /// verifier.
     fn precheck<'t>(
-        &self,
+        policy: &Policy,
         token: &'t str,
         client_id_param: Option<&str>,
+        typ_allowed: &dyn Fn(Option<&str>) -> bool,
     ) -> Result<Pre<'t>, Error> {
-        let policy = &self.policy;
         let Parsed {
             header,
             mut claims,
@@ -374,14 +418,13 @@ impl Verifier {
         if header.forbidden {
             return Err(reject(ErrorKind::HeaderNotAllowed));
         }
-        match &header.typ {
-            None => {}
-            Some(Json::Str(t))
-                if t.eq_ignore_ascii_case("client-authentication+jwt")
-                    || t.eq_ignore_ascii_case("application/client-authentication+jwt")
-                    || t.eq_ignore_ascii_case("JWT")
-                    || t.eq_ignore_ascii_case("application/jwt") => {}
+        let typ = match &header.typ {
+            None => None,
+            Some(Json::Str(t)) => Some(t.as_str()),
             Some(_) => return Err(reject(ErrorKind::TypeNotAllowed)),
+        };
+        if !typ_allowed(typ) {
+            return Err(reject(ErrorKind::TypeNotAllowed));
         }
         let alg = match &header.alg {
             Some(Json::Str(name)) => Algorithm::from_name(name)?,
@@ -415,16 +458,28 @@ impl Verifier {
         })
     }
 
-    /// The claim rules, once the signature is known good.
-    fn finish(&self, pre: Pre<'_>, kid: String) -> Result<Checked, Error> {
-        let policy = &self.policy;
+    /// The claim rules, once the signature is known good. Shared with the
+    /// grant verifier.
+    fn finish(
+        policy: &Policy,
+        clock: &dyn Clock,
+        pre: Pre<'_>,
+        kid: String,
+        subject: SubjectRule,
+    ) -> Result<Checked, Error> {
         let Pre {
             claims, iss, alg, ..
         } = pre;
         // Claims, now that the signature is known good.
         let sub = string_claim(claims.sub, "sub is required")?;
-        if sub != iss {
-            return Err(reject(ErrorKind::SubjectMismatch));
+        match subject {
+            SubjectRule::SameAsIssuer if sub != iss => {
+                return Err(reject(ErrorKind::SubjectMismatch))
+            }
+            SubjectRule::NonEmpty if sub.is_empty() => {
+                return Err(reject_because(ErrorKind::InvalidClaim, "sub is empty"))
+            }
+            _ => {}
         }
         let audience = match claims.aud {
             Some(Json::Str(a)) if policy.accepts_audience(&a) => a,
@@ -440,7 +495,7 @@ impl Verifier {
             None => return Err(reject_because(ErrorKind::MissingClaim, "aud is required")),
             Some(_) => return Err(reject(ErrorKind::AudienceMismatch)),
         };
-        let now = self.clock.now();
+        let now = clock.now();
         let now_s = unix_seconds_f64(now);
         let leeway = policy.leeway.as_secs_f64();
         let exp = numeric_date(claims.exp)?
@@ -492,6 +547,7 @@ impl Verifier {
             ));
         }
         Ok(Checked {
+            subject: sub,
             assertion: VerifiedAssertion {
                 client_id: iss,
                 jti,
@@ -510,6 +566,36 @@ impl Verifier {
             now,
         })
     }
+}
+
+/// The `kid` of the key of `entry` that verifies the token, from the
+/// registered or cached keys only (never fetching).
+fn cached_key(entry: ClientEntry, pre: &Pre<'_>, now: SystemTime) -> Result<String, Error> {
+    let keys = match entry {
+        ClientEntry::Static(keys) => keys,
+        ClientEntry::Remote(remote) => remote.cached(now)?,
+    };
+    Ok(select_key(&keys.keys, pre)?.kid.clone())
+}
+
+/// The `kid` of the key of `entry` that verifies the token; a remote key set
+/// is fetched or refreshed as its cache rules allow (once more on an
+/// unknown `kid`: the key holder may have rotated).
+async fn fetched_key(entry: ClientEntry, pre: &Pre<'_>, now: SystemTime) -> Result<String, Error> {
+    let remote = match entry {
+        ClientEntry::Static(keys) => return Ok(select_key(&keys.keys, pre)?.kid.clone()),
+        ClientEntry::Remote(remote) => remote,
+    };
+    let keys = remote.keys(now, Need::Current).await?;
+    let kid = match select_key(&keys.keys, pre) {
+        Err(e) if e.kind() == ErrorKind::UnknownKey => {
+            // The client may have rotated: refresh (cooldown, single-flight).
+            let keys = remote.keys(now, Need::Miss).await?;
+            select_key(&keys.keys, pre)?.kid.clone()
+        }
+        other => other?.kid.clone(),
+    };
+    Ok(kid)
 }
 
 /// The registered key that verifies the token: by `kid`, or (without one)
@@ -565,6 +651,9 @@ impl DangerousVerifier<'_> {
     /// # Errors
     /// As [`Verifier::verify`], without [`ErrorKind::Replayed`].
     pub fn verify_without_replay_check(&self, token: &str) -> Result<VerifiedAssertion, Error> {
-        self.0.check(token, None).map(|c| c.assertion)
+        self.0
+            .check(token, None)
+            .map(|c| c.assertion)
+            .map_err(|e| e.for_usage(Usage::ClientAuthentication))
     }
 }

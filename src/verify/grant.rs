@@ -1,0 +1,639 @@
+//! The JWT bearer authorization grant, server side (RFC 7523 §2.1 and §3):
+//! `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer` with an
+//! `assertion` whose issuer is a party the authorization server trusts
+//! (an identity provider, a partner, a workload platform) and whose subject
+//! is the principal the access token is wanted for.
+//!
+//! ```text
+//! assertion ─▶ bounded parse, header rules (as the client-auth Verifier)
+//!           ─▶ typ: absent or JWT (never client-authentication+jwt)
+//!           ─▶ trusted issuer (iss) ─▶ its key (kid; alg pinned by the key)
+//!           ─▶ signature ─▶ claims (sub, aud, exp, nbf, iat, lifetime, age, jti)
+//!           ─▶ replay check-and-insert, scoped by issuer ─▶ VerifiedGrant
+//! ```
+//!
+//! The parser, header rules, key selection, signature check and claim
+//! rules are the client-authentication [`Verifier`](crate::Verifier)'s own
+//! code; only these rules differ:
+//!
+//! - **Issuer:** `iss` must name an issuer of [`TrustedIssuers`], whose keys
+//!   (a static JWK Set or PEM keys, or a remote JWK Set through a
+//!   [`JwksFetcher`] with the same cooldown, single-flight refresh and
+//!   stale-if-error as remote clients) are the only ones tried. An unknown
+//!   issuer is [`ErrorKind::UnknownIssuer`]. The issuers are kept apart from
+//!   the [`ClientRegistry`](crate::ClientRegistry): trusting a party to
+//!   assert identities is not registering it as a client.
+//! - **Subject:** `sub` is required, a non-empty string, and may differ from
+//!   `iss`. It is returned ([`VerifiedGrant::subject`]) for the caller to map
+//!   to a local user; this crate does not decide who that is.
+//! - **Audience:** as for client assertions (draft-ietf-oauth-rfc7523bis):
+//!   by default only this authorization server's issuer identifier, as a
+//!   single JSON string. RFC 7523 §3 also lets the token endpoint URL name
+//!   the server: accepting it is the named opt-in
+//!   [`Policy::also_accept_audience`]; a one-element array is the opt-in
+//!   [`Policy::accept_single_element_audience_array`]; an array with any
+//!   other member is always rejected.
+//! - **Explicit typing:** a client-authentication assertion (`typ`
+//!   `client-authentication+jwt`) is never accepted as a grant, whatever the
+//!   configuration: draft-ietf-oauth-rfc7523bis types client assertions so
+//!   that they cannot be used for anything else. Accepted by default: no
+//!   `typ`, or `JWT` (what [`AssertionSigner::grant_builder`](crate::AssertionSigner::grant_builder) writes, and
+//!   what identity providers put on ID tokens). A profile with its own type
+//!   is added with [`GrantVerifierBuilder::also_accept_type`] or made the
+//!   only one with [`GrantVerifierBuilder::require_type`] (e.g.
+//!   `oauth-id-jag+jwt` for identity assertion grants). Types compare
+//!   case-insensitively, with or without the `application/` prefix. Other
+//!   typed JWTs (`at+jwt`, `dpop+jwt`, ...) are rejected.
+//! - **Replay:** `jti` is required and recorded through the same
+//!   [`ReplayCache`] as client assertions, under the scope
+//!   `"grant\u{1f}" + iss`: two issuers never collide, and U+001F is outside
+//!   RFC 6749's `client_id` syntax (`VSCHAR`), so no grant scope equals a
+//!   client id and one cache can serve both verifiers. (Were a scope ever to
+//!   collide, the effect would be a spurious `replayed`, never an accepted
+//!   replay.)
+//! - **Errors:** every error [`GrantVerifier`] returns carries
+//!   [`Usage::AuthorizationGrant`] ([`Error::usage`]), so
+//!   `err.oauth_error(Usage::AuthorizationGrant)` is `invalid_grant`
+//!   (RFC 7523 §3.1), as Keycloak and Nimbus answer.
+//!
+//! The time rules (`exp` required, `nbf`/`iat` leeway, maximum lifetime and
+//! age), the header rules (`crit`/`jwk`/`jku`/`x5u` refused, `alg` pinned by
+//! the key, no `none` or HMAC), the token and `jti` bounds and the algorithm
+//! allowlist come from the same [`Policy`] as client authentication.
+//!
+//! **Peers read before deciding.** Keycloak's JWT authorization grant picks
+//! the identity provider by `iss`, requires `iss`, `sub`, `exp` and (unless
+//! reuse is allowed) `jti`, bounds the lifetime, rejects more than one
+//! audience, keeps single-use `jti`s under a per-validator key prefix, and
+//! answers `invalid_grant`. The Nimbus OAuth SDK's
+//! `JWTAssertionDetailsVerifier` requires `iss`, `sub`, `exp` and an
+//! accepted `aud` (any member of an array; token endpoint or issuer) and
+//! leaves replay and the subject to the caller. Spring Security only mints
+//! the grant (`JwtBearerGrantRequest`, client side); Spring Authorization
+//! Server leaves verification to the application. This module is stricter
+//! than both on the audience (a single string by default) and types its
+//! input against cross-use.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::algorithm::Algorithm;
+use crate::backend::Backend;
+use crate::error::{Error, ErrorKind, Usage};
+use crate::keys::JwkSet;
+use crate::replay::{MemoryReplayCache, ReplayCache};
+use crate::time::{Clock, SystemClock};
+use crate::ClientRegistry;
+
+use super::registry::ClientEntry;
+use super::remote::{JwksFetcher, RemoteJwksConfig};
+use super::{cached_key, fetched_key, media_type_is, Checked, Policy, Pre, SubjectRule, Verifier};
+
+/// The replay scope of a grant from issuer `iss` is this prefix + `iss`.
+const REPLAY_SCOPE_PREFIX: &str = "grant\u{1f}";
+
+/// The explicit type of client assertions, never accepted as a grant.
+const CLIENT_AUTHENTICATION_TYPE: &str = "client-authentication+jwt";
+
+/// The issuers whose JWT bearer grants an authorization server accepts,
+/// each with its public keys.
+///
+/// The same key machinery as [`ClientRegistry`]: keys are parsed once, at
+/// registration (RSA below 2048 bits, off-curve points, symmetric keys and
+/// unknown key types are refused), for the registry's [`Backend`]; an
+/// issuer's keys can also come from its remote JWK Set
+/// ([`TrustedIssuers::register_remote`]). Registration replaces an issuer's
+/// keys at once, while verifiers use the registry.
+///
+/// ```
+/// use client_assertion::{jwk_set, KeySource, KeyType, PrivateKey, TrustedIssuers};
+///
+/// let idp_key = PrivateKey::generate(KeyType::P256)?;
+/// let issuers = TrustedIssuers::new();
+/// issuers.register("https://idp.example.org", &jwk_set([&idp_key as &dyn KeySource]))?;
+/// assert!(issuers.contains("https://idp.example.org"));
+/// # Ok::<(), client_assertion::Error>(())
+/// ```
+#[derive(Default)]
+pub struct TrustedIssuers {
+    /// Issuer identifier -> keys, in the client registry's machinery.
+    issuers: ClientRegistry,
+}
+
+impl TrustedIssuers {
+    /// An empty set of issuers, verifying with [`Backend::RustCrypto`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty set of issuers verifying with `backend`: every key
+    /// registered (or fetched) later is parsed once for it.
+    pub fn with_backend(backend: Backend) -> Self {
+        Self {
+            issuers: ClientRegistry::with_backend(backend),
+        }
+    }
+
+    /// The backend these issuers' keys verify with.
+    pub fn backend(&self) -> Backend {
+        self.issuers.backend()
+    }
+
+    /// Trusts (or replaces) `issuer`, the exact `iss` value of its
+    /// assertions, with the keys of `set`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] for an empty issuer or key set or a
+    /// `kid` used twice; key errors for an unusable key (nothing is
+    /// registered then).
+    pub fn register(&self, issuer: impl Into<String>, set: &JwkSet) -> Result<(), Error> {
+        self.issuers.register(non_empty(issuer.into())?, set)
+    }
+
+    /// Trusts `issuer` with a JWK Set given as JSON.
+    ///
+    /// # Errors
+    /// As [`JwkSet::from_json`] and [`TrustedIssuers::register`].
+    pub fn register_jwks_json(&self, issuer: impl Into<String>, json: &str) -> Result<(), Error> {
+        self.register(issuer, &JwkSet::from_json(json)?)
+    }
+
+    /// Trusts `issuer` with public keys given as PEM (`PUBLIC KEY` or
+    /// `RSA PUBLIC KEY` blocks, one per string); each `kid` is its RFC 7638
+    /// thumbprint.
+    ///
+    /// # Errors
+    /// As [`PublicJwk::from_pem`](crate::PublicJwk::from_pem) and
+    /// [`TrustedIssuers::register`].
+    pub fn register_pems<'a>(
+        &self,
+        issuer: impl Into<String>,
+        pems: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), Error> {
+        self.issuers.register_pems(non_empty(issuer.into())?, pems)
+    }
+
+    /// Trusts `issuer` with `jsonwebtoken`'s JWK Set type.
+    ///
+    /// # Errors
+    /// As [`JwkSet::from_jsonwebtoken`] and [`TrustedIssuers::register`].
+    #[cfg(feature = "jsonwebtoken")]
+    pub fn register_jsonwebtoken(
+        &self,
+        issuer: impl Into<String>,
+        set: &jsonwebtoken::jwk::JwkSet,
+    ) -> Result<(), Error> {
+        self.register(issuer, &JwkSet::from_jsonwebtoken(set)?)
+    }
+
+    /// Trusts (or replaces) `issuer` with keys fetched from its JWK Set
+    /// through `fetcher` (your HTTP client; it is called with the issuer
+    /// identifier, e.g. to read `jwks_uri` from the issuer's metadata),
+    /// cached and refreshed as `config` says: at most one refresh per
+    /// cooldown on an unknown `kid`, single-flight, stale-if-error. See
+    /// [`JwksFetcher`]. Nothing is fetched until the first verification;
+    /// use [`GrantVerifier::verify_async`] for such issuers.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] for an empty issuer or a cooldown below
+    /// 1 s or above `max_age`.
+    pub fn register_remote(
+        &self,
+        issuer: impl Into<String>,
+        fetcher: Arc<dyn JwksFetcher>,
+        config: RemoteJwksConfig,
+    ) -> Result<(), Error> {
+        self.issuers
+            .register_remote(non_empty(issuer.into())?, fetcher, config)
+    }
+
+    /// How many JWK Set fetches have been started for a remote issuer
+    /// (`None` for an unknown or statically registered issuer).
+    pub fn remote_fetch_count(&self, issuer: &str) -> Option<u64> {
+        self.issuers.remote_fetch_count(issuer)
+    }
+
+    /// Stops trusting `issuer`; returns whether it was trusted.
+    pub fn remove(&self, issuer: &str) -> bool {
+        self.issuers.remove(issuer)
+    }
+
+    /// Whether `issuer` is trusted.
+    pub fn contains(&self, issuer: &str) -> bool {
+        self.issuers.contains(issuer)
+    }
+
+    /// The number of trusted issuers.
+    pub fn len(&self) -> usize {
+        self.issuers.len()
+    }
+
+    /// Whether no issuer is trusted.
+    pub fn is_empty(&self) -> bool {
+        self.issuers.is_empty()
+    }
+
+    fn get(&self, issuer: &str) -> Result<ClientEntry, Error> {
+        self.issuers
+            .get(issuer)
+            .ok_or(Error::new(ErrorKind::UnknownIssuer))
+    }
+}
+
+fn non_empty(issuer: String) -> Result<String, Error> {
+    if issuer.is_empty() {
+        return Err(Error::detail(
+            ErrorKind::InvalidConfig,
+            "a trusted issuer needs a non-empty identifier",
+        ));
+    }
+    Ok(issuer)
+}
+
+impl fmt::Debug for TrustedIssuers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TrustedIssuers")
+            .field("issuers", &self.len())
+            .field("backend", &self.backend())
+            .finish()
+    }
+}
+
+/// The `typ` values a grant may carry.
+#[derive(Clone, Debug)]
+struct GrantTypes {
+    /// Whether a grant without `typ` is accepted.
+    absent: bool,
+    /// Accepted media types, without the `application/` prefix.
+    names: Vec<String>,
+}
+
+impl GrantTypes {
+    fn allows(&self, typ: Option<&str>) -> bool {
+        match typ {
+            None => self.absent,
+            // Never a client assertion, whatever was configured.
+            Some(t) if media_type_is(t, CLIENT_AUTHENTICATION_TYPE) => false,
+            Some(t) => self.names.iter().any(|n| media_type_is(t, n)),
+        }
+    }
+}
+
+/// The media type `typ` without an `application/` prefix.
+fn short_type(typ: String) -> String {
+    match typ.get(..12) {
+        Some(p) if p.eq_ignore_ascii_case("application/") => typ[12..].to_owned(),
+        _ => typ,
+    }
+}
+
+/// Builds a [`GrantVerifier`]; see [`GrantVerifier::builder`].
+#[must_use]
+#[derive(Debug)]
+pub struct GrantVerifierBuilder {
+    policy: Policy,
+    issuers: Arc<TrustedIssuers>,
+    replay: Option<Arc<dyn ReplayCache>>,
+    clock: Arc<dyn Clock>,
+    types: GrantTypes,
+}
+
+impl GrantVerifierBuilder {
+    /// Replaces the policy (by default the strict [`Policy::new`] for the
+    /// server issuer given to [`GrantVerifier::builder`]). The policy's
+    /// issuer is the audience; add the token endpoint URL with
+    /// [`Policy::also_accept_audience`] to accept it too.
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Uses `cache` for `jti` replay checks (default: a fresh
+    /// [`MemoryReplayCache`] of default capacity). One cache may serve this
+    /// verifier and a client-authentication [`Verifier`]: their scopes never
+    /// collide.
+    pub fn replay_cache(mut self, cache: Arc<dyn ReplayCache>) -> Self {
+        self.replay = Some(cache);
+        self
+    }
+
+    /// Takes time from `clock` instead of the system clock.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Loosens: also accepts grants whose `typ` is `typ` (besides no `typ`
+    /// and `JWT`), e.g. a profile's own explicit type. Compared
+    /// case-insensitively, with or without the `application/` prefix.
+    pub fn also_accept_type(mut self, typ: impl Into<String>) -> Self {
+        self.types.names.push(short_type(typ.into()));
+        self
+    }
+
+    /// Tightens: accepts only grants whose `typ` is `typ` (no `typ`, `JWT`
+    /// and earlier [`GrantVerifierBuilder::also_accept_type`] calls are then
+    /// refused), for profiles that require explicit typing such as
+    /// `oauth-id-jag+jwt`.
+    pub fn require_type(mut self, typ: impl Into<String>) -> Self {
+        self.types = GrantTypes {
+            absent: false,
+            names: vec![short_type(typ.into())],
+        };
+        self
+    }
+
+    /// Builds the verifier.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] when the policy is out of bounds, or a
+    /// configured type is empty or the client-authentication type
+    /// (`client-authentication+jwt` can never be a grant).
+    pub fn build(self) -> Result<GrantVerifier, Error> {
+        self.policy.validate()?;
+        if self
+            .types
+            .names
+            .iter()
+            .any(|n| n.is_empty() || media_type_is(n, CLIENT_AUTHENTICATION_TYPE))
+        {
+            return Err(Error::detail(
+                ErrorKind::InvalidConfig,
+                "grant types must be non-empty and cannot be client-authentication+jwt",
+            ));
+        }
+        Ok(GrantVerifier {
+            policy: self.policy,
+            issuers: self.issuers,
+            replay: self
+                .replay
+                .unwrap_or_else(|| Arc::new(MemoryReplayCache::default())),
+            clock: self.clock,
+            types: self.types,
+        })
+    }
+}
+
+/// Verifies JWT bearer authorization grants (RFC 7523 §2.1) presented to an
+/// authorization server.
+///
+/// The same parser, header rules (`crit`/`jwk`/`jku`/`x5u` refused, `alg`
+/// pinned by the key, no `none` or HMAC), key selection and [`Policy`]
+/// (audience, leeway, lifetime, age, bounds) as the client-authentication
+/// [`Verifier`], with these grant rules:
+///
+/// - `iss` must be one of the [`TrustedIssuers`] (else
+///   [`ErrorKind::UnknownIssuer`]); it picks the keys.
+/// - `sub` is required, a non-empty string, and may differ from `iss`;
+///   [`VerifiedGrant::subject`] returns it for you to map to a local user.
+/// - `aud` is the policy's issuer identifier as a single string; the token
+///   endpoint only through [`Policy::also_accept_audience`], a one-element
+///   array only through [`Policy::accept_single_element_audience_array`].
+/// - `typ` absent or `JWT` by default ([`GrantVerifierBuilder::also_accept_type`],
+///   [`GrantVerifierBuilder::require_type`]); `client-authentication+jwt`
+///   is always rejected, so a client assertion is never taken for a grant.
+/// - `jti` is required and recorded once per issuer in the [`ReplayCache`],
+///   under a scope (`"grant\u{1f}"` + `iss`) that no client id shares.
+/// - Every error carries [`Usage::AuthorizationGrant`] ([`Error::usage`]):
+///   answer `invalid_grant`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use client_assertion::*;
+///
+/// // The identity provider (another party) signs a grant for user "alice".
+/// let idp_key = Arc::new(PrivateKey::generate(KeyType::P256)?);
+/// let signer = AssertionSigner::grant_builder(
+///     idp_key.clone(), "https://idp.example.org", "alice", "https://as.example",
+/// )
+/// .build()?;
+///
+/// // The authorization server trusts that issuer's keys.
+/// let issuers = Arc::new(TrustedIssuers::new());
+/// issuers.register("https://idp.example.org", &jwk_set([&*idp_key as &dyn KeySource]))?;
+/// let verifier = GrantVerifier::builder("https://as.example", issuers).build()?;
+///
+/// let grant = signer.sign()?;
+/// let verified = verifier.verify(grant.as_str())?;
+/// assert_eq!(verified.issuer(), "https://idp.example.org");
+/// assert_eq!(verified.subject(), "alice"); // map to a local user
+///
+/// // The same grant again is a replay, answered with `invalid_grant`.
+/// let err = verifier.verify(grant.as_str()).unwrap_err();
+/// assert_eq!(err.code(), "replayed");
+/// assert_eq!(err.usage(), Some(Usage::AuthorizationGrant));
+/// assert_eq!(err.oauth_error(Usage::AuthorizationGrant), "invalid_grant");
+/// # Ok::<(), client_assertion::Error>(())
+/// ```
+pub struct GrantVerifier {
+    policy: Policy,
+    issuers: Arc<TrustedIssuers>,
+    replay: Arc<dyn ReplayCache>,
+    clock: Arc<dyn Clock>,
+    types: GrantTypes,
+}
+
+/// A JWT bearer grant that passed every check, including the replay check.
+///
+/// The subject is the issuer's name for the principal: map
+/// ([`VerifiedGrant::issuer`], [`VerifiedGrant::subject`]) to a local user;
+/// the same `sub` from two issuers may be two different people.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerifiedGrant {
+    issuer: String,
+    subject: String,
+    jti: String,
+    kid: String,
+    alg: Algorithm,
+    expires_at: SystemTime,
+    issued_at: Option<SystemTime>,
+    audience: String,
+}
+
+impl VerifiedGrant {
+    /// The trusted issuer (`iss`) whose key verified the grant.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+    /// The principal (`sub`), as the issuer names it.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+    /// The `jti`.
+    pub fn jti(&self) -> &str {
+        &self.jti
+    }
+    /// The `kid` of the issuer's key that verified the signature.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+    /// The algorithm that verified the signature.
+    pub fn algorithm(&self) -> Algorithm {
+        self.alg
+    }
+    /// The `exp` claim.
+    pub fn expires_at(&self) -> SystemTime {
+        self.expires_at
+    }
+    /// The `iat` claim, if present.
+    pub fn issued_at(&self) -> Option<SystemTime> {
+        self.issued_at
+    }
+    /// The audience that matched.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+}
+
+impl GrantVerifier {
+    /// A grant verifier for the authorization server whose issuer identifier
+    /// is `server_issuer` (the only accepted audience by default), trusting
+    /// the issuers of `issuers`.
+    pub fn builder(
+        server_issuer: impl Into<String>,
+        issuers: Arc<TrustedIssuers>,
+    ) -> GrantVerifierBuilder {
+        GrantVerifierBuilder {
+            policy: Policy::new(server_issuer),
+            issuers,
+            replay: None,
+            clock: Arc::new(SystemClock),
+            types: GrantTypes {
+                absent: true,
+                names: vec!["JWT".to_owned()],
+            },
+        }
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The trusted issuers.
+    pub fn issuers(&self) -> &Arc<TrustedIssuers> {
+        &self.issuers
+    }
+
+    /// Verifies the `assertion` parameter of a JWT bearer grant request and
+    /// records its `jti`. Remote issuer keys are used from the cache only
+    /// (never fetched): use [`GrantVerifier::verify_async`] for them.
+    ///
+    /// # Errors
+    /// A rejection whose [`Error::code`] says why (see the README's table),
+    /// with [`Error::usage`] = [`Usage::AuthorizationGrant`]: answer
+    /// `invalid_grant`.
+    pub fn verify(&self, assertion: &str) -> Result<VerifiedGrant, Error> {
+        self.verify_sync(assertion)
+            .map_err(|e| e.for_usage(Usage::AuthorizationGrant))
+    }
+
+    /// Verifies a grant without blocking an async executor: remote issuer
+    /// keys are fetched or refreshed as their cache rules allow, and the
+    /// replay check goes through [`ReplayCache::check_and_insert_async`]
+    /// (a networked store such as Redis).
+    ///
+    /// # Errors
+    /// As [`GrantVerifier::verify`]; an issuer whose keys cannot be fetched
+    /// fails with [`ErrorKind::KeysUnavailable`], a replay store that cannot
+    /// answer with [`ErrorKind::ReplayStoreUnavailable`].
+    pub async fn verify_async(&self, assertion: &str) -> Result<VerifiedGrant, Error> {
+        self.verify_inner_async(assertion)
+            .await
+            .map_err(|e| e.for_usage(Usage::AuthorizationGrant))
+    }
+
+    fn verify_sync(&self, assertion: &str) -> Result<VerifiedGrant, Error> {
+        let pre = self.precheck(assertion)?;
+        let kid = cached_key(self.issuers.get(&pre.iss)?, &pre, self.clock.now())?;
+        let checked = self.finish(pre, kid)?;
+        let scope = replay_scope(&checked.assertion.client_id);
+        let a = &checked.assertion;
+        self.replay
+            .check_and_insert(&scope, &a.jti, checked.retain_until, checked.now)?;
+        Ok(grant(checked))
+    }
+
+    async fn verify_inner_async(&self, assertion: &str) -> Result<VerifiedGrant, Error> {
+        let pre = self.precheck(assertion)?;
+        let kid = fetched_key(self.issuers.get(&pre.iss)?, &pre, self.clock.now()).await?;
+        let checked = self.finish(pre, kid)?;
+        let scope = replay_scope(&checked.assertion.client_id);
+        let a = &checked.assertion;
+        self.replay
+            .check_and_insert_async(&scope, &a.jti, checked.retain_until, checked.now)
+            .await?;
+        Ok(grant(checked))
+    }
+
+    fn precheck<'t>(&self, assertion: &'t str) -> Result<Pre<'t>, Error> {
+        Verifier::precheck(&self.policy, assertion, None, &|typ| self.types.allows(typ))
+    }
+
+    fn finish(&self, pre: Pre<'_>, kid: String) -> Result<Checked, Error> {
+        Verifier::finish(&self.policy, &*self.clock, pre, kid, SubjectRule::NonEmpty)
+    }
+}
+
+fn replay_scope(issuer: &str) -> String {
+    let mut scope = String::with_capacity(REPLAY_SCOPE_PREFIX.len() + issuer.len());
+    scope.push_str(REPLAY_SCOPE_PREFIX);
+    scope.push_str(issuer);
+    scope
+}
+
+fn grant(checked: Checked) -> VerifiedGrant {
+    let a = checked.assertion;
+    VerifiedGrant {
+        issuer: a.client_id,
+        subject: checked.subject,
+        jti: a.jti,
+        kid: a.kid,
+        alg: a.alg,
+        expires_at: a.expires_at,
+        issued_at: a.issued_at,
+        audience: a.audience,
+    }
+}
+
+impl fmt::Debug for GrantVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GrantVerifier")
+            .field("policy", &self.policy)
+            .field("issuers", &self.issuers)
+            .field("replay", &self.replay)
+            .field("types", &self.types)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grant_types_never_allow_client_authentication() {
+        let types = GrantTypes {
+            absent: true,
+            names: vec!["JWT".into(), "client-authentication+jwt".into()],
+        };
+        assert!(types.allows(None));
+        assert!(types.allows(Some("jwt")));
+        assert!(types.allows(Some("Application/JWT")));
+        assert!(!types.allows(Some("client-authentication+jwt")));
+        assert!(!types.allows(Some("application/Client-Authentication+JWT")));
+        assert!(!types.allows(Some("at+jwt")));
+        assert!(!types.allows(Some("application/application/jwt")));
+        assert_eq!(short_type("application/foo+jwt".into()), "foo+jwt");
+        assert_eq!(short_type("foo".into()), "foo");
+        assert_eq!(short_type("é".repeat(7)), "é".repeat(7), "no char split");
+    }
+
+    #[test]
+    fn scopes_differ_per_issuer_and_from_client_ids() {
+        assert_ne!(replay_scope("a"), replay_scope("b"));
+        assert_ne!(replay_scope("a"), "a");
+        assert!(replay_scope("a").contains('\u{1f}'));
+    }
+}
