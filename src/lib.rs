@@ -56,6 +56,7 @@ mod params;
 mod platform;
 mod replay;
 mod rotation;
+mod secret;
 mod signing;
 mod time;
 mod verify;
@@ -81,6 +82,10 @@ pub use rotation::Pkcs11KeyFactory;
 pub use rotation::{
     DirectoryKeyRing, FileKeyFactory, KeyFactory, KeyRing, KeyState, MemoryKeyFactory,
     PublishedJwks, RotationPolicy, DEFAULT_ASSERTION_WINDOW,
+};
+pub use secret::{
+    ClientSecret, ClientSecretJwtSigner, ClientSecretJwtSignerBuilder, HmacAlgorithm,
+    MIN_CLIENT_SECRET_LEN,
 };
 pub use signing::{
     AssertionSigner, AssertionSignerBuilder, ClientAssertion, TokenType, DEFAULT_LIFETIME,
