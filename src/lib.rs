@@ -92,6 +92,7 @@ pub use signing::{
     MAX_LIFETIME,
 };
 pub use time::{Clock, ManualClock, SystemClock};
+pub use verify::AuthenticatedClient;
 pub use verify::{
     ClientRegistry, DangerousVerifier, FetchFuture, JwksFetcher, Policy, RemoteJwksConfig,
     VerifiedAssertion, Verifier, VerifierBuilder, DEFAULT_LEEWAY, DEFAULT_MAX_AGE,

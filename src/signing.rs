@@ -344,7 +344,10 @@ impl ClaimsTemplate {
         if lifetime.is_zero() || lifetime > MAX_LIFETIME {
             return config("the lifetime must be between 1 second and 1 hour");
         }
-        if extra.keys().any(|k| REGISTERED_CLAIMS.contains(&k.as_str())) {
+        if extra
+            .keys()
+            .any(|k| REGISTERED_CLAIMS.contains(&k.as_str()))
+        {
             return config("extra claims cannot replace iss, sub, aud, jti, iat, nbf or exp");
         }
         let json = |s: &str| serde_json::to_string(s).unwrap_or_default();

@@ -18,11 +18,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::algorithm::Algorithm;
 use crate::error::{Error, ErrorKind};
 use crate::replay::{MemoryReplayCache, ReplayCache};
+use crate::secret::HmacAlgorithm;
 use crate::time::{unix_seconds_f64, Clock, SystemClock};
 
 mod policy;
 mod registry;
 mod remote;
+mod secret;
 pub(crate) mod token;
 
 pub use policy::{
@@ -33,6 +35,7 @@ pub use registry::ClientRegistry;
 use registry::{ClientEntry, VerifyingKey};
 use remote::Need;
 pub use remote::{FetchFuture, JwksFetcher, RemoteJwksConfig};
+pub use secret::AuthenticatedClient;
 use token::{Json, Parsed};
 
 /// At most this many keys are tried for a token without `kid`.
@@ -118,18 +121,22 @@ pub struct Verifier {
 }
 
 /// An assertion that passed every check, including the replay check.
+///
+/// `A` is the kind of algorithm that verified it: [`Algorithm`] (the
+/// default, `private_key_jwt`) or [`HmacAlgorithm`] for `client_secret_jwt`,
+/// which only [`Verifier::authenticate_client`] returns.
 #[derive(Clone, Debug, PartialEq)]
-pub struct VerifiedAssertion {
+pub struct VerifiedAssertion<A = Algorithm> {
     client_id: String,
     jti: String,
     kid: String,
-    alg: Algorithm,
+    alg: A,
     expires_at: SystemTime,
     issued_at: Option<SystemTime>,
     audience: String,
 }
 
-impl VerifiedAssertion {
+impl<A: Copy> VerifiedAssertion<A> {
     /// The authenticated client id (`iss` = `sub`).
     pub fn client_id(&self) -> &str {
         &self.client_id
@@ -138,12 +145,13 @@ impl VerifiedAssertion {
     pub fn jti(&self) -> &str {
         &self.jti
     }
-    /// The `kid` of the registered key that verified the signature.
+    /// The `kid` of the registered key that verified the signature (empty
+    /// for `client_secret_jwt`: a client has one secret).
     pub fn kid(&self) -> &str {
         &self.kid
     }
     /// The algorithm that verified the signature.
-    pub fn algorithm(&self) -> Algorithm {
+    pub fn algorithm(&self) -> A {
         self.alg
     }
     /// The `exp` claim.
@@ -160,19 +168,41 @@ impl VerifiedAssertion {
     }
 }
 
+/// The header `alg`: asymmetric, or HMAC where `client_secret_jwt` is
+/// accepted (see [`Verifier::authenticate_client`]).
+#[derive(Clone, Copy, Debug)]
+enum HeaderAlg {
+    Asymmetric(Algorithm),
+    Hmac(HmacAlgorithm),
+}
+
 /// A parsed token whose header passed, with its claimed client id.
 struct Pre<'t> {
     claims: token::Claims,
     iss: String,
     kid: Option<String>,
-    alg: Algorithm,
+    alg: HeaderAlg,
     signing_input: &'t [u8],
     signature: Vec<u8>,
 }
 
+impl Pre<'_> {
+    /// The asymmetric algorithm; an HMAC one is never verified with a
+    /// client's public keys (whose bytes would otherwise be the MAC key).
+    fn asymmetric(&self) -> Result<Algorithm, Error> {
+        match self.alg {
+            HeaderAlg::Asymmetric(alg) => Ok(alg),
+            HeaderAlg::Hmac(_) => Err(reject_because(
+                ErrorKind::AlgorithmNotAllowed,
+                "HMAC is never verified with a client's public keys",
+            )),
+        }
+    }
+}
+
 /// Everything checked except replay.
-struct Checked {
-    assertion: VerifiedAssertion,
+struct Checked<A = Algorithm> {
+    assertion: VerifiedAssertion<A>,
     /// Until when the assertion could still be accepted.
     retain_until: SystemTime,
     now: SystemTime,
@@ -184,6 +214,15 @@ fn reject(kind: ErrorKind) -> Error {
 
 fn reject_because(kind: ErrorKind, detail: &'static str) -> Error {
     Error::detail(kind, detail)
+}
+
+/// A client registered with a secret, met where only `private_key_jwt` is
+/// verified.
+fn secret_client() -> Error {
+    reject_because(
+        ErrorKind::AlgorithmNotAllowed,
+        "the client is registered for client_secret_jwt",
+    )
 }
 
 fn string_claim(v: Option<Json>, missing: &'static str) -> Result<String, Error> {
@@ -313,13 +352,21 @@ impl Verifier {
 
     /// Everything but the replay check, with cached keys only.
     fn check(&self, token: &str, client_id_param: Option<&str>) -> Result<Checked, Error> {
-        let pre = self.precheck(token, client_id_param)?;
-        let keys = match self.client(&pre.iss)? {
+        let pre = self.precheck(token, client_id_param, false)?;
+        let entry = self.client(&pre.iss)?;
+        self.check_keys(pre, entry)
+    }
+
+    /// The signature with the client's public keys (cached ones only).
+    fn check_keys(&self, pre: Pre<'_>, entry: ClientEntry) -> Result<Checked, Error> {
+        let alg = pre.asymmetric()?;
+        let keys = match entry {
             ClientEntry::Static(keys) => keys,
             ClientEntry::Remote(remote) => remote.cached(self.clock.now())?,
+            ClientEntry::Secret(_) => return Err(secret_client()),
         };
-        let kid = select_key(&keys.keys, &pre)?.kid.clone();
-        self.finish(pre, kid)
+        let kid = select_key(&keys.keys, &pre, alg)?.kid.clone();
+        self.finish(pre, kid, alg)
     }
 
     /// Everything but the replay check; remote key sets are fetched or
@@ -329,25 +376,34 @@ impl Verifier {
         token: &str,
         client_id_param: Option<&str>,
     ) -> Result<Checked, Error> {
-        let pre = self.precheck(token, client_id_param)?;
-        let remote = match self.client(&pre.iss)? {
+        let pre = self.precheck(token, client_id_param, false)?;
+        let entry = self.client(&pre.iss)?;
+        self.check_keys_async(pre, entry).await
+    }
+
+    /// The signature with the client's public keys; remote key sets are
+    /// fetched or refreshed as their cache rules allow.
+    async fn check_keys_async(&self, pre: Pre<'_>, entry: ClientEntry) -> Result<Checked, Error> {
+        let alg = pre.asymmetric()?;
+        let remote = match entry {
             ClientEntry::Static(keys) => {
-                let kid = select_key(&keys.keys, &pre)?.kid.clone();
-                return self.finish(pre, kid);
+                let kid = select_key(&keys.keys, &pre, alg)?.kid.clone();
+                return self.finish(pre, kid, alg);
             }
             ClientEntry::Remote(remote) => remote,
+            ClientEntry::Secret(_) => return Err(secret_client()),
         };
         let now = self.clock.now();
         let keys = remote.keys(now, Need::Current).await?;
-        let kid = match select_key(&keys.keys, &pre) {
+        let kid = match select_key(&keys.keys, &pre, alg) {
             Err(e) if e.kind() == ErrorKind::UnknownKey => {
                 // The client may have rotated: refresh (cooldown, single-flight).
                 let keys = remote.keys(now, Need::Miss).await?;
-                select_key(&keys.keys, &pre)?.kid.clone()
+                select_key(&keys.keys, &pre, alg)?.kid.clone()
             }
             other => other?.kid.clone(),
         };
-        self.finish(pre, kid)
+        self.finish(pre, kid, alg)
     }
 
     fn client(&self, client_id: &str) -> Result<ClientEntry, Error> {
@@ -356,11 +412,13 @@ impl Verifier {
             .ok_or(reject(ErrorKind::UnknownClient))
     }
 
-    /// Size, shape and header rules; the claimed client id.
+    /// Size, shape and header rules; the claimed client id. An HMAC `alg`
+    /// passes only with `accept_hmac` (`client_secret_jwt` allowed here).
     fn precheck<'t>(
         &self,
         token: &'t str,
         client_id_param: Option<&str>,
+        accept_hmac: bool,
     ) -> Result<Pre<'t>, Error> {
         let policy = &self.policy;
         let Parsed {
@@ -384,12 +442,17 @@ impl Verifier {
             Some(_) => return Err(reject(ErrorKind::TypeNotAllowed)),
         }
         let alg = match &header.alg {
-            Some(Json::Str(name)) => Algorithm::from_name(name)?,
+            Some(Json::Str(name)) => match HmacAlgorithm::from_name(name) {
+                Ok(hmac) if accept_hmac => HeaderAlg::Hmac(hmac),
+                _ => HeaderAlg::Asymmetric(Algorithm::from_name(name)?),
+            },
             None => return Err(reject_because(ErrorKind::Malformed, "no alg header")),
             Some(_) => return Err(reject(ErrorKind::AlgorithmNotAllowed)),
         };
-        if !policy.algorithms.contains(&alg) {
-            return Err(reject(ErrorKind::AlgorithmNotAllowed));
+        if let HeaderAlg::Asymmetric(alg) = alg {
+            if !policy.algorithms.contains(&alg) {
+                return Err(reject(ErrorKind::AlgorithmNotAllowed));
+            }
         }
         let kid = match header.kid {
             None => None,
@@ -415,12 +478,10 @@ impl Verifier {
         })
     }
 
-    /// The claim rules, once the signature is known good.
-    fn finish(&self, pre: Pre<'_>, kid: String) -> Result<Checked, Error> {
+    /// The claim rules, once the signature is known good (with `alg`).
+    fn finish<A>(&self, pre: Pre<'_>, kid: String, alg: A) -> Result<Checked<A>, Error> {
         let policy = &self.policy;
-        let Pre {
-            claims, iss, alg, ..
-        } = pre;
+        let Pre { claims, iss, .. } = pre;
         // Claims, now that the signature is known good.
         let sub = string_claim(claims.sub, "sub is required")?;
         if sub != iss {
@@ -514,8 +575,12 @@ impl Verifier {
 
 /// The registered key that verifies the token: by `kid`, or (without one)
 /// the first of at most [`MAX_KEYS_TRIED_WITHOUT_KID`] keys of its algorithm.
-fn select_key<'k>(keys: &'k [VerifyingKey], pre: &Pre<'_>) -> Result<&'k VerifyingKey, Error> {
-    let (alg, input, signature) = (pre.alg, pre.signing_input, &pre.signature[..]);
+fn select_key<'k>(
+    keys: &'k [VerifyingKey],
+    pre: &Pre<'_>,
+    alg: Algorithm,
+) -> Result<&'k VerifyingKey, Error> {
+    let (input, signature) = (pre.signing_input, &pre.signature[..]);
     if let Some(kid) = &pre.kid {
         let key = keys
             .iter()
