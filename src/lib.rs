@@ -20,6 +20,11 @@
 //!   and single-flight refresh.
 //! - **Keys:** PEM (PKCS#8, SEC1, PKCS#1), DER, JWK; ES256, ES384, EdDSA,
 //!   RS256, PS256; RSA below 2048 bits refused; `kid` = RFC 7638 thumbprint.
+//! - **`client_secret_jwt`** (opt-in, a separate mode): a [`ClientSecret`],
+//!   [`HmacAlgorithm`] (never an [`Algorithm`]), [`ClientSecretJwtSigner`],
+//!   [`ClientRegistry::register_client_secret`] and
+//!   [`Verifier::authenticate_client`]; clients registered with public keys
+//!   are never verified with HMAC.
 //!
 //! ## Getting started
 //!

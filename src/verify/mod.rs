@@ -276,6 +276,10 @@ impl Verifier {
 
     /// Verifies a `client_assertion` and records its `jti`.
     ///
+    /// `private_key_jwt` only: an HMAC `alg`, or a client registered with a
+    /// secret, is [`ErrorKind::AlgorithmNotAllowed`] here whatever the
+    /// policy; see [`Verifier::authenticate_client`] for `client_secret_jwt`.
+    ///
     /// # Errors
     /// A rejection whose [`Error::code`] says why; see the README's table.
     pub fn verify(&self, token: &str) -> Result<VerifiedAssertion, Error> {
