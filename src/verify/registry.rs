@@ -160,7 +160,8 @@ pub(crate) enum ClientEntry {
     Secret(Arc<MacKey>),
 }
 
-/// Maps client ids to their registered public keys.
+/// Maps client ids to their registered public keys (or, for
+/// `client_secret_jwt`, a secret: [`ClientRegistry::register_client_secret`]).
 ///
 /// Keys are parsed and validated once, at registration (RSA below 2048 bits,
 /// off-curve points, symmetric keys and unknown key types are refused
