@@ -13,6 +13,7 @@
 //! | ES256, ES384 | `p256`, `p384` | AWS-LC, `ECDSA_P*_SHA*_FIXED` |
 //! | EdDSA (Ed25519) | `ed25519-dalek` (`verify_strict`) | AWS-LC `ED25519` (+ the same small-order `R` check) |
 //! | RS256, PS256 | `rsa` (blinded) | AWS-LC (constant time) |
+//! | HS256, HS384, HS512 (`client_secret_jwt` only) | `hmac` + `sha2` (`verify_slice`) | AWS-LC `hmac` (`hmac::verify`) |
 //! | Build | pure Rust | C (AWS-LC, via `aws-lc-sys` and the `cc` crate) |
 //!
 //! # Same rules on both

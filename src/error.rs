@@ -31,7 +31,8 @@ pub enum ErrorKind {
     WeakKey,
     /// A private key was needed but only public material was given.
     PublicKeyOnly,
-    /// The algorithm is unknown, forbidden (`none`, HMAC) or does not fit the key.
+    /// The algorithm is unknown, forbidden (`none`; HMAC outside `client_secret_jwt`)
+    /// or does not fit the key or the client's registration.
     AlgorithmNotAllowed,
     /// A builder or policy was given a value it cannot accept.
     InvalidConfig,
@@ -41,6 +42,9 @@ pub enum ErrorKind {
     KeyBackend,
     /// A synchronous call was made on a key source that can only sign asynchronously.
     RequiresAsync,
+    /// A `client_secret_jwt` secret is shorter than its HMAC algorithm needs
+    /// (RFC 7518 §3.2: at least 32, 48 or 64 bytes for HS256, HS384, HS512).
+    WeakSecret,
 
     // ----- verification -----
     /// The token is not a well-formed compact JWS with JSON object parts.
@@ -99,6 +103,7 @@ impl ErrorKind {
             Self::Io => "io",
             Self::KeyBackend => "key_backend",
             Self::RequiresAsync => "requires_async",
+            Self::WeakSecret => "weak_secret",
             Self::Malformed => "malformed",
             Self::TooLarge => "too_large",
             Self::UnknownClient => "unknown_client",
@@ -134,6 +139,7 @@ impl ErrorKind {
             Self::Io => "the key file could not be read",
             Self::KeyBackend => "the key backend failed to sign",
             Self::RequiresAsync => "this key source can only sign asynchronously",
+            Self::WeakSecret => "the client secret is too short for its HMAC algorithm",
             Self::Malformed => "the assertion is not a well-formed JWT",
             Self::TooLarge => "the assertion is too large",
             Self::UnknownClient => "the client is not registered",
@@ -170,6 +176,7 @@ impl ErrorKind {
                 | Self::Io
                 | Self::KeyBackend
                 | Self::RequiresAsync
+                | Self::WeakSecret
         )
     }
 }

@@ -23,6 +23,11 @@
 //!   and single-flight refresh.
 //! - **Keys:** PEM (PKCS#8, SEC1, PKCS#1), DER, JWK; ES256, ES384, EdDSA,
 //!   RS256, PS256; RSA below 2048 bits refused; `kid` = RFC 7638 thumbprint.
+//! - **`client_secret_jwt`** (opt-in, a separate mode): a [`ClientSecret`],
+//!   [`HmacAlgorithm`] (never an [`Algorithm`]), [`ClientSecretJwtSigner`],
+//!   [`ClientRegistry::register_client_secret`] and
+//!   [`Verifier::authenticate_client`]; clients registered with public keys
+//!   are never verified with HMAC.
 //!
 //! ## Getting started
 //!
@@ -59,6 +64,7 @@ mod params;
 mod platform;
 mod replay;
 mod rotation;
+mod secret;
 mod signing;
 mod time;
 mod verify;
@@ -85,11 +91,16 @@ pub use rotation::{
     DirectoryKeyRing, FileKeyFactory, KeyFactory, KeyRing, KeyState, MemoryKeyFactory,
     PublishedJwks, RotationPolicy, DEFAULT_ASSERTION_WINDOW,
 };
+pub use secret::{
+    ClientSecret, ClientSecretJwtSigner, ClientSecretJwtSignerBuilder, HmacAlgorithm,
+    MIN_CLIENT_SECRET_LEN,
+};
 pub use signing::{
     AssertionSigner, AssertionSignerBuilder, ClientAssertion, TokenType, DEFAULT_LIFETIME,
     MAX_LIFETIME,
 };
 pub use time::{Clock, ManualClock, SystemClock};
+pub use verify::AuthenticatedClient;
 pub use verify::{
     ClientRegistry, DangerousVerifier, FetchFuture, JwksFetcher, Policy, RemoteJwksConfig,
     VerifiedAssertion, Verifier, VerifierBuilder, DEFAULT_LEEWAY, DEFAULT_MAX_AGE,

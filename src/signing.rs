@@ -111,44 +111,15 @@ impl AssertionSignerBuilder {
     /// that shadows a registered one; [`ErrorKind::AlgorithmNotAllowed`] if
     /// the chosen algorithm does not fit the key.
     pub fn build(self) -> Result<AssertionSigner, Error> {
-        let config = |d| Err(Error::detail(ErrorKind::InvalidConfig, d));
-        if self.issuer.is_empty() || self.subject.is_empty() {
-            return config("the client id (issuer and subject) must not be empty");
-        }
-        if self.audience.is_empty() {
-            return config("the audience must not be empty");
-        }
-        if self.lifetime.is_zero() || self.lifetime > MAX_LIFETIME {
-            return config("the lifetime must be between 1 second and 1 hour");
-        }
-        if self
-            .extra
-            .keys()
-            .any(|k| REGISTERED_CLAIMS.contains(&k.as_str()))
-        {
-            return config("extra claims cannot replace iss, sub, aud, jti, iat, nbf or exp");
-        }
+        let claims = ClaimsTemplate::new(
+            &self.issuer,
+            &self.subject,
+            &self.audience,
+            self.lifetime,
+            &self.extra,
+        )?;
         if let Some(alg) = self.alg {
             check_alg(&*self.key, alg)?;
-        }
-        let json = |s: &str| serde_json::to_string(s).unwrap_or_default();
-        let mut claims_prefix =
-            String::with_capacity(64 + 2 * self.issuer.len() + self.audience.len());
-        let _ = write!(
-            claims_prefix,
-            r#"{{"iss":{},"sub":{},"aud":{},"jti":""#,
-            json(&self.issuer),
-            json(&self.subject),
-            json(&self.audience)
-        );
-        let mut extra_claims = String::new();
-        for (name, value) in &self.extra {
-            let _ = write!(
-                extra_claims,
-                ",{}:{}",
-                json(name),
-                serde_json::to_string(value).unwrap_or_default()
-            );
         }
         Ok(AssertionSigner {
             key: self.key,
@@ -159,8 +130,7 @@ impl AssertionSignerBuilder {
             lifetime: self.lifetime.as_secs().max(1),
             typ: self.typ,
             clock: self.clock,
-            claims_prefix,
-            extra_claims,
+            claims,
         })
     }
 }
@@ -204,10 +174,7 @@ pub struct AssertionSigner {
     lifetime: u64,
     typ: TokenType,
     clock: Arc<dyn Clock>,
-    /// `{"iss":..,"sub":..,"aud":..,"jti":"` JSON-escaped once.
-    claims_prefix: String,
-    /// `,"name":value` for each extra claim.
-    extra_claims: String,
+    claims: ClaimsTemplate,
 }
 
 impl AssertionSigner {
@@ -294,7 +261,7 @@ impl AssertionSigner {
     }
 
     /// Header and claims, encoded: the JWS signing input.
-    fn draft(&self, key: &dyn KeySource) -> Result<Draft, Error> {
+    fn draft(&self, key: &dyn KeySource) -> Result<Draft<Algorithm>, Error> {
         let alg = match self.alg {
             Some(alg) => {
                 check_alg(key, alg)?;
@@ -307,23 +274,136 @@ impl AssertionSigner {
         };
         let kid = key.kid();
         let now = unix_seconds(self.clock.now());
-        let exp = now.saturating_add(self.lifetime);
+        Ok(self.claims.draft(
+            JwsHeader {
+                alg,
+                kid: Some(&kid),
+                typ: self.typ,
+            },
+            now,
+            self.lifetime,
+            self.usage,
+        ))
+    }
+}
+
+/// The claims every assertion of one signer shares (issuer, subject,
+/// audience, extra claims), checked and JSON-escaped once when the signer is
+/// built, and the per-assertion assembly of header, claims and `jti`.
+/// Shared by [`AssertionSigner`] and the `client_secret_jwt` signer, so that
+/// both modes mint exactly the same claims.
+pub(crate) struct ClaimsTemplate {
+    /// `{"iss":..,"sub":..,"aud":..,"jti":"` JSON-escaped once.
+    claims_prefix: String,
+    /// `,"name":value` for each extra claim.
+    extra_claims: String,
+}
+
+/// A JWS algorithm name as written in the `alg` header: [`Algorithm`] for
+/// `private_key_jwt`, [`HmacAlgorithm`](crate::HmacAlgorithm) for
+/// `client_secret_jwt`. Crate-private: the two stay distinct types.
+pub(crate) trait JwsAlgorithm: Copy {
+    fn jws_name(self) -> &'static str;
+}
+
+impl JwsAlgorithm for Algorithm {
+    fn jws_name(self) -> &'static str {
+        self.name()
+    }
+}
+
+/// The protected header of one assertion.
+pub(crate) struct JwsHeader<'a, A> {
+    pub(crate) alg: A,
+    /// Omitted from the header when `None`.
+    pub(crate) kid: Option<&'a str>,
+    pub(crate) typ: TokenType,
+}
+
+impl ClaimsTemplate {
+    /// Checks and prepares the shared claims.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] for an empty issuer, subject or audience,
+    /// a zero lifetime or one above an hour, or an extra claim that shadows
+    /// a registered one.
+    pub(crate) fn new(
+        issuer: &str,
+        subject: &str,
+        audience: &str,
+        lifetime: Duration,
+        extra: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Self, Error> {
+        let config = |d| Err(Error::detail(ErrorKind::InvalidConfig, d));
+        if issuer.is_empty() || subject.is_empty() {
+            return config("the client id (issuer and subject) must not be empty");
+        }
+        if audience.is_empty() {
+            return config("the audience must not be empty");
+        }
+        if lifetime.is_zero() || lifetime > MAX_LIFETIME {
+            return config("the lifetime must be between 1 second and 1 hour");
+        }
+        if extra
+            .keys()
+            .any(|k| REGISTERED_CLAIMS.contains(&k.as_str()))
+        {
+            return config("extra claims cannot replace iss, sub, aud, jti, iat, nbf or exp");
+        }
+        let json = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        let mut claims_prefix = String::with_capacity(64 + 2 * issuer.len() + audience.len());
+        let _ = write!(
+            claims_prefix,
+            r#"{{"iss":{},"sub":{},"aud":{},"jti":""#,
+            json(issuer),
+            json(subject),
+            json(audience)
+        );
+        let mut extra_claims = String::new();
+        for (name, value) in extra {
+            let _ = write!(
+                extra_claims,
+                ",{}:{}",
+                json(name),
+                serde_json::to_string(value).unwrap_or_default()
+            );
+        }
+        Ok(Self {
+            claims_prefix,
+            extra_claims,
+        })
+    }
+
+    /// Header and claims with a fresh `jti`, `iat` = `nbf` = `now` and
+    /// `exp` = `now + lifetime`, encoded: the JWS signing input.
+    pub(crate) fn draft<A: JwsAlgorithm>(
+        &self,
+        header: JwsHeader<'_, A>,
+        now: u64,
+        lifetime: u64,
+        usage: Usage,
+    ) -> Draft<A> {
+        let exp = now.saturating_add(lifetime);
+        let kid = header.kid.unwrap_or_default();
 
         let mut jti_bytes = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut jti_bytes);
         let jti = b64::encode(&jti_bytes);
 
-        let mut header = String::with_capacity(96 + kid.len());
-        header.push_str(r#"{"alg":""#);
-        header.push_str(alg.name());
-        header.push_str(r#"","kid":"#);
-        push_json_string(&mut header, &kid);
-        if let Some(typ) = self.typ.header_value() {
-            header.push_str(r#","typ":""#);
-            header.push_str(typ);
-            header.push('"');
+        let mut head = String::with_capacity(96 + kid.len());
+        head.push_str(r#"{"alg":""#);
+        head.push_str(header.alg.jws_name());
+        head.push('"');
+        if let Some(kid) = header.kid {
+            head.push_str(r#","kid":"#);
+            push_json_string(&mut head, kid);
         }
-        header.push('}');
+        if let Some(typ) = header.typ.header_value() {
+            head.push_str(r#","typ":""#);
+            head.push_str(typ);
+            head.push('"');
+        }
+        head.push('}');
 
         let mut claims =
             String::with_capacity(self.claims_prefix.len() + self.extra_claims.len() + 96);
@@ -333,19 +413,19 @@ impl AssertionSigner {
         claims.push_str(&self.extra_claims);
         claims.push('}');
 
-        let mut token = String::with_capacity((header.len() + claims.len()) * 4 / 3 + 360);
-        b64::encode_into(header.as_bytes(), &mut token);
+        let mut token = String::with_capacity((head.len() + claims.len()) * 4 / 3 + 360);
+        b64::encode_into(head.as_bytes(), &mut token);
         token.push('.');
         b64::encode_into(claims.as_bytes(), &mut token);
-        Ok(Draft {
+        Draft {
             token,
-            alg,
-            kid: kid.into_owned(),
+            alg: header.alg,
+            kid: kid.to_owned(),
             jti,
             issued_at: now,
             expires_at: exp,
-            usage: self.usage,
-        })
+            usage,
+        }
     }
 }
 
@@ -360,9 +440,11 @@ fn push_json_string(out: &mut String, s: &str) {
     }
 }
 
-struct Draft {
-    token: String,
-    alg: Algorithm,
+/// An encoded signing input awaiting its signature.
+pub(crate) struct Draft<A> {
+    /// `header '.' claims`, then the signature once finished.
+    pub(crate) token: String,
+    alg: A,
     kid: String,
     jti: String,
     issued_at: u64,
@@ -370,8 +452,9 @@ struct Draft {
     usage: Usage,
 }
 
-impl Draft {
-    fn finish(mut self, signature: &[u8]) -> ClientAssertion {
+impl<A> Draft<A> {
+    /// The assertion, with `signature` appended.
+    pub(crate) fn finish(mut self, signature: &[u8]) -> ClientAssertion<A> {
         self.token.push('.');
         b64::encode_into(signature, &mut self.token);
         ClientAssertion {
@@ -405,10 +488,16 @@ impl fmt::Debug for AssertionSigner {
 ///
 /// The token is a bearer credential until it expires, so `Debug` does not
 /// print it; use [`ClientAssertion::as_str`] to send it.
+///
+/// `A` is the kind of algorithm that signed it: [`Algorithm`] (the default)
+/// for `private_key_jwt` and grants, [`HmacAlgorithm`](crate::HmacAlgorithm)
+/// for an assertion MACed by a
+/// [`ClientSecretJwtSigner`](crate::ClientSecretJwtSigner). The two are
+/// distinct types, so code written for one mode never receives the other.
 #[derive(Clone, PartialEq, Eq)]
-pub struct ClientAssertion {
+pub struct ClientAssertion<A = Algorithm> {
     token: String,
-    alg: Algorithm,
+    alg: A,
     kid: String,
     jti: String,
     issued_at: SystemTime,
@@ -416,7 +505,7 @@ pub struct ClientAssertion {
     usage: Usage,
 }
 
-impl ClientAssertion {
+impl<A: Copy> ClientAssertion<A> {
     /// The compact JWS.
     pub fn as_str(&self) -> &str {
         &self.token
@@ -442,13 +531,13 @@ impl ClientAssertion {
         self.issued_at
     }
 
-    /// The `kid` header.
+    /// The `kid` header (empty for `client_secret_jwt`, which writes none).
     pub fn kid(&self) -> &str {
         &self.kid
     }
 
     /// The `alg` header.
-    pub fn algorithm(&self) -> Algorithm {
+    pub fn algorithm(&self) -> A {
         self.alg
     }
 
@@ -469,7 +558,7 @@ impl ClientAssertion {
     }
 }
 
-impl fmt::Debug for ClientAssertion {
+impl<A: fmt::Debug> fmt::Debug for ClientAssertion<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientAssertion")
             .field("token", &"[assertion elided]")

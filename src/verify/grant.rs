@@ -546,8 +546,9 @@ impl GrantVerifier {
 
     fn verify_sync(&self, assertion: &str) -> Result<VerifiedGrant, Error> {
         let pre = self.precheck(assertion)?;
-        let kid = cached_key(self.issuers.get(&pre.iss)?, &pre, self.clock.now())?;
-        let checked = self.finish(pre, kid)?;
+        let alg = pre.asymmetric()?;
+        let kid = cached_key(self.issuers.get(&pre.iss)?, &pre, alg, self.clock.now())?;
+        let checked = self.finish(pre, kid, alg)?;
         let scope = replay_scope(&checked.assertion.client_id);
         let a = &checked.assertion;
         self.replay
@@ -557,8 +558,9 @@ impl GrantVerifier {
 
     async fn verify_inner_async(&self, assertion: &str) -> Result<VerifiedGrant, Error> {
         let pre = self.precheck(assertion)?;
-        let kid = fetched_key(self.issuers.get(&pre.iss)?, &pre, self.clock.now()).await?;
-        let checked = self.finish(pre, kid)?;
+        let alg = pre.asymmetric()?;
+        let kid = fetched_key(self.issuers.get(&pre.iss)?, &pre, alg, self.clock.now()).await?;
+        let checked = self.finish(pre, kid, alg)?;
         let scope = replay_scope(&checked.assertion.client_id);
         let a = &checked.assertion;
         self.replay
@@ -568,11 +570,24 @@ impl GrantVerifier {
     }
 
     fn precheck<'t>(&self, assertion: &'t str) -> Result<Pre<'t>, Error> {
-        Verifier::precheck(&self.policy, assertion, None, &|typ| self.types.allows(typ))
+        Verifier::precheck(
+            &self.policy,
+            assertion,
+            None,
+            &|typ| self.types.allows(typ),
+            false,
+        )
     }
 
-    fn finish(&self, pre: Pre<'_>, kid: String) -> Result<Checked, Error> {
-        Verifier::finish(&self.policy, &*self.clock, pre, kid, SubjectRule::NonEmpty)
+    fn finish(&self, pre: Pre<'_>, kid: String, alg: Algorithm) -> Result<Checked, Error> {
+        Verifier::finish(
+            &self.policy,
+            &*self.clock,
+            pre,
+            kid,
+            alg,
+            SubjectRule::NonEmpty,
+        )
     }
 }
 

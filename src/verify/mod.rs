@@ -21,12 +21,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::algorithm::Algorithm;
 use crate::error::{Error, ErrorKind, Usage};
 use crate::replay::{MemoryReplayCache, ReplayCache};
+use crate::secret::HmacAlgorithm;
 use crate::time::{unix_seconds_f64, Clock, SystemClock};
 
 mod grant;
 mod policy;
 mod registry;
 mod remote;
+mod secret;
 pub(crate) mod token;
 
 pub use grant::{GrantVerifier, GrantVerifierBuilder, TrustedIssuers, VerifiedGrant};
@@ -38,6 +40,7 @@ pub use registry::ClientRegistry;
 use registry::{ClientEntry, VerifyingKey};
 use remote::Need;
 pub use remote::{FetchFuture, JwksFetcher, RemoteJwksConfig};
+pub use secret::AuthenticatedClient;
 use token::{Json, Parsed};
 
 /// At most this many keys are tried for a token without `kid`.
@@ -123,18 +126,22 @@ pub struct Verifier {
 }
 
 /// An assertion that passed every check, including the replay check.
+///
+/// `A` is the kind of algorithm that verified it: [`Algorithm`] (the
+/// default, `private_key_jwt`) or [`HmacAlgorithm`] for `client_secret_jwt`,
+/// which only [`Verifier::authenticate_client`] returns.
 #[derive(Clone, Debug, PartialEq)]
-pub struct VerifiedAssertion {
+pub struct VerifiedAssertion<A = Algorithm> {
     client_id: String,
     jti: String,
     kid: String,
-    alg: Algorithm,
+    alg: A,
     expires_at: SystemTime,
     issued_at: Option<SystemTime>,
     audience: String,
 }
 
-impl VerifiedAssertion {
+impl<A: Copy> VerifiedAssertion<A> {
     /// The authenticated client id (`iss` = `sub`).
     pub fn client_id(&self) -> &str {
         &self.client_id
@@ -143,12 +150,13 @@ impl VerifiedAssertion {
     pub fn jti(&self) -> &str {
         &self.jti
     }
-    /// The `kid` of the registered key that verified the signature.
+    /// The `kid` of the registered key that verified the signature (empty
+    /// for `client_secret_jwt`: a client has one secret).
     pub fn kid(&self) -> &str {
         &self.kid
     }
     /// The algorithm that verified the signature.
-    pub fn algorithm(&self) -> Algorithm {
+    pub fn algorithm(&self) -> A {
         self.alg
     }
     /// The `exp` claim.
@@ -165,19 +173,41 @@ impl VerifiedAssertion {
     }
 }
 
+/// The header `alg`: asymmetric, or HMAC where `client_secret_jwt` is
+/// accepted (see [`Verifier::authenticate_client`]).
+#[derive(Clone, Copy, Debug)]
+enum HeaderAlg {
+    Asymmetric(Algorithm),
+    Hmac(HmacAlgorithm),
+}
+
 /// A parsed token whose header passed, with its claimed client id.
 struct Pre<'t> {
     claims: token::Claims,
     iss: String,
     kid: Option<String>,
-    alg: Algorithm,
+    alg: HeaderAlg,
     signing_input: &'t [u8],
     signature: Vec<u8>,
 }
 
+impl Pre<'_> {
+    /// The asymmetric algorithm; an HMAC one is never verified with a
+    /// client's public keys (whose bytes would otherwise be the MAC key).
+    fn asymmetric(&self) -> Result<Algorithm, Error> {
+        match self.alg {
+            HeaderAlg::Asymmetric(alg) => Ok(alg),
+            HeaderAlg::Hmac(_) => Err(reject_because(
+                ErrorKind::AlgorithmNotAllowed,
+                "HMAC is never verified with a client's public keys",
+            )),
+        }
+    }
+}
+
 /// Everything checked except replay.
-struct Checked {
-    assertion: VerifiedAssertion,
+struct Checked<A = Algorithm> {
+    assertion: VerifiedAssertion<A>,
     /// The `sub` claim (for client authentication, equal to `iss`).
     subject: String,
     /// Until when the assertion could still be accepted.
@@ -191,6 +221,15 @@ fn reject(kind: ErrorKind) -> Error {
 
 fn reject_because(kind: ErrorKind, detail: &'static str) -> Error {
     Error::detail(kind, detail)
+}
+
+/// A client registered with a secret, met where only `private_key_jwt` is
+/// verified.
+fn secret_client() -> Error {
+    reject_because(
+        ErrorKind::AlgorithmNotAllowed,
+        "the client is registered for client_secret_jwt",
+    )
 }
 
 fn string_claim(v: Option<Json>, missing: &'static str) -> Result<String, Error> {
@@ -269,6 +308,10 @@ impl Verifier {
     }
 
     /// Verifies a `client_assertion` and records its `jti`.
+    ///
+    /// `private_key_jwt` only: an HMAC `alg`, or a client registered with a
+    /// secret, is [`ErrorKind::AlgorithmNotAllowed`] here whatever the
+    /// policy; see [`Verifier::authenticate_client`] for `client_secret_jwt`.
     ///
     /// # Errors
     /// A rejection whose [`Error::code`] says why; see the README's table.
@@ -358,13 +401,22 @@ impl Verifier {
             token,
             client_id_param,
             &client_authentication_type,
+            false,
         )?;
-        let kid = cached_key(self.client(&pre.iss)?, &pre, self.clock.now())?;
+        let entry = self.client(&pre.iss)?;
+        self.check_keys(pre, entry)
+    }
+
+    /// The signature with the client's public keys (cached ones only).
+    fn check_keys(&self, pre: Pre<'_>, entry: ClientEntry) -> Result<Checked, Error> {
+        let alg = pre.asymmetric()?;
+        let kid = cached_key(entry, &pre, alg, self.clock.now())?;
         Self::finish(
             &self.policy,
             &*self.clock,
             pre,
             kid,
+            alg,
             SubjectRule::SameAsIssuer,
         )
     }
@@ -381,13 +433,23 @@ impl Verifier {
             token,
             client_id_param,
             &client_authentication_type,
+            false,
         )?;
-        let kid = fetched_key(self.client(&pre.iss)?, &pre, self.clock.now()).await?;
+        let entry = self.client(&pre.iss)?;
+        self.check_keys_async(pre, entry).await
+    }
+
+    /// The signature with the client's public keys; remote key sets are
+    /// fetched or refreshed as their cache rules allow.
+    async fn check_keys_async(&self, pre: Pre<'_>, entry: ClientEntry) -> Result<Checked, Error> {
+        let alg = pre.asymmetric()?;
+        let kid = fetched_key(entry, &pre, alg, self.clock.now()).await?;
         Self::finish(
             &self.policy,
             &*self.clock,
             pre,
             kid,
+            alg,
             SubjectRule::SameAsIssuer,
         )
     }
@@ -399,13 +461,15 @@ impl Verifier {
     }
 
     /// Size, shape and header rules (`typ` as `typ_allowed` says, `None`
-    /// for an absent `typ`); the claimed client id. Shared with the grant
-    /// verifier.
+    /// for an absent `typ`); the claimed client id. An HMAC `alg` passes
+    /// only with `accept_hmac` (`client_secret_jwt` allowed here). Shared
+    /// with the grant verifier.
     fn precheck<'t>(
         policy: &Policy,
         token: &'t str,
         client_id_param: Option<&str>,
         typ_allowed: &dyn Fn(Option<&str>) -> bool,
+        accept_hmac: bool,
     ) -> Result<Pre<'t>, Error> {
         let Parsed {
             header,
@@ -427,12 +491,17 @@ impl Verifier {
             return Err(reject(ErrorKind::TypeNotAllowed));
         }
         let alg = match &header.alg {
-            Some(Json::Str(name)) => Algorithm::from_name(name)?,
+            Some(Json::Str(name)) => match HmacAlgorithm::from_name(name) {
+                Ok(hmac) if accept_hmac => HeaderAlg::Hmac(hmac),
+                _ => HeaderAlg::Asymmetric(Algorithm::from_name(name)?),
+            },
             None => return Err(reject_because(ErrorKind::Malformed, "no alg header")),
             Some(_) => return Err(reject(ErrorKind::AlgorithmNotAllowed)),
         };
-        if !policy.algorithms.contains(&alg) {
-            return Err(reject(ErrorKind::AlgorithmNotAllowed));
+        if let HeaderAlg::Asymmetric(alg) = alg {
+            if !policy.algorithms.contains(&alg) {
+                return Err(reject(ErrorKind::AlgorithmNotAllowed));
+            }
         }
         let kid = match header.kid {
             None => None,
@@ -458,18 +527,17 @@ impl Verifier {
         })
     }
 
-    /// The claim rules, once the signature is known good. Shared with the
-    /// grant verifier.
-    fn finish(
+    /// The claim rules, once the signature is known good (with `alg`).
+    /// Shared with the grant verifier.
+    fn finish<A>(
         policy: &Policy,
         clock: &dyn Clock,
         pre: Pre<'_>,
         kid: String,
+        alg: A,
         subject: SubjectRule,
-    ) -> Result<Checked, Error> {
-        let Pre {
-            claims, iss, alg, ..
-        } = pre;
+    ) -> Result<Checked<A>, Error> {
+        let Pre { claims, iss, .. } = pre;
         // Claims, now that the signature is known good.
         let sub = string_claim(claims.sub, "sub is required")?;
         match subject {
@@ -570,28 +638,40 @@ impl Verifier {
 
 /// The `kid` of the key of `entry` that verifies the token, from the
 /// registered or cached keys only (never fetching).
-fn cached_key(entry: ClientEntry, pre: &Pre<'_>, now: SystemTime) -> Result<String, Error> {
+fn cached_key(
+    entry: ClientEntry,
+    pre: &Pre<'_>,
+    alg: Algorithm,
+    now: SystemTime,
+) -> Result<String, Error> {
     let keys = match entry {
         ClientEntry::Static(keys) => keys,
         ClientEntry::Remote(remote) => remote.cached(now)?,
+        ClientEntry::Secret(_) => return Err(secret_client()),
     };
-    Ok(select_key(&keys.keys, pre)?.kid.clone())
+    Ok(select_key(&keys.keys, pre, alg)?.kid.clone())
 }
 
 /// The `kid` of the key of `entry` that verifies the token; a remote key set
 /// is fetched or refreshed as its cache rules allow (once more on an
 /// unknown `kid`: the key holder may have rotated).
-async fn fetched_key(entry: ClientEntry, pre: &Pre<'_>, now: SystemTime) -> Result<String, Error> {
+async fn fetched_key(
+    entry: ClientEntry,
+    pre: &Pre<'_>,
+    alg: Algorithm,
+    now: SystemTime,
+) -> Result<String, Error> {
     let remote = match entry {
-        ClientEntry::Static(keys) => return Ok(select_key(&keys.keys, pre)?.kid.clone()),
+        ClientEntry::Static(keys) => return Ok(select_key(&keys.keys, pre, alg)?.kid.clone()),
         ClientEntry::Remote(remote) => remote,
+        ClientEntry::Secret(_) => return Err(secret_client()),
     };
     let keys = remote.keys(now, Need::Current).await?;
-    let kid = match select_key(&keys.keys, pre) {
+    let kid = match select_key(&keys.keys, pre, alg) {
         Err(e) if e.kind() == ErrorKind::UnknownKey => {
             // The client may have rotated: refresh (cooldown, single-flight).
             let keys = remote.keys(now, Need::Miss).await?;
-            select_key(&keys.keys, pre)?.kid.clone()
+            select_key(&keys.keys, pre, alg)?.kid.clone()
         }
         other => other?.kid.clone(),
     };
@@ -600,8 +680,12 @@ async fn fetched_key(entry: ClientEntry, pre: &Pre<'_>, now: SystemTime) -> Resu
 
 /// The registered key that verifies the token: by `kid`, or (without one)
 /// the first of at most [`MAX_KEYS_TRIED_WITHOUT_KID`] keys of its algorithm.
-fn select_key<'k>(keys: &'k [VerifyingKey], pre: &Pre<'_>) -> Result<&'k VerifyingKey, Error> {
-    let (alg, input, signature) = (pre.alg, pre.signing_input, &pre.signature[..]);
+fn select_key<'k>(
+    keys: &'k [VerifyingKey],
+    pre: &Pre<'_>,
+    alg: Algorithm,
+) -> Result<&'k VerifyingKey, Error> {
+    let (input, signature) = (pre.signing_input, &pre.signature[..]);
     if let Some(kid) = &pre.kid {
         let key = keys
             .iter()

@@ -53,6 +53,7 @@ pub struct Policy {
     pub(crate) max_token_size: usize,
     pub(crate) max_jti_length: usize,
     pub(crate) algorithms: Vec<Algorithm>,
+    pub(crate) client_secret_jwt: bool,
 }
 
 impl Policy {
@@ -69,6 +70,7 @@ impl Policy {
             max_token_size: DEFAULT_MAX_TOKEN_SIZE,
             max_jti_length: DEFAULT_MAX_JTI_LENGTH,
             algorithms: Algorithm::ALL.to_vec(),
+            client_secret_jwt: false,
         }
     }
 
@@ -121,6 +123,27 @@ impl Policy {
     pub fn algorithms(mut self, algorithms: &[Algorithm]) -> Self {
         self.algorithms = algorithms.to_vec();
         self
+    }
+
+    /// Loosens: accept `client_secret_jwt` (HS256/HS384/HS512, OpenID
+    /// Connect Core §9) from clients registered with a secret
+    /// ([`ClientRegistry::register_client_secret`](crate::ClientRegistry::register_client_secret)),
+    /// through [`Verifier::authenticate_client`](crate::Verifier::authenticate_client).
+    ///
+    /// Off by default: the server holds the same secret as the client, so a
+    /// leak on either side lets anyone authenticate as the client, and FAPI
+    /// 2.0 forbids it. Even when on, a client registered with public keys is
+    /// never verified with HMAC, and [`Verifier::verify`](crate::Verifier::verify)
+    /// never accepts it.
+    pub fn allow_client_secret_jwt(mut self) -> Self {
+        self.client_secret_jwt = true;
+        self
+    }
+
+    /// Whether `client_secret_jwt` is accepted (see
+    /// [`Policy::allow_client_secret_jwt`]).
+    pub fn allows_client_secret_jwt(&self) -> bool {
+        self.client_secret_jwt
     }
 
     /// The issuer identifier (the default accepted audience).

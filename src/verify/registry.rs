@@ -14,6 +14,7 @@ use crate::backend::Backend;
 use crate::error::{Error, ErrorKind};
 use crate::keys::jwk::PublicParams;
 use crate::keys::{JwkSet, PublicJwk};
+use crate::secret::{ClientSecret, HmacAlgorithm, MacKey};
 use crate::verify::remote::{JwksFetcher, RemoteClient, RemoteJwksConfig};
 
 /// A public key ready to verify, with the algorithms it may verify.
@@ -154,9 +155,13 @@ pub(crate) enum ClientEntry {
     Static(Arc<ClientKeys>),
     /// A remote JWK Set, fetched through the user's fetcher and cached.
     Remote(Arc<RemoteClient>),
+    /// A `client_secret_jwt` secret with its HMAC algorithms: a separate
+    /// kind, never mixed with public keys.
+    Secret(Arc<MacKey>),
 }
 
-/// Maps client ids to their registered public keys.
+/// Maps client ids to their registered public keys (or, for
+/// `client_secret_jwt`, a secret: [`ClientRegistry::register_client_secret`]).
 ///
 /// Keys are parsed and validated once, at registration (RSA below 2048 bits,
 /// off-curve points, symmetric keys and unknown key types are refused
@@ -255,12 +260,57 @@ impl ClientRegistry {
         Ok(())
     }
 
+    /// Registers (or replaces) `client_id` for `client_secret_jwt` (OpenID
+    /// Connect Core §9): its assertions are verified only with `secret` and
+    /// only with one of `algorithms`, and never with public keys. A client
+    /// has either keys or a secret: this replaces any keys it had, and
+    /// registering keys later replaces the secret.
+    ///
+    /// Verifiers accept such a client only through
+    /// [`Verifier::authenticate_client`](crate::Verifier::authenticate_client)
+    /// with a policy that opts in
+    /// ([`Policy::allow_client_secret_jwt`](crate::Policy::allow_client_secret_jwt)).
+    /// The secret is MACed with this registry's [`Backend`].
+    ///
+    /// ```
+    /// use client_assertion::{ClientRegistry, ClientSecret, HmacAlgorithm};
+    ///
+    /// let registry = ClientRegistry::new();
+    /// let secret = ClientSecret::from_string("the secret the server issued, 32+ bytes")?;
+    /// registry.register_client_secret("legacy-client", secret, &[HmacAlgorithm::Hs256])?;
+    /// assert!(registry.contains("legacy-client"));
+    /// # Ok::<(), client_assertion::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] for an empty client id or algorithm
+    /// list; [`ErrorKind::WeakSecret`] if the secret is shorter than one of
+    /// the algorithms needs (48 bytes for HS384, 64 for HS512). Nothing is
+    /// registered then.
+    pub fn register_client_secret(
+        &self,
+        client_id: impl Into<String>,
+        secret: ClientSecret,
+        algorithms: &[HmacAlgorithm],
+    ) -> Result<(), Error> {
+        let client_id = client_id.into();
+        if client_id.is_empty() {
+            return Err(Error::detail(
+                ErrorKind::InvalidConfig,
+                "a client needs a non-empty id",
+            ));
+        }
+        let key = MacKey::new(secret, algorithms, self.backend)?;
+        self.insert(client_id, ClientEntry::Secret(Arc::new(key)));
+        Ok(())
+    }
+
     /// How many JWK Set fetches have been started for a remote client
     /// (`None` for an unknown or statically registered client).
     pub fn remote_fetch_count(&self, client_id: &str) -> Option<u64> {
         match self.get(client_id)? {
             ClientEntry::Remote(r) => Some(r.fetch_count()),
-            ClientEntry::Static(_) => None,
+            ClientEntry::Static(_) | ClientEntry::Secret(_) => None,
         }
     }
 
