@@ -46,6 +46,7 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 mod algorithm;
+pub mod audit;
 mod b64;
 pub mod backend;
 mod error;

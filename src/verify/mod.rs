@@ -240,7 +240,7 @@ impl Verifier {
     /// # Errors
     /// A rejection whose [`Error::code`] says why; see the README's table.
     pub fn verify(&self, token: &str) -> Result<VerifiedAssertion, Error> {
-        self.verify_inner(token, None)
+        crate::audit::outcome(self, token, true, self.verify_inner(token, None))
     }
 
     /// Verifies a `client_assertion` sent together with a `client_id` request
@@ -254,7 +254,7 @@ impl Verifier {
         token: &str,
         client_id: &str,
     ) -> Result<VerifiedAssertion, Error> {
-        self.verify_inner(token, Some(client_id))
+        crate::audit::outcome(self, token, true, self.verify_inner(token, Some(client_id)))
     }
 
     /// Verifies a `client_assertion` and records its `jti` without blocking
@@ -266,7 +266,8 @@ impl Verifier {
     /// As [`Verifier::verify`]; a store that cannot answer fails closed with
     /// [`ErrorKind::ReplayStoreUnavailable`].
     pub async fn verify_async(&self, token: &str) -> Result<VerifiedAssertion, Error> {
-        self.verify_inner_async(token, None).await
+        let result = self.verify_inner_async(token, None).await;
+        crate::audit::outcome(self, token, true, result)
     }
 
     /// [`Verifier::verify_with_client_id`] with the async replay check.
@@ -278,7 +279,8 @@ impl Verifier {
         token: &str,
         client_id: &str,
     ) -> Result<VerifiedAssertion, Error> {
-        self.verify_inner_async(token, Some(client_id)).await
+        let result = self.verify_inner_async(token, Some(client_id)).await;
+        crate::audit::outcome(self, token, true, result)
     }
 
     async fn verify_inner_async(
@@ -565,6 +567,7 @@ impl DangerousVerifier<'_> {
     /// # Errors
     /// As [`Verifier::verify`], without [`ErrorKind::Replayed`].
     pub fn verify_without_replay_check(&self, token: &str) -> Result<VerifiedAssertion, Error> {
-        self.0.check(token, None).map(|c| c.assertion)
+        let result = self.0.check(token, None).map(|c| c.assertion);
+        crate::audit::outcome(self.0, token, false, result)
     }
 }
