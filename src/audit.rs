@@ -42,7 +42,8 @@
 //! - `jti` is given only for `replayed`, where the signature of the
 //!   registered client's key has verified it.
 //!
-//! Every string taken from a token (in every event) is made log-safe first:
+//! Every string field of every event (a client id, `kid`, `jti`, key file
+//! path; most of all those taken from a rejected token) is made log-safe:
 //! ASCII graphic characters other than `"` and `\` are kept, every other
 //! character is escaped (`\"`, `\\`, `\n`, `\r`, `\t`, `\u{..}`: no control
 //! character, newline or non-ASCII text reaches the log), and the result is

@@ -471,7 +471,7 @@ fn nothing_breaks_without_a_subscriber() {
 }
 
 #[test]
-fn a_subscriber_without_warn_skips_the_rejection_work() {
+fn a_subscriber_that_wants_only_errors_gets_no_audit_events() {
     // A subscriber that wants only ERROR gets nothing, and the rejection
     // hook returns before it parses the token again.
     struct OnlyErrors(Capture);
