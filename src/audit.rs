@@ -358,33 +358,29 @@ mod imp {
             return Cow::Borrowed(s);
         }
         const MARK: &str = "...";
-        let mut out = String::with_capacity(MAX_FIELD_LEN);
-        let mut escaped = String::new();
-        let mut chars = s.chars().peekable();
-        while let Some(c) = chars.next() {
-            escaped.clear();
+        let mut out = String::with_capacity(MAX_FIELD_LEN + 16);
+        // The longest prefix (whole escapes only) that leaves room for MARK.
+        let mut cut = 0;
+        for c in s.chars() {
             match c {
-                c if keep(c) => escaped.push(c),
-                '"' => escaped.push_str("\\\""),
-                '\\' => escaped.push_str("\\\\"),
-                '\n' => escaped.push_str("\\n"),
-                '\r' => escaped.push_str("\\r"),
-                '\t' => escaped.push_str("\\t"),
+                c if keep(c) => out.push(c),
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
                 c => {
-                    let _ = write!(escaped, "\\u{{{:x}}}", c as u32);
+                    let _ = write!(out, "\\u{{{:x}}}", c as u32);
                 }
             }
-            // Room for the mark unless this is the last character.
-            let reserve = if chars.peek().is_some() {
-                MARK.len()
-            } else {
-                0
-            };
-            if out.len() + escaped.len() + reserve > MAX_FIELD_LEN {
+            if out.len() > MAX_FIELD_LEN {
+                out.truncate(cut);
                 out.push_str(MARK);
                 return Cow::Owned(out);
             }
-            out.push_str(&escaped);
+            if out.len() <= MAX_FIELD_LEN - MARK.len() {
+                cut = out.len();
+            }
         }
         Cow::Owned(out)
     }
