@@ -536,3 +536,61 @@ fn file_key_reloads_and_failures_are_reported_without_key_material() {
         assert!(e.fields.values().all(|v| !v.contains(line)));
     }
 }
+
+// ----- the dependency -----
+
+/// The crate names of this package's normal dependency tree with `features`.
+fn normal_tree(features: &[&str]) -> std::collections::BTreeSet<String> {
+    let run = |offline: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO"));
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args([
+                "tree",
+                "-p",
+                "client-assertion",
+                "--target",
+                "all",
+                "-e",
+                "normal",
+            ])
+            .args(["--prefix", "none", "--format", "{p}"])
+            .args(features);
+        if offline {
+            cmd.arg("--offline");
+        }
+        cmd.output().expect("cargo runs")
+    };
+    let mut out = run(true);
+    if !out.status.success() {
+        out = run(false);
+    }
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn tracing_is_a_dependency_only_with_its_feature_and_brings_little() {
+    let default = normal_tree(&[]);
+    assert!(default.contains("client-assertion"));
+    assert!(
+        !default.iter().any(|c| c.starts_with("tracing")),
+        "{default:?}"
+    );
+    let with = normal_tree(&["--features", "tracing"]);
+    let added: Vec<_> = with.difference(&default).map(String::as_str).collect();
+    assert!(added.contains(&"tracing"), "{added:?}");
+    for name in &added {
+        assert!(
+            ["tracing", "tracing-core", "pin-project-lite", "once_cell"].contains(name),
+            "the tracing feature brings in {name}"
+        );
+    }
+}
