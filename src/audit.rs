@@ -98,11 +98,30 @@ pub(crate) use imp::*;
 #[cfg(not(feature = "tracing"))]
 pub(crate) use off::*;
 
+// The two traits below are what a verifier implements to be audited with one
+// call to `outcome`. They exist with or without the feature (so that their
+// implementations need no `cfg`) and are used only with it.
+
+/// A verifier, as far as the `assertion.rejected` event needs it.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) trait Site {
+    /// The verifier's token size limit (the second parse keeps to it).
+    fn max_token_size(&self) -> usize;
+    /// Whether `iss` names a client (or issuer) the operator registered.
+    fn is_registered(&self, iss: &str) -> bool;
+}
+
+impl Site for crate::Verifier {
+    fn max_token_size(&self) -> usize {
+        self.policy().max_token_size
+    }
+    fn is_registered(&self, iss: &str) -> bool {
+        self.registry().contains(iss)
+    }
+}
+
 /// A successful verification, as the `assertion.verified` event reports it.
-///
-/// Implemented by the result types of the verifiers, so that one generic
-/// hook ([`outcome`]) serves all of them.
-#[cfg(feature = "tracing")]
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
 pub(crate) trait Audited {
     /// What the verifier checks assertions for.
     const USAGE: crate::Usage;
@@ -111,16 +130,16 @@ pub(crate) trait Audited {
 }
 
 /// The fields of an `assertion.verified` event.
-#[cfg(feature = "tracing")]
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
 pub(crate) struct Accepted<'a> {
     pub(crate) client_id: &'a str,
     pub(crate) kid: &'a str,
     pub(crate) jti: &'a str,
-    pub(crate) alg: crate::Algorithm,
+    /// The JWS `alg` name.
+    pub(crate) alg: &'static str,
     pub(crate) expires_at: std::time::SystemTime,
 }
 
-#[cfg(feature = "tracing")]
 impl Audited for crate::VerifiedAssertion {
     const USAGE: crate::Usage = crate::Usage::ClientAuthentication;
     fn audited(&self) -> Accepted<'_> {
@@ -128,7 +147,7 @@ impl Audited for crate::VerifiedAssertion {
             client_id: self.client_id(),
             kid: self.kid(),
             jti: self.jti(),
-            alg: self.algorithm(),
+            alg: self.algorithm().name(),
             expires_at: self.expires_at(),
         }
     }
@@ -137,9 +156,9 @@ impl Audited for crate::VerifiedAssertion {
 /// The hooks without the feature: identity functions the optimiser removes.
 #[cfg(not(feature = "tracing"))]
 mod off {
+    use super::{Audited, Site};
     use crate::error::Error;
     use crate::signing::{AssertionSigner, ClientAssertion};
-    use crate::verify::Verifier;
 
     #[inline(always)]
     pub(crate) fn signed(_: &AssertionSigner, assertion: ClientAssertion) -> ClientAssertion {
@@ -147,8 +166,8 @@ mod off {
     }
 
     #[inline(always)]
-    pub(crate) fn outcome<T>(
-        _: &Verifier,
+    pub(crate) fn outcome<S: Site + ?Sized, T: Audited>(
+        _: &S,
         _: &str,
         _: bool,
         result: Result<T, Error>,
@@ -170,12 +189,11 @@ mod imp {
 
     use tracing::Level;
 
-    use super::{Accepted, Audited, MAX_FIELD_LEN, REJECTED, SIGNED, TARGET, VERIFIED};
+    use super::{Accepted, Audited, Site, MAX_FIELD_LEN, REJECTED, SIGNED, TARGET, VERIFIED};
     use crate::error::{Error, ErrorKind, Usage};
     use crate::signing::{AssertionSigner, ClientAssertion};
     use crate::time::unix_seconds;
     use crate::verify::token::{self, Json};
-    use crate::verify::{ClientRegistry, Policy, Verifier};
 
     /// Emits `assertion.signed` for `assertion`, minted by `signer`, and
     /// passes it on.
@@ -196,24 +214,17 @@ mod imp {
     }
 
     /// Emits `assertion.verified` or `assertion.rejected` for the result
-    /// of verifying `token` with `verifier`, and passes the result on.
+    /// of verifying `token` with `site`, and passes the result on.
     /// `replay_checked` says whether the `jti` went through the replay cache.
-    pub(crate) fn outcome<T: Audited>(
-        verifier: &Verifier,
+    pub(crate) fn outcome<S: Site + ?Sized, T: Audited>(
+        site: &S,
         token: &str,
         replay_checked: bool,
         result: Result<T, Error>,
     ) -> Result<T, Error> {
         match &result {
             Ok(accepted) => verified(T::USAGE, replay_checked, &accepted.audited()),
-            Err(error) => rejected(
-                verifier.registry(),
-                verifier.policy(),
-                T::USAGE,
-                replay_checked,
-                token,
-                error,
-            ),
+            Err(error) => rejected(site, T::USAGE, replay_checked, token, error),
         }
         result
     }
@@ -228,19 +239,17 @@ mod imp {
             usage = usage_name(usage),
             client_id = &*safe(a.client_id),
             kid = &*safe(a.kid),
-            alg = a.alg.name(),
+            alg = a.alg,
             jti = &*safe(a.jti),
             exp = unix_seconds(a.expires_at),
             replay_checked,
         );
     }
 
-    /// Emits `assertion.rejected` for `token`, refused with `error` by a
-    /// verifier with `registry` and `policy` (see the module docs for what
-    /// is taken from the token).
-    pub(crate) fn rejected(
-        registry: &ClientRegistry,
-        policy: &Policy,
+    /// Emits `assertion.rejected` for `token`, refused with `error` by the
+    /// verifier `site` (see the module docs for what is taken from the token).
+    pub(crate) fn rejected<S: Site + ?Sized>(
+        site: &S,
         usage: Usage,
         replay_checked: bool,
         token: &str,
@@ -249,7 +258,7 @@ mod imp {
         if !tracing::event_enabled!(target: TARGET, Level::WARN) {
             return;
         }
-        let claimed = Claimed::of(registry, policy, token, error.kind());
+        let claimed = Claimed::of(site, token, error.kind());
         tracing::event!(
             name: REJECTED,
             target: TARGET,
@@ -318,8 +327,8 @@ mod imp {
     }
 
     impl Claimed {
-        fn of(registry: &ClientRegistry, policy: &Policy, token: &str, kind: ErrorKind) -> Self {
-            let Ok(parsed) = token::parse(token, policy.max_token_size) else {
+        fn of<S: Site + ?Sized>(site: &S, token: &str, kind: ErrorKind) -> Self {
+            let Ok(parsed) = token::parse(token, site.max_token_size()) else {
                 return Self::default();
             };
             let string = |v: Option<Json>| match v {
@@ -329,7 +338,7 @@ mod imp {
             let Some(iss) = string(parsed.claims.iss) else {
                 return Self::default();
             };
-            if !registry.contains(&iss) {
+            if !site.is_registered(&iss) {
                 return Self {
                     claimed_client_id: Some(safe(&iss).into_owned()),
                     ..Self::default()
