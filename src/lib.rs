@@ -54,6 +54,7 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 mod algorithm;
+pub mod audit;
 mod b64;
 pub mod backend;
 mod error;

@@ -244,7 +244,10 @@ impl AssertionSigner {
         let key: &dyn KeySource = pinned.as_deref().unwrap_or(&*self.key);
         let draft = self.draft(key)?;
         let signature = key.sign(draft.alg, draft.token.as_bytes())?;
-        Ok(draft.finish(&signature))
+        Ok(crate::audit::signed(
+            self.client_id(),
+            draft.finish(&signature),
+        ))
     }
 
     /// Mints a fresh assertion through [`KeySource::sign_async`], for remote
@@ -257,7 +260,10 @@ impl AssertionSigner {
         let key: &dyn KeySource = pinned.as_deref().unwrap_or(&*self.key);
         let draft = self.draft(key)?;
         let signature = key.sign_async(draft.alg, draft.token.as_bytes()).await?;
-        Ok(draft.finish(&signature))
+        Ok(crate::audit::signed(
+            self.client_id(),
+            draft.finish(&signature),
+        ))
     }
 
     /// Header and claims, encoded: the JWS signing input.

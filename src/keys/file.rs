@@ -216,6 +216,7 @@ impl FileKey {
             }
         };
         if !matches!(status, ReloadStatus::Unchanged) {
+            crate::audit::key_reload(&self.path, &status);
             if let Some(listener) = &self.listener {
                 listener(&status);
             }

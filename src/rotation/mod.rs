@@ -530,6 +530,7 @@ impl KeyRing {
             if ring.active.is_none() || now >= next.activated_at {
                 let mut next = ring.next.take().expect("checked above");
                 next.activated_at = now;
+                crate::audit::key_activated(&next.kid);
                 if let Some(mut old) = ring.active.replace(next) {
                     old.retire_until = now + p.grace;
                     ring.retired.push(old);
@@ -579,6 +580,7 @@ impl KeyRing {
             ring.active = None;
             if let Some(mut next) = ring.next.take() {
                 next.activated_at = now;
+                crate::audit::key_activated(&next.kid);
                 ring.active = Some(next);
             }
             found = true;

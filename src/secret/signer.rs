@@ -203,7 +203,7 @@ impl ClientSecretJwtSigner {
                 ErrorKind::KeyBackend,
                 "the MAC could not be computed",
             ))?;
-        Ok(draft.finish(&tag))
+        Ok(crate::audit::signed(&self.client_id, draft.finish(&tag)))
     }
 }
 

@@ -525,8 +525,10 @@ impl GrantVerifier {
     /// with [`Error::usage`] = [`Usage::AuthorizationGrant`]: answer
     /// `invalid_grant`.
     pub fn verify(&self, assertion: &str) -> Result<VerifiedGrant, Error> {
-        self.verify_sync(assertion)
-            .map_err(|e| e.for_usage(Usage::AuthorizationGrant))
+        let result = self
+            .verify_sync(assertion)
+            .map_err(|e| e.for_usage(Usage::AuthorizationGrant));
+        crate::audit::outcome(self, assertion, true, result)
     }
 
     /// Verifies a grant without blocking an async executor: remote issuer
@@ -539,9 +541,11 @@ impl GrantVerifier {
     /// fails with [`ErrorKind::KeysUnavailable`], a replay store that cannot
     /// answer with [`ErrorKind::ReplayStoreUnavailable`].
     pub async fn verify_async(&self, assertion: &str) -> Result<VerifiedGrant, Error> {
-        self.verify_inner_async(assertion)
+        let result = self
+            .verify_inner_async(assertion)
             .await
-            .map_err(|e| e.for_usage(Usage::AuthorizationGrant))
+            .map_err(|e| e.for_usage(Usage::AuthorizationGrant));
+        crate::audit::outcome(self, assertion, true, result)
     }
 
     fn verify_sync(&self, assertion: &str) -> Result<VerifiedGrant, Error> {

@@ -316,7 +316,7 @@ impl Verifier {
     /// # Errors
     /// A rejection whose [`Error::code`] says why; see the README's table.
     pub fn verify(&self, token: &str) -> Result<VerifiedAssertion, Error> {
-        self.verify_inner(token, None)
+        crate::audit::outcome(self, token, true, self.verify_inner(token, None))
     }
 
     /// Verifies a `client_assertion` sent together with a `client_id` request
@@ -330,7 +330,7 @@ impl Verifier {
         token: &str,
         client_id: &str,
     ) -> Result<VerifiedAssertion, Error> {
-        self.verify_inner(token, Some(client_id))
+        crate::audit::outcome(self, token, true, self.verify_inner(token, Some(client_id)))
     }
 
     /// Verifies a `client_assertion` and records its `jti` without blocking
@@ -342,7 +342,8 @@ impl Verifier {
     /// As [`Verifier::verify`]; a store that cannot answer fails closed with
     /// [`ErrorKind::ReplayStoreUnavailable`].
     pub async fn verify_async(&self, token: &str) -> Result<VerifiedAssertion, Error> {
-        self.verify_inner_async(token, None).await
+        let result = self.verify_inner_async(token, None).await;
+        crate::audit::outcome(self, token, true, result)
     }
 
     /// [`Verifier::verify_with_client_id`] with the async replay check.
@@ -354,7 +355,8 @@ impl Verifier {
         token: &str,
         client_id: &str,
     ) -> Result<VerifiedAssertion, Error> {
-        self.verify_inner_async(token, Some(client_id)).await
+        let result = self.verify_inner_async(token, Some(client_id)).await;
+        crate::audit::outcome(self, token, true, result)
     }
 
     async fn verify_inner_async(
@@ -735,9 +737,11 @@ impl DangerousVerifier<'_> {
     /// # Errors
     /// As [`Verifier::verify`], without [`ErrorKind::Replayed`].
     pub fn verify_without_replay_check(&self, token: &str) -> Result<VerifiedAssertion, Error> {
-        self.0
+        let result = self
+            .0
             .check(token, None)
             .map(|c| c.assertion)
-            .map_err(|e| e.for_usage(Usage::ClientAuthentication))
+            .map_err(|e| e.for_usage(Usage::ClientAuthentication));
+        crate::audit::outcome(self.0, token, false, result)
     }
 }

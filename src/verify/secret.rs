@@ -24,7 +24,7 @@ use super::{
     VerifiedAssertion, Verifier,
 };
 use crate::algorithm::Algorithm;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Usage};
 use crate::secret::{HmacAlgorithm, MacKey};
 
 /// A client authenticated by [`Verifier::authenticate_client`], with the
@@ -163,6 +163,17 @@ impl Verifier {
         token: &str,
         client_id: Option<&str>,
     ) -> Result<AuthenticatedClient, Error> {
+        let result = self
+            .authenticate(token, client_id)
+            .map_err(|e| e.for_usage(Usage::ClientAuthentication));
+        crate::audit::outcome(self, token, true, result)
+    }
+
+    fn authenticate(
+        &self,
+        token: &str,
+        client_id: Option<&str>,
+    ) -> Result<AuthenticatedClient, Error> {
         let checked = match self.check_client(token, client_id)? {
             Ok(checked) => checked,
             Err((pre, entry)) => CheckedClient::Keys(self.check_keys(pre, entry)?),
@@ -178,6 +189,18 @@ impl Verifier {
     /// # Errors
     /// As [`Verifier::authenticate_client`].
     pub async fn authenticate_client_async(
+        &self,
+        token: &str,
+        client_id: Option<&str>,
+    ) -> Result<AuthenticatedClient, Error> {
+        let result = self
+            .authenticate_async(token, client_id)
+            .await
+            .map_err(|e| e.for_usage(Usage::ClientAuthentication));
+        crate::audit::outcome(self, token, true, result)
+    }
+
+    async fn authenticate_async(
         &self,
         token: &str,
         client_id: Option<&str>,
@@ -244,6 +267,6 @@ impl Verifier {
             alg,
             SubjectRule::SameAsIssuer,
         )
-            .map(CheckedClient::Secret)
+        .map(CheckedClient::Secret)
     }
 }

@@ -1,0 +1,476 @@
+//! Audit events through [`tracing`](https://docs.rs/tracing), behind the
+//! `tracing` feature.
+//!
+//! With the feature on, the crate emits one event per assertion it signs,
+//! accepts or rejects, on the target [`TARGET`] (`client_assertion::audit`),
+//! each with a fixed event name (the `name` of the event's metadata and its
+//! `message`) and flat fields. Without the feature this module holds only
+//! these names: the hooks compile to nothing and `tracing` is not in the
+//! dependency tree.
+//!
+//! | event ([`Metadata::name`]) | level | fields |
+//! | --- | --- | --- |
+//! | [`SIGNED`] `assertion.signed` | `DEBUG` | `usage`, `client_id`, `kid`, `alg`, `jti`, `exp` |
+//! | [`VERIFIED`] `assertion.verified` | `INFO` | `usage`, `client_id`, `kid`, `alg`, `jti`, `exp`, `replay_checked` |
+//! | [`REJECTED`] `assertion.rejected` | `WARN` | `usage`, `reason`, `replay_checked`, and when known `client_id` or `claimed_client_id`, `kid`, `jti` |
+//! | [`KEY_RELOADED`] `key.reloaded` | `INFO` | `kid`, `path` |
+//! | [`KEY_RELOAD_FAILED`] `key.reload_failed` | `WARN` | `reason`, `kept_kid`, `path` |
+//! | [`KEY_ACTIVATED`] `key.activated` | `INFO` | `kid` |
+//!
+//! Field values:
+//! - `usage`: `client_authentication` or `authorization_grant`.
+//! - `alg`: the JWS algorithm name (`ES256`, ...); `exp`: Unix seconds.
+//! - `reason`: the stable [`ErrorKind::code`](crate::ErrorKind::code), e.g.
+//!   `bad_signature`, `expired`, `replayed`.
+//! - `replay_checked`: `false` only for
+//!   [`DangerousVerifier::verify_without_replay_check`](crate::DangerousVerifier::verify_without_replay_check),
+//!   whose caller runs its own replay check.
+//!
+//! # What a rejection says about its sender
+//!
+//! Nothing in a rejected token is established, so `assertion.rejected`
+//! separates what the operator configured from what the sender wrote:
+//! - `client_id` is present only when the token's `iss` names a client
+//!   registered in the verifier's [`ClientRegistry`](crate::ClientRegistry):
+//!   its value is one of the operator's own client ids.
+//! - `claimed_client_id` carries the `iss` of a token whose issuer is not
+//!   registered (an `unknown_client` rejection, or a token refused before the
+//!   client lookup): an arbitrary string chosen by the sender.
+//! - `kid` (the header's `kid`) is given only alongside a registered
+//!   `client_id`; it is what the token claims, not necessarily a registered
+//!   key (`unknown_key`).
+//! - `jti` is given only for `replayed`, where the signature of the
+//!   registered client's key has verified it.
+//!
+//! Every string field of every event (a client id, `kid`, `jti`, key file
+//! path; most of all those taken from a rejected token) is made log-safe:
+//! ASCII graphic characters other than `"` and `\` are kept, every other
+//! character is escaped (`\"`, `\\`, `\n`, `\r`, `\t`, `\u{..}`: no control
+//! character, newline or non-ASCII text reaches the log), and the result is
+//! cut to at most [`MAX_FIELD_LEN`] bytes, ending in `...` when cut. A
+//! rejection event is therefore bounded in size whatever the token's size.
+//! No event carries the token, its signature, a key or any other secret.
+//!
+//! To find the claimed issuer and `kid` of a rejected token, the rejection
+//! hook parses the token a second time (with the verifier's size limit; no
+//! signature check, no key lookup beyond [`ClientRegistry::contains`]) —
+//! and only when a subscriber wants `assertion.rejected` events.
+//!
+//! # Volume
+//!
+//! Anyone who can reach the token endpoint can cause `assertion.rejected`
+//! events, one per request. Each is small and bounded, so the log grows no
+//! faster than the requests that cause it, but a flood of bad assertions is
+//! a flood of `WARN` events: rate-limit or sample them in the subscriber
+//! (or filter this target to `error` during an incident), as for any
+//! per-request log line. Signing is `DEBUG` because a busy client signs
+//! often and its own log rarely needs each assertion; successful
+//! verification is `INFO`, the authentication audit trail of the server.
+//! Filter with the target, e.g. `client_assertion::audit=info` (accepted and
+//! rejected) or `client_assertion::audit=warn` (rejections and key
+//! problems only).
+//!
+//! [`Metadata::name`]: https://docs.rs/tracing/0.1/tracing/struct.Metadata.html#method.name
+//! [`ClientRegistry::contains`]: crate::ClientRegistry::contains
+
+/// The `tracing` target of every audit event.
+pub const TARGET: &str = "client_assertion::audit";
+/// An assertion was signed (`DEBUG`).
+pub const SIGNED: &str = "assertion.signed";
+/// An assertion passed every check (`INFO`).
+pub const VERIFIED: &str = "assertion.verified";
+/// An assertion was rejected (`WARN`).
+pub const REJECTED: &str = "assertion.rejected";
+/// A [`FileKey`](crate::FileKey) loaded a new key from its file (`INFO`).
+pub const KEY_RELOADED: &str = "key.reloaded";
+/// A [`FileKey`](crate::FileKey) could not take its changed file; the
+/// previous key stays in service (`WARN`).
+pub const KEY_RELOAD_FAILED: &str = "key.reload_failed";
+/// A [`KeyRing`](crate::KeyRing) put a key in service (`INFO`).
+pub const KEY_ACTIVATED: &str = "key.activated";
+/// The most bytes a string field of an audit event holds (see the module
+/// docs); equal to [`DEFAULT_MAX_JTI_LENGTH`](crate::DEFAULT_MAX_JTI_LENGTH),
+/// so that a default-policy `jti` of safe characters is never cut.
+pub const MAX_FIELD_LEN: usize = 256;
+
+#[cfg(feature = "tracing")]
+pub(crate) use imp::*;
+#[cfg(not(feature = "tracing"))]
+pub(crate) use off::*;
+
+// The two traits below are what a verifier implements to be audited with one
+// call to `outcome`. They exist with or without the feature (so that their
+// implementations need no `cfg`) and are used only with it.
+
+/// A verifier, as far as the `assertion.rejected` event needs it.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) trait Site {
+    /// The verifier's token size limit (the second parse keeps to it).
+    fn max_token_size(&self) -> usize;
+    /// Whether `iss` names a client (or issuer) the operator registered.
+    fn is_registered(&self, iss: &str) -> bool;
+}
+
+impl Site for crate::Verifier {
+    fn max_token_size(&self) -> usize {
+        self.policy().max_token_size
+    }
+    fn is_registered(&self, iss: &str) -> bool {
+        self.registry().contains(iss)
+    }
+}
+
+/// A successful verification, as the `assertion.verified` event reports it.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) trait Audited {
+    /// What the verifier checks assertions for.
+    const USAGE: crate::Usage;
+    /// The accepted client id, `kid`, `jti`, algorithm and `exp`.
+    fn audited(&self) -> Accepted<'_>;
+}
+
+/// The fields of an `assertion.verified` event.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) struct Accepted<'a> {
+    pub(crate) client_id: &'a str,
+    pub(crate) kid: &'a str,
+    pub(crate) jti: &'a str,
+    /// The JWS `alg` name.
+    pub(crate) alg: &'static str,
+    pub(crate) expires_at: std::time::SystemTime,
+}
+
+impl Audited for crate::VerifiedAssertion {
+    const USAGE: crate::Usage = crate::Usage::ClientAuthentication;
+    fn audited(&self) -> Accepted<'_> {
+        Accepted {
+            client_id: self.client_id(),
+            kid: self.kid(),
+            jti: self.jti(),
+            alg: self.algorithm().name(),
+            expires_at: self.expires_at(),
+        }
+    }
+}
+
+impl Site for crate::GrantVerifier {
+    fn max_token_size(&self) -> usize {
+        self.policy().max_token_size
+    }
+    fn is_registered(&self, iss: &str) -> bool {
+        self.issuers().contains(iss)
+    }
+}
+
+/// A grant's `client_id` field is its issuer; the subject (a user
+/// identifier, possibly personal data) is not logged.
+impl Audited for crate::VerifiedGrant {
+    const USAGE: crate::Usage = crate::Usage::AuthorizationGrant;
+    fn audited(&self) -> Accepted<'_> {
+        Accepted {
+            client_id: self.issuer(),
+            kid: self.kid(),
+            jti: self.jti(),
+            alg: self.algorithm().name(),
+            expires_at: self.expires_at(),
+        }
+    }
+}
+
+/// `client_secret_jwt` clients have no `kid` (empty) and an `HS*` `alg`.
+impl Audited for crate::AuthenticatedClient {
+    const USAGE: crate::Usage = crate::Usage::ClientAuthentication;
+    fn audited(&self) -> Accepted<'_> {
+        match self {
+            Self::PrivateKeyJwt(a) => a.audited(),
+            Self::ClientSecretJwt(a) => Accepted {
+                client_id: a.client_id(),
+                kid: a.kid(),
+                jti: a.jti(),
+                alg: a.algorithm().name(),
+                expires_at: a.expires_at(),
+            },
+        }
+    }
+}
+
+/// The hooks without the feature: identity functions the optimiser removes.
+#[cfg(not(feature = "tracing"))]
+mod off {
+    use super::{Audited, Site};
+    use crate::error::Error;
+    use crate::signing::ClientAssertion;
+
+    #[inline(always)]
+    pub(crate) fn signed<A>(_: &str, assertion: ClientAssertion<A>) -> ClientAssertion<A> {
+        assertion
+    }
+
+    #[inline(always)]
+    pub(crate) fn outcome<S: Site + ?Sized, T: Audited>(
+        _: &S,
+        _: &str,
+        _: bool,
+        result: Result<T, Error>,
+    ) -> Result<T, Error> {
+        result
+    }
+
+    #[inline(always)]
+    pub(crate) fn key_reload(_: &std::path::Path, _: &crate::keys::ReloadStatus) {}
+
+    #[inline(always)]
+    pub(crate) fn key_activated(_: &str) {}
+}
+
+#[cfg(feature = "tracing")]
+mod imp {
+    use std::borrow::Cow;
+    use std::fmt::Write as _;
+
+    use tracing::Level;
+
+    use super::{Accepted, Audited, Site, MAX_FIELD_LEN, REJECTED, SIGNED, TARGET, VERIFIED};
+    use crate::error::{Error, ErrorKind, Usage};
+    use crate::signing::{ClientAssertion, JwsAlgorithm};
+    use crate::time::unix_seconds;
+    use crate::verify::token::{self, Json};
+
+    /// Emits `assertion.signed` for `assertion`, minted for `client_id`
+    /// (the `iss`), and passes it on.
+    pub(crate) fn signed<A: JwsAlgorithm>(
+        client_id: &str,
+        assertion: ClientAssertion<A>,
+    ) -> ClientAssertion<A> {
+        tracing::event!(
+            name: SIGNED,
+            target: TARGET,
+            Level::DEBUG,
+            message = SIGNED,
+            usage = usage_name(assertion.usage()),
+            client_id = &*safe(client_id),
+            kid = &*safe(assertion.kid()),
+            alg = assertion.algorithm().jws_name(),
+            jti = &*safe(assertion.jti()),
+            exp = unix_seconds(assertion.expires_at()),
+        );
+        assertion
+    }
+
+    /// Emits `assertion.verified` or `assertion.rejected` for the result
+    /// of verifying `token` with `site`, and passes the result on.
+    /// `replay_checked` says whether the `jti` went through the replay cache.
+    pub(crate) fn outcome<S: Site + ?Sized, T: Audited>(
+        site: &S,
+        token: &str,
+        replay_checked: bool,
+        result: Result<T, Error>,
+    ) -> Result<T, Error> {
+        match &result {
+            Ok(accepted) => verified(T::USAGE, replay_checked, &accepted.audited()),
+            Err(error) => rejected(site, T::USAGE, replay_checked, token, error),
+        }
+        result
+    }
+
+    /// Emits `assertion.verified`.
+    pub(crate) fn verified(usage: Usage, replay_checked: bool, a: &Accepted<'_>) {
+        tracing::event!(
+            name: VERIFIED,
+            target: TARGET,
+            Level::INFO,
+            message = VERIFIED,
+            usage = usage_name(usage),
+            client_id = &*safe(a.client_id),
+            kid = &*safe(a.kid),
+            alg = a.alg,
+            jti = &*safe(a.jti),
+            exp = unix_seconds(a.expires_at),
+            replay_checked,
+        );
+    }
+
+    /// Emits `assertion.rejected` for `token`, refused with `error` by the
+    /// verifier `site` (see the module docs for what is taken from the token).
+    pub(crate) fn rejected<S: Site + ?Sized>(
+        site: &S,
+        usage: Usage,
+        replay_checked: bool,
+        token: &str,
+        error: &Error,
+    ) {
+        if !tracing::event_enabled!(target: TARGET, Level::WARN) {
+            return;
+        }
+        let claimed = Claimed::of(site, token, error.kind());
+        tracing::event!(
+            name: REJECTED,
+            target: TARGET,
+            Level::WARN,
+            message = REJECTED,
+            usage = usage_name(usage),
+            reason = error.code(),
+            replay_checked,
+            client_id = claimed.client_id.as_deref(),
+            claimed_client_id = claimed.claimed_client_id.as_deref(),
+            kid = claimed.kid.as_deref(),
+            jti = claimed.jti.as_deref(),
+        );
+    }
+
+    /// Emits `key.reloaded` or `key.reload_failed` for a changed key file.
+    pub(crate) fn key_reload(path: &std::path::Path, status: &crate::keys::ReloadStatus) {
+        use crate::keys::ReloadStatus;
+        match status {
+            ReloadStatus::Reloaded { kid } => tracing::event!(
+                name: super::KEY_RELOADED,
+                target: TARGET,
+                Level::INFO,
+                message = super::KEY_RELOADED,
+                kid = &*safe(kid),
+                path = &*safe(&path.to_string_lossy()),
+            ),
+            ReloadStatus::Failed { error, kept_kid } => tracing::event!(
+                name: super::KEY_RELOAD_FAILED,
+                target: TARGET,
+                Level::WARN,
+                message = super::KEY_RELOAD_FAILED,
+                reason = error.code(),
+                kept_kid = &*safe(kept_kid),
+                path = &*safe(&path.to_string_lossy()),
+            ),
+            _ => {}
+        }
+    }
+
+    /// Emits `key.activated` for the key `kid` a key ring put in service.
+    pub(crate) fn key_activated(kid: &str) {
+        tracing::event!(
+            name: super::KEY_ACTIVATED,
+            target: TARGET,
+            Level::INFO,
+            message = super::KEY_ACTIVATED,
+            kid = &*safe(kid),
+        );
+    }
+
+    fn usage_name(usage: Usage) -> &'static str {
+        match usage {
+            Usage::ClientAuthentication => "client_authentication",
+            Usage::AuthorizationGrant => "authorization_grant",
+        }
+    }
+
+    /// What a rejected token claims, made log-safe.
+    #[derive(Default)]
+    struct Claimed {
+        client_id: Option<String>,
+        claimed_client_id: Option<String>,
+        kid: Option<String>,
+        jti: Option<String>,
+    }
+
+    impl Claimed {
+        fn of<S: Site + ?Sized>(site: &S, token: &str, kind: ErrorKind) -> Self {
+            let Ok(parsed) = token::parse(token, site.max_token_size()) else {
+                return Self::default();
+            };
+            let string = |v: Option<Json>| match v {
+                Some(Json::Str(s)) => Some(s),
+                _ => None,
+            };
+            let Some(iss) = string(parsed.claims.iss) else {
+                return Self::default();
+            };
+            if !site.is_registered(&iss) {
+                return Self {
+                    claimed_client_id: Some(safe(&iss).into_owned()),
+                    ..Self::default()
+                };
+            }
+            let safe_owned = |s: String| Some(safe(&s).into_owned());
+            Self {
+                kid: string(parsed.header.kid).and_then(safe_owned),
+                jti: if kind == ErrorKind::Replayed {
+                    string(parsed.claims.jti).and_then(safe_owned)
+                } else {
+                    None
+                },
+                client_id: safe_owned(iss),
+                claimed_client_id: None,
+            }
+        }
+    }
+
+    /// `s` made log-safe: ASCII graphic characters but `"` and `\` kept,
+    /// everything else escaped, at most [`MAX_FIELD_LEN`] bytes (ending in
+    /// `...` when cut). Borrowed when nothing had to change.
+    pub(crate) fn safe(s: &str) -> Cow<'_, str> {
+        let keep = |c: char| c.is_ascii_graphic() && c != '"' && c != '\\';
+        if s.len() <= MAX_FIELD_LEN && s.chars().all(keep) {
+            return Cow::Borrowed(s);
+        }
+        const MARK: &str = "...";
+        let mut out = String::with_capacity(MAX_FIELD_LEN + 16);
+        // The longest prefix (whole escapes only) that leaves room for MARK.
+        let mut cut = 0;
+        for c in s.chars() {
+            match c {
+                c if keep(c) => out.push(c),
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c => {
+                    let _ = write!(out, "\\u{{{:x}}}", c as u32);
+                }
+            }
+            if out.len() > MAX_FIELD_LEN {
+                out.truncate(cut);
+                out.push_str(MARK);
+                return Cow::Owned(out);
+            }
+            if out.len() <= MAX_FIELD_LEN - MARK.len() {
+                cut = out.len();
+            }
+        }
+        Cow::Owned(out)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn safe_keeps_plain_values_and_escapes_the_rest() {
+            assert!(matches!(safe("my-client"), Cow::Borrowed("my-client")));
+            assert_eq!(safe("a b"), "a\\u{20}b");
+            assert_eq!(
+                safe("x\ny\r\"\\\u{202e}é"),
+                "x\\ny\\r\\\"\\\\\\u{202e}\\u{e9}"
+            );
+            let exact = "a".repeat(MAX_FIELD_LEN);
+            assert!(matches!(safe(&exact), Cow::Borrowed(_)));
+        }
+
+        #[test]
+        fn safe_bounds_every_value() {
+            for s in [
+                "a".repeat(MAX_FIELD_LEN + 1),
+                "\n".repeat(10_000),
+                "\u{10ffff}".repeat(1000),
+                format!("{}\u{1}", "a".repeat(MAX_FIELD_LEN - 1)),
+            ] {
+                let out = safe(&s);
+                assert!(out.len() <= MAX_FIELD_LEN, "{}", out.len());
+                assert!(out.ends_with("..."));
+                assert!(out.chars().all(|c| c.is_ascii_graphic()));
+            }
+            // A last character that fits is kept without a mark.
+            let fits = format!("{}\n", "a".repeat(MAX_FIELD_LEN - 2));
+            assert_eq!(safe(&fits).len(), MAX_FIELD_LEN);
+            assert!(safe(&fits).ends_with("\\n"));
+        }
+    }
+}
