@@ -41,6 +41,10 @@ pub enum ErrorKind {
     KeyBackend,
     /// A synchronous call was made on a key source that can only sign asynchronously.
     RequiresAsync,
+    /// An X.509 certificate (or chain) could not be decoded.
+    InvalidCertificate,
+    /// The certificate does not certify the signing key.
+    CertificateMismatch,
 
     // ----- verification -----
     /// The token is not a well-formed compact JWS with JSON object parts.
@@ -97,6 +101,8 @@ impl ErrorKind {
             Self::Io => "io",
             Self::KeyBackend => "key_backend",
             Self::RequiresAsync => "requires_async",
+            Self::InvalidCertificate => "invalid_certificate",
+            Self::CertificateMismatch => "certificate_mismatch",
             Self::Malformed => "malformed",
             Self::TooLarge => "too_large",
             Self::UnknownClient => "unknown_client",
@@ -131,6 +137,8 @@ impl ErrorKind {
             Self::Io => "the key file could not be read",
             Self::KeyBackend => "the key backend failed to sign",
             Self::RequiresAsync => "this key source can only sign asynchronously",
+            Self::InvalidCertificate => "the certificate could not be decoded",
+            Self::CertificateMismatch => "the certificate does not match the signing key",
             Self::Malformed => "the assertion is not a well-formed JWT",
             Self::TooLarge => "the assertion is too large",
             Self::UnknownClient => "the client is not registered",
@@ -166,6 +174,8 @@ impl ErrorKind {
                 | Self::Io
                 | Self::KeyBackend
                 | Self::RequiresAsync
+                | Self::InvalidCertificate
+                | Self::CertificateMismatch
         )
     }
 }

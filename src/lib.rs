@@ -69,6 +69,7 @@ pub use keys::pkcs11;
 pub use keys::{
     jwk_set, FileKey, JwkSet, KeySource, PrivateKey, PublicJwk, ReloadStatus, SignFuture,
 };
+pub use keys::{CertificateChain, CertificateHeaders, MAX_CHAIN_LENGTH};
 pub use params::{FormParams, CLIENT_ASSERTION_TYPE_JWT_BEARER, GRANT_TYPE_JWT_BEARER};
 pub use platform::{PlatformToken, TokenFileSource, DEFAULT_REFRESH_BEFORE};
 pub use replay::{MemoryReplayCache, ReplayCache, ReplayFuture, DEFAULT_REPLAY_CAPACITY};

@@ -16,7 +16,8 @@ use rand::RngCore;
 use crate::algorithm::Algorithm;
 use crate::b64;
 use crate::error::{Error, ErrorKind, Usage};
-use crate::keys::KeySource;
+use crate::keys::jwk::PublicParams;
+use crate::keys::{CertificateChain, CertificateHeaders, KeySource};
 use crate::params::FormParams;
 use crate::time::{unix_seconds, Clock, SystemClock};
 
@@ -66,6 +67,8 @@ pub struct AssertionSignerBuilder {
     typ: TokenType,
     clock: Arc<dyn Clock>,
     extra: serde_json::Map<String, serde_json::Value>,
+    certificate: Option<CertificateChain>,
+    certificate_headers: Option<CertificateHeaders>,
 }
 
 impl AssertionSignerBuilder {
@@ -103,13 +106,53 @@ impl AssertionSignerBuilder {
         self
     }
 
+    /// Names the key's X.509 certificate (chain, leaf first) in every
+    /// header: `x5t#S256` by default, more with
+    /// [`AssertionSignerBuilder::certificate_headers`]. For servers that
+    /// identify a client key by its certificate (Microsoft Entra ID, ADFS).
+    ///
+    /// The leaf must certify the signing key: [`build`](Self::build)
+    /// checks it against the key in force ([`KeySource::snapshot`]), and
+    /// every signature checks it again against the key that signs, so a
+    /// reloaded or rotated key is never sent with a certificate that names
+    /// another key ([`ErrorKind::CertificateMismatch`]). Rotate key and
+    /// certificate together by building a new signer.
+    pub fn certificate(mut self, chain: CertificateChain) -> Self {
+        self.certificate = Some(chain);
+        self
+    }
+
+    /// Chooses which certificate members the header carries (default
+    /// [`CertificateHeaders::X5T_S256`]); needs
+    /// [`AssertionSignerBuilder::certificate`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use client_assertion::{AssertionSigner, CertificateChain, CertificateHeaders, PrivateKey};
+    ///
+    /// let key = Arc::new(PrivateKey::from_file("tests/data/certs/rsa.key.pem")?);
+    /// let chain = CertificateChain::from_file("tests/data/certs/rsa.chain.pem")?;
+    /// let signer = AssertionSigner::builder(key, "app-id", "https://login.example/token")
+    ///     .certificate(chain)
+    ///     .certificate_headers(CertificateHeaders::X5T_S256 | CertificateHeaders::X5T | CertificateHeaders::X5C)
+    ///     .build()?;
+    /// # Ok::<(), client_assertion::Error>(())
+    /// ```
+    pub fn certificate_headers(mut self, headers: CertificateHeaders) -> Self {
+        self.certificate_headers = Some(headers);
+        self
+    }
+
     /// Builds the signer.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidConfig`] for an empty client id, issuer, subject or
-    /// audience, a zero lifetime or one above an hour, or an extra claim
-    /// that shadows a registered one; [`ErrorKind::AlgorithmNotAllowed`] if
-    /// the chosen algorithm does not fit the key.
+    /// audience, a zero lifetime or one above an hour, an extra claim
+    /// that shadows a registered one, or certificate headers without a
+    /// certificate (or an empty selection); [`ErrorKind::AlgorithmNotAllowed`]
+    /// if the chosen algorithm does not fit the key;
+    /// [`ErrorKind::CertificateMismatch`] if the certificate does not
+    /// certify the key.
     pub fn build(self) -> Result<AssertionSigner, Error> {
         let config = |d| Err(Error::detail(ErrorKind::InvalidConfig, d));
         if self.issuer.is_empty() || self.subject.is_empty() {
@@ -131,6 +174,19 @@ impl AssertionSignerBuilder {
         if let Some(alg) = self.alg {
             check_alg(&*self.key, alg)?;
         }
+        let (certificate_header, certificate_key) =
+            match (&self.certificate, self.certificate_headers) {
+                (None, None) => (String::new(), None),
+                (None, Some(_)) => return config("certificate headers need a certificate"),
+                (Some(_), Some(h)) if h.is_empty() => {
+                    return config("a certificate needs at least one certificate header")
+                }
+                (Some(chain), headers) => {
+                    chain.check_key(&*self.key)?;
+                    let members = chain.header_members(headers.unwrap_or_default());
+                    (members, chain.leaf_params().cloned())
+                }
+            };
         let json = |s: &str| serde_json::to_string(s).unwrap_or_default();
         let mut claims_prefix =
             String::with_capacity(64 + 2 * self.issuer.len() + self.audience.len());
@@ -161,6 +217,8 @@ impl AssertionSignerBuilder {
             clock: self.clock,
             claims_prefix,
             extra_claims,
+            certificate_header,
+            certificate_key,
         })
     }
 }
@@ -208,6 +266,10 @@ pub struct AssertionSigner {
     claims_prefix: String,
     /// `,"name":value` for each extra claim.
     extra_claims: String,
+    /// `,"x5t#S256":..` and the other chosen certificate members, or empty.
+    certificate_header: String,
+    /// The certificate's public key, checked against the key that signs.
+    certificate_key: Option<PublicParams>,
 }
 
 impl AssertionSigner {
@@ -232,6 +294,8 @@ impl AssertionSigner {
             typ: TokenType::ClientAuthentication,
             clock: Arc::new(SystemClock),
             extra: serde_json::Map::new(),
+            certificate: None,
+            certificate_headers: None,
         }
     }
 
@@ -305,6 +369,14 @@ impl AssertionSigner {
                 "the key source reports no algorithm",
             ))?,
         };
+        if let Some(certified) = &self.certificate_key {
+            if key.public_jwk().params != *certified {
+                return Err(Error::detail(
+                    ErrorKind::CertificateMismatch,
+                    "the key in force is not the certificate's key",
+                ));
+            }
+        }
         let kid = key.kid();
         let now = unix_seconds(self.clock.now());
         let exp = now.saturating_add(self.lifetime);
@@ -313,7 +385,7 @@ impl AssertionSigner {
         rand::thread_rng().fill_bytes(&mut jti_bytes);
         let jti = b64::encode(&jti_bytes);
 
-        let mut header = String::with_capacity(96 + kid.len());
+        let mut header = String::with_capacity(96 + kid.len() + self.certificate_header.len());
         header.push_str(r#"{"alg":""#);
         header.push_str(alg.name());
         header.push_str(r#"","kid":"#);
@@ -323,6 +395,7 @@ impl AssertionSigner {
             header.push_str(typ);
             header.push('"');
         }
+        header.push_str(&self.certificate_header);
         header.push('}');
 
         let mut claims =
@@ -396,6 +469,7 @@ impl fmt::Debug for AssertionSigner {
             .field("alg", &self.alg)
             .field("lifetime_secs", &self.lifetime)
             .field("typ", &self.typ)
+            .field("certificate", &!self.certificate_header.is_empty())
             .finish_non_exhaustive()
     }
 }
