@@ -19,6 +19,7 @@ use crate::error::{Error, ErrorKind, Usage};
 use crate::keys::jwk::PublicParams;
 use crate::keys::{CertificateChain, CertificateHeaders, KeySource};
 use crate::params::FormParams;
+use crate::profile::Profile;
 use crate::time::{unix_seconds, Clock, SystemClock};
 
 /// The default assertion lifetime (`exp - iat`).
@@ -69,6 +70,7 @@ pub struct AssertionSignerBuilder {
     extra: serde_json::Map<String, serde_json::Value>,
     certificate: Option<CertificateChain>,
     certificate_headers: Option<CertificateHeaders>,
+    profile: Option<Profile>,
 }
 
 impl AssertionSignerBuilder {
@@ -143,6 +145,46 @@ impl AssertionSignerBuilder {
         self
     }
 
+    /// Applies a [`Profile`]: sets the `typ` header to the profile's (a
+    /// later [`token_type`](Self::token_type) may pick another one the
+    /// profile accepts), restricts the algorithms, and for
+    /// [`Profile::EntraId`] and [`Profile::LegacyTokenEndpoint`] writes the
+    /// profile's token endpoint as `aud` (the audience given to
+    /// [`AssertionSigner::builder`] must then be empty or that same URL).
+    /// Without an explicit [`algorithm`](Self::algorithm), FAPI 2.0 and Entra
+    /// ID sign with the first of the profile's algorithms the key supports
+    /// (PS256 for an RSA key).
+    ///
+    /// [`build`](Self::build) refuses what the profile forbids: an
+    /// algorithm or key type outside the profile
+    /// ([`ErrorKind::AlgorithmNotAllowed`]), a `typ` it does not accept, an
+    /// Entra ID signer without a certificate or without `x5t#S256`, another
+    /// audience, or a grant signer ([`ErrorKind::InvalidConfig`]).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use client_assertion::{Algorithm, AssertionSigner, KeyType, PrivateKey, Profile};
+    ///
+    /// let rsa = Arc::new(PrivateKey::generate(KeyType::Rsa)?);
+    /// let signer = AssertionSigner::builder(rsa.clone(), "my-client", "https://as.example")
+    ///     .profile(Profile::Fapi2)
+    ///     .build()?;
+    /// assert_eq!(signer.sign()?.algorithm(), Algorithm::Ps256);
+    ///
+    /// let err = AssertionSigner::builder(rsa, "my-client", "https://as.example")
+    ///     .profile(Profile::Fapi2)
+    ///     .algorithm(Algorithm::Rs256)
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(err.code(), "algorithm_not_allowed");
+    /// # Ok::<(), client_assertion::Error>(())
+    /// ```
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.typ = profile.token_type();
+        self.profile = Some(profile);
+        self
+    }
+
     /// Builds the signer.
     ///
     /// # Errors
@@ -153,8 +195,12 @@ impl AssertionSignerBuilder {
     /// if the chosen algorithm does not fit the key;
     /// [`ErrorKind::CertificateMismatch`] if the certificate does not
     /// certify the key.
-    pub fn build(self) -> Result<AssertionSigner, Error> {
+    pub fn build(mut self) -> Result<AssertionSigner, Error> {
         let config = |d| Err(Error::detail(ErrorKind::InvalidConfig, d));
+        let profile_algorithms = match self.profile.take() {
+            Some(profile) => self.apply_profile(&profile)?,
+            None => None,
+        };
         if self.issuer.is_empty() || self.subject.is_empty() {
             return config("the client id (issuer and subject) must not be empty");
         }
@@ -219,8 +265,61 @@ impl AssertionSignerBuilder {
             extra_claims,
             certificate_header,
             certificate_key,
+            profile_algorithms,
         })
     }
+
+    /// Checks the builder against `profile` and sets the profile's audience;
+    /// returns the algorithms to choose from when none was set explicitly.
+    fn apply_profile(&mut self, profile: &Profile) -> Result<Option<&'static [Algorithm]>, Error> {
+        let config = |d| Err(Error::detail(ErrorKind::InvalidConfig, d));
+        profile.validate()?;
+        if self.usage != Usage::ClientAuthentication {
+            return config("profiles apply to client authentication, not to grants");
+        }
+        if let Some(audience) = profile.audience() {
+            if !self.audience.is_empty() && self.audience != audience {
+                return config("the audience differs from the profile's token endpoint");
+            }
+            self.audience = audience;
+        }
+        if !profile.accepted_token_types().contains(&self.typ) {
+            return config("the profile does not accept this typ");
+        }
+        if profile.requires_certificate() {
+            match (&self.certificate, self.certificate_headers) {
+                (None, _) => return config("the profile needs a certificate (x5t#S256)"),
+                (Some(_), Some(h)) if !h.contains(CertificateHeaders::X5T_S256) => {
+                    return config("the profile needs the x5t#S256 header")
+                }
+                _ => {}
+            }
+        }
+        let allowed = profile.algorithms();
+        let not_allowed = || {
+            Error::detail(
+                ErrorKind::AlgorithmNotAllowed,
+                "the profile does not allow this algorithm or key type",
+            )
+        };
+        match self.alg {
+            Some(alg) if !allowed.contains(&alg) => Err(not_allowed()),
+            Some(_) => Ok(None),
+            None if !profile.picks_algorithm() => Ok(None),
+            None => {
+                let pinned = self.key.snapshot();
+                let key: &dyn KeySource = pinned.as_deref().unwrap_or(&*self.key);
+                pick_algorithm(key, allowed).ok_or_else(not_allowed)?;
+                Ok(Some(allowed))
+            }
+        }
+    }
+}
+
+/// The first of `preferred` that `key` can sign with.
+fn pick_algorithm(key: &dyn KeySource, preferred: &[Algorithm]) -> Option<Algorithm> {
+    let supported = key.algorithms();
+    preferred.iter().copied().find(|a| supported.contains(a))
 }
 
 fn check_alg(key: &dyn KeySource, alg: Algorithm) -> Result<(), Error> {
@@ -270,6 +369,9 @@ pub struct AssertionSigner {
     certificate_header: String,
     /// The certificate's public key, checked against the key that signs.
     certificate_key: Option<PublicParams>,
+    /// A profile's algorithms, the preferred first, when the algorithm is
+    /// chosen per key rather than fixed.
+    profile_algorithms: Option<&'static [Algorithm]>,
 }
 
 impl AssertionSigner {
@@ -296,6 +398,7 @@ impl AssertionSigner {
             extra: serde_json::Map::new(),
             certificate: None,
             certificate_headers: None,
+            profile: None,
         }
     }
 
@@ -364,10 +467,16 @@ impl AssertionSigner {
                 check_alg(key, alg)?;
                 alg
             }
-            None => *key.algorithms().first().ok_or(Error::detail(
-                ErrorKind::KeyBackend,
-                "the key source reports no algorithm",
-            ))?,
+            None => match self.profile_algorithms {
+                Some(preferred) => pick_algorithm(key, preferred).ok_or(Error::detail(
+                    ErrorKind::AlgorithmNotAllowed,
+                    "the profile does not allow this key type",
+                ))?,
+                None => *key.algorithms().first().ok_or(Error::detail(
+                    ErrorKind::KeyBackend,
+                    "the key source reports no algorithm",
+                ))?,
+            },
         };
         if let Some(certified) = &self.certificate_key {
             if key.public_jwk().params != *certified {

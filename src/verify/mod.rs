@@ -56,6 +56,13 @@ impl VerifierBuilder {
         self
     }
 
+    /// Narrows the policy to `profile`'s rules ([`Policy::profile`]): its
+    /// algorithms, audience, `typ` allowlist and time tolerance.
+    pub fn profile(mut self, profile: crate::profile::Profile) -> Self {
+        self.policy = self.policy.profile(profile);
+        self
+    }
+
     /// Uses `cache` for `jti` replay checks (default: a fresh
     /// [`MemoryReplayCache`] of default capacity).
     pub fn replay_cache(mut self, cache: Arc<dyn ReplayCache>) -> Self {
@@ -382,6 +389,12 @@ impl Verifier {
                     || t.eq_ignore_ascii_case("JWT")
                     || t.eq_ignore_ascii_case("application/jwt") => {}
             Some(_) => return Err(reject(ErrorKind::TypeNotAllowed)),
+        }
+        if !policy.accepts_type(match &header.typ {
+            Some(Json::Str(t)) => Some(t),
+            _ => None,
+        }) {
+            return Err(reject(ErrorKind::TypeNotAllowed));
         }
         let alg = match &header.alg {
             Some(Json::Str(name)) => Algorithm::from_name(name)?,

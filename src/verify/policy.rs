@@ -19,6 +19,8 @@ use std::time::Duration;
 
 use crate::algorithm::Algorithm;
 use crate::error::{Error, ErrorKind};
+use crate::profile::Profile;
+use crate::signing::TokenType;
 
 /// The default clock-skew allowance.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
@@ -53,6 +55,11 @@ pub struct Policy {
     pub(crate) max_token_size: usize,
     pub(crate) max_jti_length: usize,
     pub(crate) algorithms: Vec<Algorithm>,
+    /// The accepted `typ` values ([`TokenType::Omitted`]: no `typ`).
+    pub(crate) token_types: Vec<TokenType>,
+    /// Whether the issuer identifier itself is an accepted audience.
+    pub(crate) issuer_audience: bool,
+    pub(crate) profile: Option<Profile>,
 }
 
 impl Policy {
@@ -69,7 +76,60 @@ impl Policy {
             max_token_size: DEFAULT_MAX_TOKEN_SIZE,
             max_jti_length: DEFAULT_MAX_JTI_LENGTH,
             algorithms: Algorithm::ALL.to_vec(),
+            token_types: vec![
+                TokenType::ClientAuthentication,
+                TokenType::Jwt,
+                TokenType::Omitted,
+            ],
+            issuer_audience: true,
+            profile: None,
         }
+    }
+
+    /// The policy of `profile` for the authorization server `issuer`:
+    /// [`Policy::new`] narrowed by [`Policy::profile`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use client_assertion::{Algorithm, Policy, Profile};
+    ///
+    /// let fapi = Policy::for_profile("https://as.example.com", Profile::Fapi2);
+    /// assert_eq!(fapi.allowed_algorithms(), [Algorithm::Ps256, Algorithm::Es256, Algorithm::EdDsa]);
+    /// assert_eq!(fapi.leeway_value(), Duration::from_secs(10));
+    /// ```
+    pub fn for_profile(issuer: impl Into<String>, profile: Profile) -> Self {
+        Self::new(issuer).profile(profile)
+    }
+
+    /// Narrows the policy to `profile`'s rules: its algorithms, its `typ`
+    /// allowlist, its audience ([`Profile::EntraId`]: only the tenant token
+    /// endpoint; [`Profile::LegacyTokenEndpoint`]: the token endpoint as
+    /// well as the issuer) and its leeway ([`Profile::Fapi2`]: 10 s, so
+    /// `iat`/`nbf` up to 10 s in the future pass and anything beyond is
+    /// rejected). Methods called afterwards may tune the policy further, but
+    /// building a verifier refuses one that breaks the profile (an algorithm
+    /// outside it, a FAPI 2.0 leeway outside 10 s to 59 s).
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.algorithms = profile.algorithms().to_vec();
+        self.token_types = profile.accepted_token_types().to_vec();
+        if let Some(leeway) = profile.leeway() {
+            self.leeway = leeway;
+        }
+        if let Some(audience) = profile.audience() {
+            self.issuer_audience = !matches!(profile, Profile::EntraId { .. });
+            self.extra_audiences.push(audience);
+        }
+        self.profile = Some(profile);
+        self
+    }
+
+    /// Sets the accepted `typ` header values (default: all three, where
+    /// [`TokenType::Omitted`] accepts a token without `typ`). `typ` is
+    /// compared case-insensitively, with or without the `application/`
+    /// prefix; any other value is always rejected.
+    pub fn token_types(mut self, types: &[TokenType]) -> Self {
+        self.token_types = types.to_vec();
+        self
     }
 
     /// Loosens: also accept `audience` (e.g. the token endpoint URL, for
@@ -128,6 +188,43 @@ impl Policy {
         &self.issuer
     }
 
+    /// The profile the policy was narrowed to, if any.
+    pub fn profile_in_force(&self) -> Option<&Profile> {
+        self.profile.as_ref()
+    }
+
+    /// The accepted algorithms.
+    pub fn allowed_algorithms(&self) -> &[Algorithm] {
+        &self.algorithms
+    }
+
+    /// The clock-skew allowance in force.
+    pub fn leeway_value(&self) -> Duration {
+        self.leeway
+    }
+
+    /// Whether a token with this `typ` (absent: `None`) is accepted. Unknown
+    /// types never are.
+    pub(crate) fn accepts_type(&self, typ: Option<&str>) -> bool {
+        let kind = match typ {
+            None => TokenType::Omitted,
+            Some(t) => {
+                let t = t
+                    .get(..12)
+                    .filter(|p| p.eq_ignore_ascii_case("application/"))
+                    .map_or(t, |_| &t[12..]);
+                if t.eq_ignore_ascii_case("client-authentication+jwt") {
+                    TokenType::ClientAuthentication
+                } else if t.eq_ignore_ascii_case("JWT") {
+                    TokenType::Jwt
+                } else {
+                    return false;
+                }
+            }
+        };
+        self.token_types.contains(&kind)
+    }
+
     pub(crate) fn validate(&self) -> Result<(), Error> {
         let bad = |d| Err(Error::detail(ErrorKind::InvalidConfig, d));
         if self.issuer.is_empty() || self.extra_audiences.iter().any(String::is_empty) {
@@ -151,10 +248,25 @@ impl Policy {
         if self.algorithms.is_empty() {
             return bad("no algorithm allowed");
         }
+        if self.token_types.is_empty() {
+            return bad("no typ allowed");
+        }
+        if let Some(profile) = &self.profile {
+            profile.validate()?;
+            profile.validate_leeway(self.leeway)?;
+            if self
+                .algorithms
+                .iter()
+                .any(|a| !profile.algorithms().contains(a))
+            {
+                return bad("an algorithm outside the profile");
+            }
+        }
         Ok(())
     }
 
     pub(crate) fn accepts_audience(&self, aud: &str) -> bool {
-        aud == self.issuer || self.extra_audiences.iter().any(|a| a == aud)
+        (self.issuer_audience && aud == self.issuer)
+            || self.extra_audiences.iter().any(|a| a == aud)
     }
 }
