@@ -343,6 +343,12 @@ fn fapi2_verifier_rules() {
         fapi().leeway(Duration::from_secs(5)),
         fapi().algorithms(&[Algorithm::Rs256]),
         fapi().algorithms(&[Algorithm::Ps256, Algorithm::Es384]),
+        fapi().also_accept_audience(TOKEN_ENDPOINT),
+        fapi().accept_single_element_audience_array(),
+        Policy::for_profile(ISSUER, Profile::Rfc7523bis).also_accept_audience(TOKEN_ENDPOINT),
+        Policy::for_profile(ISSUER, Profile::Rfc7523bis).token_types(&[]),
+        Policy::for_profile(ISSUER, Profile::entra_id("a/b")),
+        Policy::for_profile(ISSUER, Profile::legacy_token_endpoint("")),
     ] {
         assert_eq!(build(bad), Err(ErrorKind::InvalidConfig));
     }
@@ -555,6 +561,27 @@ fn legacy_token_endpoint_both_sides() {
         .unwrap();
     assert_eq!(
         rejected(&legacy, other.as_str()),
+        ErrorKind::AudienceMismatch
+    );
+
+    // A later profile replaces the earlier one's audience.
+    let policy = Policy::new(ISSUER)
+        .profile(profile())
+        .profile(Profile::legacy_token_endpoint(
+            "https://as.example.com/v2/token",
+        ));
+    let replaced = Verifier::builder(ISSUER, Arc::new(ClientRegistry::new()))
+        .policy(policy)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let registry = replaced.registry();
+    registry
+        .register("app-id", &jwk_set([&*k.rsa as &dyn KeySource]))
+        .unwrap();
+    let token = s.sign().unwrap();
+    assert_eq!(
+        rejected(&replaced, token.as_str()),
         ErrorKind::AudienceMismatch
     );
 

@@ -59,6 +59,8 @@ pub struct Policy {
     pub(crate) token_types: Vec<TokenType>,
     /// Whether the issuer identifier itself is an accepted audience.
     pub(crate) issuer_audience: bool,
+    /// The audience the profile fixes (a token endpoint), accepted too.
+    pub(crate) profile_audience: Option<String>,
     pub(crate) profile: Option<Profile>,
 }
 
@@ -82,6 +84,7 @@ impl Policy {
                 TokenType::Omitted,
             ],
             issuer_audience: true,
+            profile_audience: None,
             profile: None,
         }
     }
@@ -108,17 +111,16 @@ impl Policy {
     /// `iat`/`nbf` up to 10 s in the future pass and anything beyond is
     /// rejected). Methods called afterwards may tune the policy further, but
     /// building a verifier refuses one that breaks the profile (an algorithm
-    /// outside it, a FAPI 2.0 leeway outside 10 s to 59 s).
+    /// outside it, a FAPI 2.0 leeway outside 10 s to 59 s, another audience
+    /// or an audience array under `Rfc7523bis` and `Fapi2`).
     pub fn profile(mut self, profile: Profile) -> Self {
         self.algorithms = profile.algorithms().to_vec();
         self.token_types = profile.accepted_token_types().to_vec();
         if let Some(leeway) = profile.leeway() {
             self.leeway = leeway;
         }
-        if let Some(audience) = profile.audience() {
-            self.issuer_audience = !matches!(profile, Profile::EntraId { .. });
-            self.extra_audiences.push(audience);
-        }
+        self.issuer_audience = !matches!(profile, Profile::EntraId { .. });
+        self.profile_audience = profile.audience();
         self.profile = Some(profile);
         self
     }
@@ -261,12 +263,17 @@ impl Policy {
             {
                 return bad("an algorithm outside the profile");
             }
+            let issuer_only = matches!(profile, Profile::Rfc7523bis | Profile::Fapi2);
+            if issuer_only && (!self.extra_audiences.is_empty() || self.single_element_array) {
+                return bad("the profile accepts only the issuer, as a single string");
+            }
         }
         Ok(())
     }
 
     pub(crate) fn accepts_audience(&self, aud: &str) -> bool {
         (self.issuer_audience && aud == self.issuer)
+            || self.profile_audience.as_deref() == Some(aud)
             || self.extra_audiences.iter().any(|a| a == aud)
     }
 }
