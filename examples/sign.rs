@@ -2,7 +2,7 @@
 //! and prints the compact JWS, and nothing else, on stdout.
 //!
 //! ```text
-//! cargo run --example sign -- --key FILE --client-id ID --audience AUD [--alg ALG] [--lifetime SECS]
+//! cargo run --example sign -- --key FILE --client-id ID --audience AUD [--alg ALG] [--lifetime SECS] [--cert FILE [--x5c]]
 //! cargo run --features pkcs11 --example sign -- \
 //!     --pkcs11-module PATH --pkcs11-token LABEL --pkcs11-key LABEL --pin-env VAR \
 //!     --client-id ID --audience AUD [--alg ALG] [--lifetime SECS]
@@ -24,24 +24,32 @@
 //! - `--alg ALG`: `ES256`, `ES384`, `EdDSA`, `RS256` or `PS256`; by default
 //!   the algorithm follows the key (RSA keys sign RS256).
 //! - `--lifetime SECS`: `exp - iat` in seconds (default 60, at most 3600).
+//! - `--cert FILE`: the key's X.509 certificate (PEM, one or more
+//!   `CERTIFICATE` blocks leaf first, or DER); adds the `x5t#S256` header
+//!   (Microsoft Entra ID, ADFS). The certificate must certify the key.
+//! - `--x5c`: with `--cert`, also writes the whole chain as `x5c`.
 //!
 //! The header's `kid` is the one `cargo run --example jwks -- --key FILE`
 //! publishes for the same file. On any failure (a missing or unreadable
 //! file, a public-only key, `--alg none`, an HMAC or unknown algorithm, an
-//! algorithm that does not fit the key) the program prints a one-line
+//! algorithm that does not fit the key, a malformed certificate or one of
+//! another key) the program prints a one-line
 //! reason on stderr and exits with a non-zero status.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use client_assertion::{Algorithm, AssertionSigner, KeySource, PrivateKey};
+use client_assertion::{
+    Algorithm, AssertionSigner, CertificateChain, CertificateHeaders, KeySource, PrivateKey,
+};
 
 mod support;
 use support::{one_line, Pkcs11Flags, PKCS11_FLAGS};
 
 const USAGE: &str = "usage: sign (--key FILE | --pkcs11-module PATH --pkcs11-token LABEL \
---pkcs11-key LABEL --pin-env VAR) --client-id ID --audience AUD [--alg ALG] [--lifetime SECS]";
+--pkcs11-key LABEL --pin-env VAR) --client-id ID --audience AUD [--alg ALG] [--lifetime SECS] \
+[--cert FILE [--x5c]]";
 
 /// Where the signing key is.
 enum KeyLocation {
@@ -56,16 +64,34 @@ struct Args {
     audience: String,
     alg: Option<String>,
     lifetime: Option<u64>,
+    cert: Option<String>,
+    x5c: bool,
 }
 
 /// Parses the command line; `Ok(None)` for `--help`.
 fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    // `--x5c` is the one flag without a value.
+    let mut x5c = 0;
+    let args = args.filter(|a| {
+        let flag = a == "--x5c";
+        x5c += usize::from(flag);
+        !flag
+    });
+    let args: Vec<String> = args.collect();
     let once = [
-        ["--key", "--client-id", "--audience", "--alg", "--lifetime"].as_slice(),
+        [
+            "--key",
+            "--client-id",
+            "--audience",
+            "--alg",
+            "--lifetime",
+            "--cert",
+        ]
+        .as_slice(),
         &PKCS11_FLAGS,
     ]
     .concat();
-    let Some(mut flags) = support::parse(args, &once, &[], USAGE)? else {
+    let Some(mut flags) = support::parse(args.into_iter(), &once, &[], USAGE)? else {
         return Ok(None);
     };
     let file = flags.take("--key");
@@ -79,7 +105,16 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String
             ))
         }
     };
+    let cert = flags.take("--cert");
+    if x5c > 1 {
+        return Err(format!("--x5c given twice; {USAGE}"));
+    }
+    if x5c == 1 && cert.is_none() {
+        return Err(format!("--x5c needs --cert; {USAGE}"));
+    }
     Ok(Some(Args {
+        cert,
+        x5c: x5c == 1,
         key,
         client_id: flags.required("--client-id")?,
         audience: flags.required("--audience")?,
@@ -106,6 +141,13 @@ fn run(args: Args) -> Result<String, client_assertion::Error> {
     }
     if let Some(secs) = args.lifetime {
         builder = builder.lifetime(Duration::from_secs(secs));
+    }
+    if let Some(path) = &args.cert {
+        builder = builder.certificate(CertificateChain::from_file(path)?);
+        if args.x5c {
+            builder =
+                builder.certificate_headers(CertificateHeaders::X5T_S256 | CertificateHeaders::X5C);
+        }
     }
     Ok(builder.build()?.sign()?.into_string())
 }

@@ -45,6 +45,10 @@ pub enum ErrorKind {
     /// A `client_secret_jwt` secret is shorter than its HMAC algorithm needs
     /// (RFC 7518 §3.2: at least 32, 48 or 64 bytes for HS256, HS384, HS512).
     WeakSecret,
+    /// An X.509 certificate (or chain) could not be decoded.
+    InvalidCertificate,
+    /// The certificate does not certify the signing key.
+    CertificateMismatch,
 
     // ----- verification -----
     /// The token is not a well-formed compact JWS with JSON object parts.
@@ -104,6 +108,8 @@ impl ErrorKind {
             Self::KeyBackend => "key_backend",
             Self::RequiresAsync => "requires_async",
             Self::WeakSecret => "weak_secret",
+            Self::InvalidCertificate => "invalid_certificate",
+            Self::CertificateMismatch => "certificate_mismatch",
             Self::Malformed => "malformed",
             Self::TooLarge => "too_large",
             Self::UnknownClient => "unknown_client",
@@ -140,6 +146,8 @@ impl ErrorKind {
             Self::KeyBackend => "the key backend failed to sign",
             Self::RequiresAsync => "this key source can only sign asynchronously",
             Self::WeakSecret => "the client secret is too short for its HMAC algorithm",
+            Self::InvalidCertificate => "the certificate could not be decoded",
+            Self::CertificateMismatch => "the certificate does not match the signing key",
             Self::Malformed => "the assertion is not a well-formed JWT",
             Self::TooLarge => "the assertion is too large",
             Self::UnknownClient => "the client is not registered",
@@ -177,6 +185,8 @@ impl ErrorKind {
                 | Self::KeyBackend
                 | Self::RequiresAsync
                 | Self::WeakSecret
+                | Self::InvalidCertificate
+                | Self::CertificateMismatch
         )
     }
 }

@@ -63,6 +63,7 @@ pub mod fuzzing;
 mod keys;
 mod params;
 mod platform;
+mod profile;
 mod replay;
 mod rotation;
 mod secret;
@@ -79,8 +80,10 @@ pub use keys::pkcs11;
 pub use keys::{
     jwk_set, FileKey, JwkSet, KeySource, PrivateKey, PublicJwk, ReloadStatus, SignFuture,
 };
+pub use keys::{CertificateChain, CertificateHeaders, MAX_CHAIN_LENGTH};
 pub use params::{FormParams, CLIENT_ASSERTION_TYPE_JWT_BEARER, GRANT_TYPE_JWT_BEARER};
 pub use platform::{PlatformToken, TokenFileSource, DEFAULT_REFRESH_BEFORE};
+pub use profile::{Profile, ENTRA_ID_AUTHORITY, FAPI2_LEEWAY};
 pub use replay::{MemoryReplayCache, ReplayCache, ReplayFuture, DEFAULT_REPLAY_CAPACITY};
 #[cfg(feature = "redis")]
 pub use replay::{

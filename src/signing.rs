@@ -16,8 +16,10 @@ use rand::RngCore;
 use crate::algorithm::Algorithm;
 use crate::b64;
 use crate::error::{Error, ErrorKind, Usage};
-use crate::keys::KeySource;
+use crate::keys::jwk::PublicParams;
+use crate::keys::{CertificateChain, CertificateHeaders, KeySource};
 use crate::params::FormParams;
+use crate::profile::Profile;
 use crate::time::{unix_seconds, Clock, SystemClock};
 
 /// The default assertion lifetime (`exp - iat`).
@@ -66,6 +68,9 @@ pub struct AssertionSignerBuilder {
     typ: TokenType,
     clock: Arc<dyn Clock>,
     extra: serde_json::Map<String, serde_json::Value>,
+    certificate: Option<CertificateChain>,
+    certificate_headers: Option<CertificateHeaders>,
+    profile: Option<Profile>,
 }
 
 impl AssertionSignerBuilder {
@@ -103,14 +108,99 @@ impl AssertionSignerBuilder {
         self
     }
 
+    /// Names the key's X.509 certificate (chain, leaf first) in every
+    /// header: `x5t#S256` by default, more with
+    /// [`AssertionSignerBuilder::certificate_headers`]. For servers that
+    /// identify a client key by its certificate (Microsoft Entra ID, ADFS).
+    ///
+    /// The leaf must certify the signing key: [`build`](Self::build)
+    /// checks it against the key in force ([`KeySource::snapshot`]), and
+    /// every signature checks it again against the key that signs, so a
+    /// reloaded or rotated key is never sent with a certificate that names
+    /// another key ([`ErrorKind::CertificateMismatch`]). Rotate key and
+    /// certificate together by building a new signer.
+    pub fn certificate(mut self, chain: CertificateChain) -> Self {
+        self.certificate = Some(chain);
+        self
+    }
+
+    /// Chooses which certificate members the header carries (default
+    /// [`CertificateHeaders::X5T_S256`]); needs
+    /// [`AssertionSignerBuilder::certificate`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use client_assertion::{AssertionSigner, CertificateChain, CertificateHeaders, PrivateKey};
+    ///
+    /// let key = Arc::new(PrivateKey::from_file("tests/data/certs/rsa.key.pem")?);
+    /// let chain = CertificateChain::from_file("tests/data/certs/rsa.chain.pem")?;
+    /// let signer = AssertionSigner::builder(key, "app-id", "https://login.example/token")
+    ///     .certificate(chain)
+    ///     .certificate_headers(CertificateHeaders::X5T_S256 | CertificateHeaders::X5T | CertificateHeaders::X5C)
+    ///     .build()?;
+    /// # Ok::<(), client_assertion::Error>(())
+    /// ```
+    pub fn certificate_headers(mut self, headers: CertificateHeaders) -> Self {
+        self.certificate_headers = Some(headers);
+        self
+    }
+
+    /// Applies a [`Profile`]: sets the `typ` header to the profile's (a
+    /// later [`token_type`](Self::token_type) may pick another one the
+    /// profile accepts), restricts the algorithms, and for
+    /// [`Profile::EntraId`] and [`Profile::LegacyTokenEndpoint`] writes the
+    /// profile's token endpoint as `aud` (the audience given to
+    /// [`AssertionSigner::builder`] must then be empty or that same URL).
+    /// Without an explicit [`algorithm`](Self::algorithm), FAPI 2.0 and Entra
+    /// ID sign with the first of the profile's algorithms the key supports
+    /// (PS256 for an RSA key).
+    ///
+    /// [`build`](Self::build) refuses what the profile forbids: an
+    /// algorithm or key type outside the profile
+    /// ([`ErrorKind::AlgorithmNotAllowed`]), a `typ` it does not accept, an
+    /// Entra ID signer without a certificate or without `x5t#S256`, another
+    /// audience, or a grant signer ([`ErrorKind::InvalidConfig`]).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use client_assertion::{Algorithm, AssertionSigner, KeyType, PrivateKey, Profile};
+    ///
+    /// let rsa = Arc::new(PrivateKey::generate(KeyType::Rsa)?);
+    /// let signer = AssertionSigner::builder(rsa.clone(), "my-client", "https://as.example")
+    ///     .profile(Profile::Fapi2)
+    ///     .build()?;
+    /// assert_eq!(signer.sign()?.algorithm(), Algorithm::Ps256);
+    ///
+    /// let err = AssertionSigner::builder(rsa, "my-client", "https://as.example")
+    ///     .profile(Profile::Fapi2)
+    ///     .algorithm(Algorithm::Rs256)
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(err.code(), "algorithm_not_allowed");
+    /// # Ok::<(), client_assertion::Error>(())
+    /// ```
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.typ = profile.token_type();
+        self.profile = Some(profile);
+        self
+    }
+
     /// Builds the signer.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidConfig`] for an empty client id, issuer, subject or
-    /// audience, a zero lifetime or one above an hour, or an extra claim
-    /// that shadows a registered one; [`ErrorKind::AlgorithmNotAllowed`] if
-    /// the chosen algorithm does not fit the key.
-    pub fn build(self) -> Result<AssertionSigner, Error> {
+    /// audience, a zero lifetime or one above an hour, an extra claim
+    /// that shadows a registered one, or certificate headers without a
+    /// certificate (or an empty selection); [`ErrorKind::AlgorithmNotAllowed`]
+    /// if the chosen algorithm does not fit the key;
+    /// [`ErrorKind::CertificateMismatch`] if the certificate does not
+    /// certify the key.
+    pub fn build(mut self) -> Result<AssertionSigner, Error> {
+        let config = |d| Err(Error::detail(ErrorKind::InvalidConfig, d));
+        let profile_algorithms = match self.profile.take() {
+            Some(profile) => self.apply_profile(&profile)?,
+            None => None,
+        };
         let claims = ClaimsTemplate::new(
             &self.issuer,
             &self.subject,
@@ -121,6 +211,19 @@ impl AssertionSignerBuilder {
         if let Some(alg) = self.alg {
             check_alg(&*self.key, alg)?;
         }
+        let (certificate_header, certificate_key) =
+            match (&self.certificate, self.certificate_headers) {
+                (None, None) => (String::new(), None),
+                (None, Some(_)) => return config("certificate headers need a certificate"),
+                (Some(_), Some(h)) if h.is_empty() => {
+                    return config("a certificate needs at least one certificate header")
+                }
+                (Some(chain), headers) => {
+                    chain.check_key(&*self.key)?;
+                    let members = chain.header_members(headers.unwrap_or_default());
+                    (members, chain.leaf_params().cloned())
+                }
+            };
         Ok(AssertionSigner {
             key: self.key,
             usage: self.usage,
@@ -131,8 +234,63 @@ impl AssertionSignerBuilder {
             typ: self.typ,
             clock: self.clock,
             claims,
+            certificate_header,
+            certificate_key,
+            profile_algorithms,
         })
     }
+
+    /// Checks the builder against `profile` and sets the profile's audience;
+    /// returns the algorithms to choose from when none was set explicitly.
+    fn apply_profile(&mut self, profile: &Profile) -> Result<Option<&'static [Algorithm]>, Error> {
+        let config = |d| Err(Error::detail(ErrorKind::InvalidConfig, d));
+        profile.validate()?;
+        if self.usage != Usage::ClientAuthentication {
+            return config("profiles apply to client authentication, not to grants");
+        }
+        if let Some(audience) = profile.audience() {
+            if !self.audience.is_empty() && self.audience != audience {
+                return config("the audience differs from the profile's token endpoint");
+            }
+            self.audience = audience;
+        }
+        if !profile.accepted_token_types().contains(&self.typ) {
+            return config("the profile does not accept this typ");
+        }
+        if profile.requires_certificate() {
+            match (&self.certificate, self.certificate_headers) {
+                (None, _) => return config("the profile needs a certificate (x5t#S256)"),
+                (Some(_), Some(h)) if !h.contains(CertificateHeaders::X5T_S256) => {
+                    return config("the profile needs the x5t#S256 header")
+                }
+                _ => {}
+            }
+        }
+        let allowed = profile.algorithms();
+        let not_allowed = || {
+            Error::detail(
+                ErrorKind::AlgorithmNotAllowed,
+                "the profile does not allow this algorithm or key type",
+            )
+        };
+        match self.alg {
+            Some(alg) if !allowed.contains(&alg) => Err(not_allowed()),
+            Some(_) => Ok(None),
+            None if !profile.picks_algorithm() => Ok(None),
+            None => {
+                let pinned = self.key.snapshot();
+                let key: &dyn KeySource = pinned.as_deref().unwrap_or(&*self.key);
+                pick_algorithm(key, allowed).ok_or_else(not_allowed)?;
+                Ok(Some(allowed))
+            }
+        }
+    }
+}
+
+/// The first of `preferred` that `key` can sign with.
+fn pick_algorithm(key: &dyn KeySource, preferred: &[Algorithm]) -> Option<Algorithm> {
+    let supported = key.algorithms();
+    preferred.iter().copied().find(|a| supported.contains(a))
 }
 
 fn check_alg(key: &dyn KeySource, alg: Algorithm) -> Result<(), Error> {
@@ -175,6 +333,13 @@ pub struct AssertionSigner {
     typ: TokenType,
     clock: Arc<dyn Clock>,
     claims: ClaimsTemplate,
+    /// `,"x5t#S256":..` and the other chosen certificate members, or empty.
+    certificate_header: String,
+    /// The certificate's public key, checked against the key that signs.
+    certificate_key: Option<PublicParams>,
+    /// A profile's algorithms, the preferred first, when the algorithm is
+    /// chosen per key rather than fixed.
+    profile_algorithms: Option<&'static [Algorithm]>,
 }
 
 impl AssertionSigner {
@@ -199,6 +364,9 @@ impl AssertionSigner {
             typ: TokenType::ClientAuthentication,
             clock: Arc::new(SystemClock),
             extra: serde_json::Map::new(),
+            certificate: None,
+            certificate_headers: None,
+            profile: None,
         }
     }
 
@@ -273,11 +441,25 @@ impl AssertionSigner {
                 check_alg(key, alg)?;
                 alg
             }
-            None => *key.algorithms().first().ok_or(Error::detail(
-                ErrorKind::KeyBackend,
-                "the key source reports no algorithm",
-            ))?,
+            None => match self.profile_algorithms {
+                Some(preferred) => pick_algorithm(key, preferred).ok_or(Error::detail(
+                    ErrorKind::AlgorithmNotAllowed,
+                    "the profile does not allow this key type",
+                ))?,
+                None => *key.algorithms().first().ok_or(Error::detail(
+                    ErrorKind::KeyBackend,
+                    "the key source reports no algorithm",
+                ))?,
+            },
         };
+        if let Some(certified) = &self.certificate_key {
+            if key.public_jwk().params != *certified {
+                return Err(Error::detail(
+                    ErrorKind::CertificateMismatch,
+                    "the key in force is not the certificate's key",
+                ));
+            }
+        }
         let kid = key.kid();
         let now = unix_seconds(self.clock.now());
         Ok(self.claims.draft(
@@ -285,6 +467,7 @@ impl AssertionSigner {
                 alg,
                 kid: Some(&kid),
                 typ: self.typ,
+                extra: &self.certificate_header,
             },
             now,
             self.lifetime,
@@ -324,6 +507,9 @@ pub(crate) struct JwsHeader<'a, A> {
     /// Omitted from the header when `None`.
     pub(crate) kid: Option<&'a str>,
     pub(crate) typ: TokenType,
+    /// Further members, rendered: `,"name":value` each (the certificate's
+    /// `x5t#S256`, `x5t`, `x5c`), or empty.
+    pub(crate) extra: &'a str,
 }
 
 impl ClaimsTemplate {
@@ -396,7 +582,7 @@ impl ClaimsTemplate {
         rand::thread_rng().fill_bytes(&mut jti_bytes);
         let jti = b64::encode(&jti_bytes);
 
-        let mut head = String::with_capacity(96 + kid.len());
+        let mut head = String::with_capacity(96 + kid.len() + header.extra.len());
         head.push_str(r#"{"alg":""#);
         head.push_str(header.alg.jws_name());
         head.push('"');
@@ -409,6 +595,7 @@ impl ClaimsTemplate {
             head.push_str(typ);
             head.push('"');
         }
+        head.push_str(header.extra);
         head.push('}');
 
         let mut claims =
@@ -485,6 +672,7 @@ impl fmt::Debug for AssertionSigner {
             .field("alg", &self.alg)
             .field("lifetime_secs", &self.lifetime)
             .field("typ", &self.typ)
+            .field("certificate", &!self.certificate_header.is_empty())
             .finish_non_exhaustive()
     }
 }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use crate::algorithm::Algorithm;
 use crate::error::{Error, ErrorKind};
 
+pub(crate) mod cert;
 pub(crate) mod file;
 pub(crate) mod jwk;
 pub(crate) mod memory;
@@ -21,6 +22,7 @@ pub(crate) mod parse;
 #[cfg(feature = "pkcs11")]
 pub mod pkcs11;
 
+pub use cert::{CertificateChain, CertificateHeaders, MAX_CHAIN_LENGTH};
 pub use file::{FileKey, ReloadStatus};
 pub use jwk::{JwkSet, PublicJwk};
 pub use memory::PrivateKey;

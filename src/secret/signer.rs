@@ -191,6 +191,7 @@ impl ClientSecretJwtSigner {
                 alg: self.alg,
                 kid: None,
                 typ: self.typ,
+                extra: "",
             },
             now,
             self.lifetime,

@@ -64,6 +64,13 @@ impl VerifierBuilder {
         self
     }
 
+    /// Narrows the policy to `profile`'s rules ([`Policy::profile`]): its
+    /// algorithms, audience, `typ` allowlist and time tolerance.
+    pub fn profile(mut self, profile: crate::profile::Profile) -> Self {
+        self.policy = self.policy.profile(profile);
+        self
+    }
+
     /// Uses `cache` for `jti` replay checks (default: a fresh
     /// [`MemoryReplayCache`] of default capacity).
     pub fn replay_cache(mut self, cache: Arc<dyn ReplayCache>) -> Self {
@@ -261,18 +268,12 @@ fn to_system_time(secs: f64) -> SystemTime {
 /// Whether the JOSE `typ` value `typ` names the media type `name`: compared
 /// case-insensitively, with or without the `application/` prefix
 /// (RFC 7515 §4.1.9).
-fn media_type_is(typ: &str, name: &str) -> bool {
+pub(crate) fn media_type_is(typ: &str, name: &str) -> bool {
     let short = match typ.get(..12) {
         Some(p) if p.eq_ignore_ascii_case("application/") => &typ[12..],
         _ => typ,
     };
     short.eq_ignore_ascii_case(name)
-}
-
-/// The `typ` values a client assertion may carry: none,
-/// `client-authentication+jwt` (draft-ietf-oauth-rfc7523bis) or `JWT`.
-fn client_authentication_type(typ: Option<&str>) -> bool {
-    typ.is_none_or(|t| media_type_is(t, "client-authentication+jwt") || media_type_is(t, "JWT"))
 }
 
 /// How `sub` must relate to `iss`.
@@ -402,7 +403,7 @@ impl Verifier {
             &self.policy,
             token,
             client_id_param,
-            &client_authentication_type,
+            &|typ| self.policy.accepts_type(typ),
             false,
         )?;
         let entry = self.client(&pre.iss)?;
@@ -434,7 +435,7 @@ impl Verifier {
             &self.policy,
             token,
             client_id_param,
-            &client_authentication_type,
+            &|typ| self.policy.accepts_type(typ),
             false,
         )?;
         let entry = self.client(&pre.iss)?;

@@ -19,6 +19,10 @@ use std::time::Duration;
 
 use crate::algorithm::Algorithm;
 use crate::error::{Error, ErrorKind};
+use crate::profile::Profile;
+use crate::signing::TokenType;
+
+use super::media_type_is;
 
 /// The default clock-skew allowance.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
@@ -54,6 +58,13 @@ pub struct Policy {
     pub(crate) max_jti_length: usize,
     pub(crate) algorithms: Vec<Algorithm>,
     pub(crate) client_secret_jwt: bool,
+    /// The accepted `typ` values ([`TokenType::Omitted`]: no `typ`).
+    pub(crate) token_types: Vec<TokenType>,
+    /// Whether the issuer identifier itself is an accepted audience.
+    pub(crate) issuer_audience: bool,
+    /// The audience the profile fixes (a token endpoint), accepted too.
+    pub(crate) profile_audience: Option<String>,
+    pub(crate) profile: Option<Profile>,
 }
 
 impl Policy {
@@ -71,7 +82,60 @@ impl Policy {
             max_jti_length: DEFAULT_MAX_JTI_LENGTH,
             algorithms: Algorithm::ALL.to_vec(),
             client_secret_jwt: false,
+            token_types: vec![
+                TokenType::ClientAuthentication,
+                TokenType::Jwt,
+                TokenType::Omitted,
+            ],
+            issuer_audience: true,
+            profile_audience: None,
+            profile: None,
         }
+    }
+
+    /// The policy of `profile` for the authorization server `issuer`:
+    /// [`Policy::new`] narrowed by [`Policy::profile`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use client_assertion::{Algorithm, Policy, Profile};
+    ///
+    /// let fapi = Policy::for_profile("https://as.example.com", Profile::Fapi2);
+    /// assert_eq!(fapi.allowed_algorithms(), [Algorithm::Ps256, Algorithm::Es256, Algorithm::EdDsa]);
+    /// assert_eq!(fapi.leeway_value(), Duration::from_secs(10));
+    /// ```
+    pub fn for_profile(issuer: impl Into<String>, profile: Profile) -> Self {
+        Self::new(issuer).profile(profile)
+    }
+
+    /// Narrows the policy to `profile`'s rules: its algorithms, its `typ`
+    /// allowlist, its audience ([`Profile::EntraId`]: only the tenant token
+    /// endpoint; [`Profile::LegacyTokenEndpoint`]: the token endpoint as
+    /// well as the issuer) and its leeway ([`Profile::Fapi2`]: 10 s, so
+    /// `iat`/`nbf` up to 10 s in the future pass and anything beyond is
+    /// rejected). Methods called afterwards may tune the policy further, but
+    /// building a verifier refuses one that breaks the profile (an algorithm
+    /// outside it, a FAPI 2.0 leeway outside 10 s to 59 s, another audience
+    /// or an audience array under `Rfc7523bis` and `Fapi2`).
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.algorithms = profile.algorithms().to_vec();
+        self.token_types = profile.accepted_token_types().to_vec();
+        if let Some(leeway) = profile.leeway() {
+            self.leeway = leeway;
+        }
+        self.issuer_audience = !matches!(profile, Profile::EntraId { .. });
+        self.profile_audience = profile.audience();
+        self.profile = Some(profile);
+        self
+    }
+
+    /// Sets the accepted `typ` header values (default: all three, where
+    /// [`TokenType::Omitted`] accepts a token without `typ`). `typ` is
+    /// compared case-insensitively, with or without the `application/`
+    /// prefix; any other value is always rejected.
+    pub fn token_types(mut self, types: &[TokenType]) -> Self {
+        self.token_types = types.to_vec();
+        self
     }
 
     /// Loosens: also accept `audience` (e.g. the token endpoint URL, for
@@ -151,6 +215,39 @@ impl Policy {
         &self.issuer
     }
 
+    /// The profile the policy was narrowed to, if any.
+    pub fn profile_in_force(&self) -> Option<&Profile> {
+        self.profile.as_ref()
+    }
+
+    /// The accepted algorithms.
+    pub fn allowed_algorithms(&self) -> &[Algorithm] {
+        &self.algorithms
+    }
+
+    /// The clock-skew allowance in force.
+    pub fn leeway_value(&self) -> Duration {
+        self.leeway
+    }
+
+    /// Whether a token with this `typ` (absent: `None`) is accepted. Unknown
+    /// types never are.
+    pub(crate) fn accepts_type(&self, typ: Option<&str>) -> bool {
+        let kind = match typ {
+            None => TokenType::Omitted,
+            Some(t) => {
+                if media_type_is(t, "client-authentication+jwt") {
+                    TokenType::ClientAuthentication
+                } else if media_type_is(t, "JWT") {
+                    TokenType::Jwt
+                } else {
+                    return false;
+                }
+            }
+        };
+        self.token_types.contains(&kind)
+    }
+
     pub(crate) fn validate(&self) -> Result<(), Error> {
         let bad = |d| Err(Error::detail(ErrorKind::InvalidConfig, d));
         if self.issuer.is_empty() || self.extra_audiences.iter().any(String::is_empty) {
@@ -174,10 +271,30 @@ impl Policy {
         if self.algorithms.is_empty() {
             return bad("no algorithm allowed");
         }
+        if self.token_types.is_empty() {
+            return bad("no typ allowed");
+        }
+        if let Some(profile) = &self.profile {
+            profile.validate()?;
+            profile.validate_leeway(self.leeway)?;
+            if self
+                .algorithms
+                .iter()
+                .any(|a| !profile.algorithms().contains(a))
+            {
+                return bad("an algorithm outside the profile");
+            }
+            let issuer_only = matches!(profile, Profile::Rfc7523bis | Profile::Fapi2);
+            if issuer_only && (!self.extra_audiences.is_empty() || self.single_element_array) {
+                return bad("the profile accepts only the issuer, as a single string");
+            }
+        }
         Ok(())
     }
 
     pub(crate) fn accepts_audience(&self, aud: &str) -> bool {
-        aud == self.issuer || self.extra_audiences.iter().any(|a| a == aud)
+        (self.issuer_audience && aud == self.issuer)
+            || self.profile_audience.as_deref() == Some(aud)
+            || self.extra_audiences.iter().any(|a| a == aud)
     }
 }

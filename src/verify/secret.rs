@@ -20,8 +20,7 @@ use std::time::SystemTime;
 
 use super::registry::ClientEntry;
 use super::{
-    client_authentication_type, reject, reject_because, Checked, HeaderAlg, Pre, SubjectRule,
-    VerifiedAssertion, Verifier,
+    reject, reject_because, Checked, HeaderAlg, Pre, SubjectRule, VerifiedAssertion, Verifier,
 };
 use crate::algorithm::Algorithm;
 use crate::error::{Error, ErrorKind, Usage};
@@ -229,7 +228,7 @@ impl Verifier {
             &self.policy,
             token,
             client_id,
-            &client_authentication_type,
+            &|typ| self.policy.accepts_type(typ),
             self.policy.client_secret_jwt,
         )?;
         match self.client(&pre.iss)? {
