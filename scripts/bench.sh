@@ -157,6 +157,14 @@ for alg in ALGS:
             [f"jwt-simple (pure-rust) {run}", t(ss), t(sv)],
             [f"  x vs ours", ratio(ss, os_), ratio(sv, ov)],
         ]
+        ls_, lv = g("ours-aws-lc/sign"), g("ours-aws-lc/verify")
+        lrs, lrv = g("raw-aws-lc/sign"), g("raw-aws-lc/verify")
+        rows += [
+            [f"ours on AWS-LC {run}", t(ls_), t(lv)],
+            [f"raw aws-lc-rs {run}", t(lrs), t(lrv)],
+            [f"ours on AWS-LC / raw aws-lc-rs {run}", ratio(ls_, lrs), ratio(lv, lrv)],
+            [f"jsonwebtoken-{b} / ours on AWS-LC", ratio(je, ls_), ratio(jd, lv)],
+        ]
     print(f"-- {alg}")
     table(["", "sign", "verify"], rows)
 

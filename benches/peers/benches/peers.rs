@@ -6,6 +6,8 @@
 //! | `ours/sign` | `AssertionSigner::sign` (header, claims, fresh `jti`, signature, token) |
 //! | `ours/verify` | `Verifier::verify` end to end (parse, header rules, key, signature, claims, `jti` check-and-insert in a `MemoryReplayCache`) |
 //! | `raw/sign`, `raw/verify` | the bare RustCrypto primitive over the same signing input / signature bytes |
+//! | `ours-aws-lc/sign`, `ours-aws-lc/verify` | the same two on `Backend::AwsLc` (key and registry converted once) |
+//! | `raw-aws-lc/sign`, `raw-aws-lc/verify` | the bare aws-lc-rs primitive (`EcdsaKeyPair`, `Ed25519KeyPair`, `RsaKeyPair`, `ParsedPublicKey`) on the same bytes |
 //! | `jsonwebtoken-<backend>/encode` | `jsonwebtoken::encode` of the same claims and header (`kid`, `typ`) |
 //! | `jsonwebtoken-<backend>/decode` | `jsonwebtoken::decode` with a `Validation` like our policy (alg, `aud`, `iss`, `sub`, `exp`/`nbf`, 30 s leeway, `exp`/`iss`/`sub`/`aud` required, `jti` required by the claims type) |
 //! | `jwt-simple/sign`, `jwt-simple/verify` | jwt-simple (pure-Rust build) `sign_with_options` / `verify_token` with comparable `VerificationOptions` |
@@ -38,8 +40,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use aws_lc_rs::signature::{
+    self as lc, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, ParsedPublicKey, RsaKeyPair,
+};
 use client_assertion::{
-    jwk_set, Algorithm, AssertionSigner, ClientRegistry, Clock, KeySource, ManualClock,
+    jwk_set, Algorithm, AssertionSigner, Backend, ClientRegistry, Clock, KeySource, ManualClock,
     MemoryReplayCache, PrivateKey, Verifier,
 };
 use criterion::Criterion;
@@ -221,6 +226,54 @@ fn timed_passes<S, T>(
     total
 }
 
+/// The bare aws-lc-rs primitive for `alg` on the PKCS#8 key: a signer and
+/// a verifier over a public key parsed once.
+fn aws_lc_raw(alg: Algorithm, pkcs8: &[u8]) -> (SignFn, VerifyFn) {
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    match alg {
+        Algorithm::Es256 | Algorithm::Es384 => {
+            let (signing, verifying) = if alg == Algorithm::Es256 {
+                (&lc::ECDSA_P256_SHA256_FIXED_SIGNING, &lc::ECDSA_P256_SHA256_FIXED)
+            } else {
+                (&lc::ECDSA_P384_SHA384_FIXED_SIGNING, &lc::ECDSA_P384_SHA384_FIXED)
+            };
+            let kp = EcdsaKeyPair::from_pkcs8(signing, pkcs8).expect("aws-lc EC key");
+            let pk = ParsedPublicKey::new(verifying, kp.public_key().as_ref()).expect("EC point");
+            (
+                Box::new(move |m| kp.sign(&rng, m).expect("sign").as_ref().to_vec()),
+                Box::new(move |m, sig| pk.verify_sig(m, sig).is_ok()),
+            )
+        }
+        Algorithm::EdDsa => {
+            let kp = Ed25519KeyPair::from_pkcs8(pkcs8).expect("aws-lc Ed25519 key");
+            let pk = ParsedPublicKey::new(&lc::ED25519, kp.public_key().as_ref()).expect("point");
+            (
+                Box::new(move |m| kp.sign(m).as_ref().to_vec()),
+                Box::new(move |m, sig| pk.verify_sig(m, sig).is_ok()),
+            )
+        }
+        Algorithm::Rs256 | Algorithm::Ps256 => {
+            let (padding, verifying): (&'static dyn lc::RsaEncoding, _) =
+                if alg == Algorithm::Rs256 {
+                    (&lc::RSA_PKCS1_SHA256, &lc::RSA_PKCS1_2048_8192_SHA256)
+                } else {
+                    (&lc::RSA_PSS_SHA256, &lc::RSA_PSS_2048_8192_SHA256)
+                };
+            let kp = RsaKeyPair::from_pkcs8(pkcs8).expect("aws-lc RSA key");
+            let pk = ParsedPublicKey::new(verifying, kp.public_key().as_ref()).expect("RSA key");
+            (
+                Box::new(move |m| {
+                    let mut sig = vec![0; kp.public_modulus_len()];
+                    kp.sign(padding, &rng, m, &mut sig).expect("sign");
+                    sig
+                }),
+                Box::new(move |m, sig| pk.verify_sig(m, sig).is_ok()),
+            )
+        }
+        other => panic!("no aws-lc primitive for {other}"),
+    }
+}
+
 fn run(c: &mut Criterion, backend: &str, case: Case) {
     let name = case.alg.name();
     let now = SystemTime::now()
@@ -249,6 +302,28 @@ fn run(c: &mut Criterion, backend: &str, case: Case) {
             .build()
             .expect("verifier")
     };
+    // Ours on AWS-LC: the same key converted once, a registry of that backend.
+    let lc_key = PrivateKey::from_der(&case.pkcs8)
+        .and_then(|k| k.with_algorithm(case.alg))
+        .and_then(|k| k.with_backend(Backend::AwsLc))
+        .expect("the key converts to AWS-LC");
+    assert_eq!(lc_key.kid(), kid, "the backend does not change the kid");
+    let lc_signer = AssertionSigner::builder(Arc::new(lc_key), CLIENT, AUDIENCE)
+        .lifetime(LIFETIME)
+        .clock(clock.clone())
+        .build()
+        .expect("signer");
+    let lc_registry = Arc::new(ClientRegistry::with_backend(Backend::AwsLc));
+    lc_registry.register(CLIENT, &jwks).expect("register");
+    let lc_verifier = || {
+        Verifier::builder(AUDIENCE, lc_registry.clone())
+            .clock(clock.clone())
+            .replay_cache(Arc::new(MemoryReplayCache::default()))
+            .build()
+            .expect("verifier")
+    };
+    let (lc_raw_sign, lc_raw_verify) = aws_lc_raw(case.alg, &case.pkcs8);
+
     let tokens: Vec<String> = (0..POOL)
         .map(|_| signer.sign().expect("sign").into_string())
         .collect();
@@ -303,9 +378,12 @@ fn run(c: &mut Criterion, backend: &str, case: Case) {
 
     // Every side agrees on every token, and ours accepts each peer's token.
     let check = verifier();
+    let lc_check = lc_verifier();
     for (t, (input, sig)) in tokens.iter().zip(&pairs) {
         check.verify(t).expect("our verifier accepts our token");
+        lc_check.verify(t).expect("our AWS-LC verifier accepts our token");
         assert!((case.raw_verify)(input, sig), "{name}: raw verify");
+        assert!(lc_raw_verify(input, sig), "{name}: raw aws-lc verify");
         jsonwebtoken::decode::<JwtClaims>(t, &decoding_key, &validation)
             .unwrap_or_else(|e| panic!("{name}: jsonwebtoken decode: {e}"));
         assert!(
@@ -313,9 +391,15 @@ fn run(c: &mut Criterion, backend: &str, case: Case) {
             "{name}: jwt-simple verify"
         );
     }
+    let lc_token = lc_signer.sign().expect("AWS-LC sign").into_string();
+    let (lc_input, lc_sig) = lc_token.rsplit_once('.').expect("compact JWS");
+    let lc_sig = URL_SAFE_NO_PAD.decode(lc_sig).expect("base64url");
+    assert!((case.raw_verify)(lc_input.as_bytes(), &(lc_raw_sign)(lc_input.as_bytes())));
+    assert!((case.raw_verify)(lc_input.as_bytes(), &lc_sig));
     let theirs = [
         jsonwebtoken::encode(&header, &claims, &case.encoding_key).expect("jsonwebtoken encode"),
         jws_sign(jws_claims.clone(), &jws_header),
+        lc_token,
     ];
     for t in &theirs {
         let ok = check
@@ -325,6 +409,7 @@ fn run(c: &mut Criterion, backend: &str, case: Case) {
         assert_eq!(ok.kid(), kid);
     }
     drop(check);
+    drop(lc_check);
     let input = pairs[0].0.clone();
 
     let mut group = c.benchmark_group(format!("peers/{name}"));
@@ -341,6 +426,12 @@ fn run(c: &mut Criterion, backend: &str, case: Case) {
     });
     group.bench_function("raw/sign", |b| {
         b.iter_custom(|iters| timed_loop(iters, || (case.raw_sign)(black_box(&input))));
+    });
+    group.bench_function("ours-aws-lc/sign", |b| {
+        b.iter_custom(|iters| timed_loop(iters, || lc_signer.sign().expect("sign")));
+    });
+    group.bench_function("raw-aws-lc/sign", |b| {
+        b.iter_custom(|iters| timed_loop(iters, || lc_raw_sign(black_box(&input))));
     });
     group.bench_function(format!("jsonwebtoken-{backend}/encode"), |b| {
         b.iter_custom(|iters| {
@@ -372,6 +463,23 @@ fn run(c: &mut Criterion, backend: &str, case: Case) {
                 &pairs,
                 || (),
                 |(), (input, sig)| assert!((case.raw_verify)(black_box(input), black_box(sig))),
+            )
+        });
+    });
+    group.bench_function("ours-aws-lc/verify", |b| {
+        b.iter_custom(|iters| {
+            timed_passes(iters, &tokens, &lc_verifier, |v, t| {
+                black_box(v.verify(black_box(t)).expect("verify"));
+            })
+        });
+    });
+    group.bench_function("raw-aws-lc/verify", |b| {
+        b.iter_custom(|iters| {
+            timed_passes(
+                iters,
+                &pairs,
+                || (),
+                |(), (input, sig)| assert!(lc_raw_verify(black_box(input), black_box(sig))),
             )
         });
     });
