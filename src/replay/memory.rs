@@ -154,6 +154,20 @@ impl ReplayCache for MemoryReplayCache {
         let (until, now) = (unix_millis(until), unix_millis(now));
         let shard = &self.shards[(fp >> 64) as usize % SHARDS];
         let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+        if shard.entries.len() < shard.sweep_at.min(self.per_shard) {
+            // The common case, no sweep due: one probe decides and inserts.
+            return match shard.entries.entry(fp) {
+                Entry::Occupied(e) if *e.get() >= now => Err(Error::new(ErrorKind::Replayed)),
+                Entry::Occupied(mut e) => {
+                    e.insert(until);
+                    Ok(())
+                }
+                Entry::Vacant(e) => {
+                    e.insert(until);
+                    Ok(())
+                }
+            };
+        }
         if let Some(&expiry) = shard.entries.get(&fp) {
             if expiry >= now {
                 return Err(Error::new(ErrorKind::Replayed));

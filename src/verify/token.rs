@@ -74,43 +74,49 @@ impl<'de> de::Deserialize<'de> for Json {
 }
 
 /// Reads a JSON object whose members named in `known` are kept (in that
-/// order) and all others skipped; any duplicate member name is an error.
-struct StrictObject<const N: usize> {
+/// order, written into `values` in place: the arrays are a few hundred
+/// bytes, worth not moving through every serde layer) and all others
+/// skipped; any duplicate member name is an error.
+struct StrictObject<'v, const N: usize> {
     known: [&'static str; N],
+    values: &'v mut [Option<Json>; N],
 }
 
-impl<'de, const N: usize> DeserializeSeed<'de> for StrictObject<N> {
-    type Value = [Option<Json>; N];
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+impl<'de, const N: usize> DeserializeSeed<'de> for StrictObject<'_, N> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de, const N: usize> Visitor<'de> for StrictObject<N> {
-    type Value = [Option<Json>; N];
+impl<'de, const N: usize> Visitor<'de> for StrictObject<'_, N> {
+    type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut values: [Option<Json>; N] = std::array::from_fn(|_| None);
-        let mut others: HashSet<String> = HashSet::new();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        // Created at the first member that is not registered (rare).
+        let mut others: Option<HashSet<String>> = None;
         while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match self.known.iter().position(|k| same_name(k, &name)) {
                 Some(i) => {
-                    if values[i].is_some() {
+                    if self.values[i].is_some() {
                         return Err(de::Error::custom("duplicate member"));
                     }
-                    values[i] = Some(map.next_value::<Json>()?);
+                    self.values[i] = Some(map.next_value::<Json>()?);
                 }
                 None => {
-                    if !others.insert(name.into_owned()) {
+                    if !others
+                        .get_or_insert_with(HashSet::new)
+                        .insert(name.into_owned())
+                    {
                         return Err(de::Error::custom("duplicate member"));
                     }
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        Ok(values)
+        Ok(())
     }
 }
 
@@ -121,20 +127,23 @@ fn same_name(known: &str, name: &str) -> bool {
     known.len() == name.len() && known.bytes().zip(name.bytes()).all(|(a, b)| a == b)
 }
 
+/// Reads the JSON object `bytes` into `values` (see [`StrictObject`]).
 fn parse_object<const N: usize>(
     bytes: &[u8],
     known: [&'static str; N],
-) -> Result<[Option<Json>; N], Error> {
+    values: &mut [Option<Json>; N],
+) -> Result<(), Error> {
     // RFC 7519 §7.2: the UTF-8 representation of a JSON object. Checked up
     // front: serde_json skips ignored members' strings without validating them.
     let text = std::str::from_utf8(bytes).map_err(|_| malformed("JSON is not UTF-8"))?;
     let mut de = serde_json::Deserializer::from_str(text);
-    let values = StrictObject { known }
+    if (StrictObject { known, values })
         .deserialize(&mut de)
-        .map_err(|_| malformed("not a JSON object, or a duplicate member"))?;
-    de.end()
-        .map_err(|_| malformed("trailing data after JSON"))?;
-    Ok(values)
+        .is_err()
+    {
+        return Err(malformed("not a JSON object, or a duplicate member"));
+    }
+    de.end().map_err(|_| malformed("trailing data after JSON"))
 }
 
 fn malformed(detail: &'static str) -> Error {
@@ -203,7 +212,9 @@ pub(crate) fn parse(token: &str, max_len: usize) -> Result<Parsed<'_>, Error> {
     // signature, which the result keeps.
     let mut buf = Vec::with_capacity(h.len().max(p.len()).max(s.len()));
     b64::decode_into(h, &mut buf).ok_or(malformed("header is not strict base64url"))?;
-    let [alg, kid, typ, crit, jwk, jku, x5u] = parse_object(&buf, HEADER_MEMBERS)?;
+    let mut members = std::array::from_fn(|_| None);
+    parse_object(&buf, HEADER_MEMBERS, &mut members)?;
+    let [alg, kid, typ, crit, jwk, jku, x5u] = members;
     let header = Header {
         alg,
         kid,
@@ -211,7 +222,9 @@ pub(crate) fn parse(token: &str, max_len: usize) -> Result<Parsed<'_>, Error> {
         forbidden: crit.is_some() || jwk.is_some() || jku.is_some() || x5u.is_some(),
     };
     b64::decode_into(p, &mut buf).ok_or(malformed("payload is not strict base64url"))?;
-    let [iss, sub, aud, exp, nbf, iat, jti] = parse_object(&buf, CLAIM_MEMBERS)?;
+    let mut members = std::array::from_fn(|_| None);
+    parse_object(&buf, CLAIM_MEMBERS, &mut members)?;
+    let [iss, sub, aud, exp, nbf, iat, jti] = members;
     b64::decode_into(s, &mut buf).ok_or(malformed("signature is not strict base64url"))?;
     let signature = buf;
     Ok(Parsed {
