@@ -18,7 +18,11 @@
 //! | [`KEY_ACTIVATED`] `key.activated` | `INFO` | `kid` |
 //!
 //! Field values:
-//! - `usage`: `client_authentication` or `authorization_grant`.
+//! - `usage`: `client_authentication` ([`Verifier`](crate::Verifier), both
+//!   signers) or `authorization_grant` ([`GrantVerifier`](crate::GrantVerifier),
+//!   grant signers). For a grant, `client_id` is its issuer; its subject (a
+//!   user identifier) is never logged. A `client_secret_jwt` assertion has
+//!   an `HS*` `alg` and an empty `kid`.
 //! - `alg`: the JWS algorithm name (`ES256`, ...); `exp`: Unix seconds.
 //! - `reason`: the stable [`ErrorKind::code`](crate::ErrorKind::code), e.g.
 //!   `bad_signature`, `expired`, `replayed`.

@@ -28,6 +28,14 @@
 //!   [`ClientRegistry::register_client_secret`] and
 //!   [`Verifier::authenticate_client`]; clients registered with public keys
 //!   are never verified with HMAC.
+//! - **Certificates and profiles:** a [`CertificateChain`] (checked against
+//!   the signing key) names the key by `x5t#S256`, `x5t` or `x5c`; a
+//!   [`Profile`] (rfc7523bis, FAPI 2.0, Entra ID, legacy token endpoint)
+//!   presets both sides.
+//! - **Platform-issued tokens:** [`TokenFileSource`] presents a token the
+//!   platform minted (Kubernetes, Azure workload identity, CI OIDC).
+//! - **Audit events** (feature `tracing`): see [`audit`] for the event names
+//!   and fields.
 //!
 //! ## Getting started
 //!
