@@ -11,7 +11,7 @@
 //! | | [`Backend::RustCrypto`] (default) | `Backend::AwsLc` (feature `aws-lc-rs`) |
 //! |---|---|---|
 //! | ES256, ES384 | `p256`, `p384` | AWS-LC, `ECDSA_P*_SHA*_FIXED` |
-//! | EdDSA (Ed25519) | `ed25519-dalek` (`verify_strict`) | AWS-LC `ED25519` (+ the same small-order `R` check) |
+//! | EdDSA (Ed25519) | `ed25519-dalek` (`verify` + the small-order `R` check: `verify_strict`'s acceptance) | AWS-LC `ED25519` (+ the same small-order `R` check) |
 //! | RS256, PS256 | `rsa` (blinded) | AWS-LC (constant time) |
 //! | HS256, HS384, HS512 (`client_secret_jwt` only) | `hmac` + `sha2` (`verify_slice`) | AWS-LC `hmac` (`hmac::verify`) |
 //! | Build | pure Rust | C (AWS-LC, via `aws-lc-sys` and the `cc` crate) |
@@ -33,7 +33,9 @@
 //!   on `jti`, never on the signature bytes.
 //! - Ed25519 verification is strict on both: a non-canonical `S` (at least
 //!   the group order), a non-canonical encoding of `R` and a small-order `R`
-//!   are refused. `ed25519-dalek`'s `verify_strict` does this itself; AWS-LC
+//!   are refused. With `ed25519-dalek`, `verify` refuses the first two and this
+//!   crate the small-order `R` (small-order keys are refused when parsed):
+//!   exactly `verify_strict`'s acceptance, at `verify`'s speed; AWS-LC
 //!   refuses non-canonical `S` and `R` encodings, and this crate refuses the
 //!   eight small-order `R` encodings before calling it (AWS-LC alone would
 //!   accept a signature whose `R` is the identity, which only the key's
@@ -151,7 +153,6 @@ impl FromStr for Backend {
 /// The eight small-order points of edwards25519, canonically encoded. A
 /// strict Ed25519 verifier refuses a signature whose `R` is one of them
 /// (non-canonical encodings never match AWS-LC's recomputed `R`).
-#[cfg_attr(not(any(test, feature = "aws-lc-rs")), allow(dead_code))]
 pub(crate) const ED25519_SMALL_ORDER: [[u8; 32]; 8] = {
     const fn hex(s: &[u8; 64]) -> [u8; 32] {
         const fn nibble(c: u8) -> u8 {
