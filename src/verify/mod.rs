@@ -399,15 +399,26 @@ impl Verifier {
 
     /// Everything but the replay check, with cached keys only.
     fn check(&self, token: &str, client_id_param: Option<&str>) -> Result<Checked, Error> {
-        let pre = Self::precheck(
+        let pre = self.precheck_client(token, client_id_param, false)?;
+        let entry = self.client(&pre.iss)?;
+        self.check_keys(pre, entry)
+    }
+
+    /// [`Verifier::precheck`] with the client-authentication rules of this
+    /// verifier's policy (`typ` allowlist; HMAC only with `accept_hmac`).
+    fn precheck_client<'t>(
+        &self,
+        token: &'t str,
+        client_id_param: Option<&str>,
+        accept_hmac: bool,
+    ) -> Result<Pre<'t>, Error> {
+        Self::precheck(
             &self.policy,
             token,
             client_id_param,
             &|typ| self.policy.accepts_type(typ),
-            false,
-        )?;
-        let entry = self.client(&pre.iss)?;
-        self.check_keys(pre, entry)
+            accept_hmac,
+        )
     }
 
     /// The signature with the client's public keys (cached ones only).
@@ -431,13 +442,7 @@ impl Verifier {
         token: &str,
         client_id_param: Option<&str>,
     ) -> Result<Checked, Error> {
-        let pre = Self::precheck(
-            &self.policy,
-            token,
-            client_id_param,
-            &|typ| self.policy.accepts_type(typ),
-            false,
-        )?;
+        let pre = self.precheck_client(token, client_id_param, false)?;
         let entry = self.client(&pre.iss)?;
         self.check_keys_async(pre, entry).await
     }

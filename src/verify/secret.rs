@@ -224,13 +224,7 @@ impl Verifier {
         token: &'t str,
         client_id: Option<&str>,
     ) -> Result<Result<CheckedClient, (Pre<'t>, ClientEntry)>, Error> {
-        let pre = Verifier::precheck(
-            &self.policy,
-            token,
-            client_id,
-            &|typ| self.policy.accepts_type(typ),
-            self.policy.client_secret_jwt,
-        )?;
+        let pre = self.precheck_client(token, client_id, self.policy.client_secret_jwt)?;
         match self.client(&pre.iss)? {
             ClientEntry::Secret(key) => self.check_secret(pre, &key).map(Ok),
             entry => Ok(Err((pre, entry))),
