@@ -421,10 +421,9 @@ impl Verifier {
         )
     }
 
-    /// The signature with the client's public keys (cached ones only).
-    fn check_keys(&self, pre: Pre<'_>, entry: ClientEntry) -> Result<Checked, Error> {
-        let alg = pre.asymmetric()?;
-        let kid = cached_key(entry, &pre, alg, self.clock.now())?;
+    /// [`Verifier::finish`] for client authentication (`sub` = `iss`), with
+    /// this verifier's policy and clock.
+    fn finish_client<A>(&self, pre: Pre<'_>, kid: String, alg: A) -> Result<Checked<A>, Error> {
         Self::finish(
             &self.policy,
             &*self.clock,
@@ -433,6 +432,13 @@ impl Verifier {
             alg,
             SubjectRule::SameAsIssuer,
         )
+    }
+
+    /// The signature with the client's public keys (cached ones only).
+    fn check_keys(&self, pre: Pre<'_>, entry: ClientEntry) -> Result<Checked, Error> {
+        let alg = pre.asymmetric()?;
+        let kid = cached_key(entry, &pre, alg, self.clock.now())?;
+        self.finish_client(pre, kid, alg)
     }
 
     /// Everything but the replay check; remote key sets are fetched or
@@ -452,14 +458,7 @@ impl Verifier {
     async fn check_keys_async(&self, pre: Pre<'_>, entry: ClientEntry) -> Result<Checked, Error> {
         let alg = pre.asymmetric()?;
         let kid = fetched_key(entry, &pre, alg, self.clock.now()).await?;
-        Self::finish(
-            &self.policy,
-            &*self.clock,
-            pre,
-            kid,
-            alg,
-            SubjectRule::SameAsIssuer,
-        )
+        self.finish_client(pre, kid, alg)
     }
 
     fn client(&self, client_id: &str) -> Result<ClientEntry, Error> {

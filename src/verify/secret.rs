@@ -19,9 +19,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::registry::ClientEntry;
-use super::{
-    reject, reject_because, Checked, HeaderAlg, Pre, SubjectRule, VerifiedAssertion, Verifier,
-};
+use super::{reject, reject_because, Checked, HeaderAlg, Pre, VerifiedAssertion, Verifier};
 use crate::algorithm::Algorithm;
 use crate::error::{Error, ErrorKind, Usage};
 use crate::secret::{HmacAlgorithm, MacKey};
@@ -252,14 +250,7 @@ impl Verifier {
         if !key.verify(alg, pre.signing_input, &pre.signature) {
             return Err(reject(ErrorKind::BadSignature));
         }
-        Verifier::finish(
-            &self.policy,
-            &*self.clock,
-            pre,
-            String::new(),
-            alg,
-            SubjectRule::SameAsIssuer,
-        )
-        .map(CheckedClient::Secret)
+        self.finish_client(pre, String::new(), alg)
+            .map(CheckedClient::Secret)
     }
 }
