@@ -59,6 +59,8 @@
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs, unreachable_pub)]
+// An `Error` is boxed: `ok_or(error(..))` would allocate on the success path.
+#![deny(clippy::or_fun_call)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 mod algorithm;

@@ -71,8 +71,8 @@ fn expiry_of(token: &str) -> Result<u64, Error> {
     else {
         return Err(bad("the platform token is not a compact JWT"));
     };
-    let claims =
-        b64::decode(payload.as_bytes()).ok_or(bad("the platform token is not base64url"))?;
+    let claims = b64::decode(payload.as_bytes())
+        .ok_or_else(|| bad("the platform token is not base64url"))?;
     #[derive(serde::Deserialize)]
     struct Exp {
         exp: Option<f64>,

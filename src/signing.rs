@@ -442,14 +442,15 @@ impl AssertionSigner {
                 alg
             }
             None => match self.profile_algorithms {
-                Some(preferred) => pick_algorithm(key, preferred).ok_or(Error::detail(
-                    ErrorKind::AlgorithmNotAllowed,
-                    "the profile does not allow this key type",
-                ))?,
-                None => *key.algorithms().first().ok_or(Error::detail(
-                    ErrorKind::KeyBackend,
-                    "the key source reports no algorithm",
-                ))?,
+                Some(preferred) => pick_algorithm(key, preferred).ok_or_else(|| {
+                    Error::detail(
+                        ErrorKind::AlgorithmNotAllowed,
+                        "the profile does not allow this key type",
+                    )
+                })?,
+                None => *key.algorithms().first().ok_or_else(|| {
+                    Error::detail(ErrorKind::KeyBackend, "the key source reports no algorithm")
+                })?,
             },
         };
         if let Some(certified) = &self.certificate_key {

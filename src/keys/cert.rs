@@ -90,7 +90,7 @@ impl CertificateChain {
             let block = &rest[start..];
             let end = block
                 .find(PEM_END)
-                .ok_or(invalid("a PEM certificate block has no END line"))?
+                .ok_or_else(|| invalid("a PEM certificate block has no END line"))?
                 + PEM_END.len();
             let (label, der) = der::pem::decode_vec(&block.as_bytes()[..end])
                 .map_err(|_| invalid("malformed PEM certificate block"))?;
@@ -124,7 +124,7 @@ impl CertificateChain {
             }
             ders.push(
                 der.get(start..end)
-                    .ok_or(invalid("malformed DER"))?
+                    .ok_or_else(|| invalid("malformed DER"))?
                     .to_vec(),
             );
         }
@@ -157,7 +157,9 @@ impl CertificateChain {
 
     /// Builds the chain from DER certificates, each parsed completely.
     fn from_ders(ders: Vec<Vec<u8>>) -> Result<Self, Error> {
-        let leaf = ders.first().ok_or(invalid("no certificate found"))?;
+        let leaf = ders
+            .first()
+            .ok_or_else(|| invalid("no certificate found"))?;
         let leaf = Certificate::from_der(leaf).map_err(|_| invalid("malformed X.509 leaf"))?;
         for der in &ders[1..] {
             Certificate::from_der(der).map_err(|_| invalid("malformed X.509 certificate"))?;

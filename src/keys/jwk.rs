@@ -368,18 +368,18 @@ impl RawJwk {
     fn field(v: &Option<String>, what: &'static str) -> Result<Vec<u8>, Error> {
         let text = v
             .as_deref()
-            .ok_or(Error::detail(ErrorKind::InvalidKey, what))?;
-        b64::decode(text.as_bytes()).ok_or(Error::detail(ErrorKind::InvalidKey, what))
+            .ok_or_else(|| Error::detail(ErrorKind::InvalidKey, what))?;
+        b64::decode(text.as_bytes()).ok_or_else(|| Error::detail(ErrorKind::InvalidKey, what))
     }
 
     /// Decodes a secret member, zeroizing the bytes on drop.
     pub(crate) fn secret(v: &Secret, what: &'static str) -> Result<Zeroizing<Vec<u8>>, Error> {
         let text = v
             .as_deref()
-            .ok_or(Error::detail(ErrorKind::InvalidKey, what))?;
+            .ok_or_else(|| Error::detail(ErrorKind::InvalidKey, what))?;
         b64::decode(text.as_bytes())
             .map(Zeroizing::new)
-            .ok_or(Error::detail(ErrorKind::InvalidKey, what))
+            .ok_or_else(|| Error::detail(ErrorKind::InvalidKey, what))
     }
 
     /// The public parameters, validated (the point is on the curve, the RSA
@@ -404,7 +404,7 @@ impl RawJwk {
         let kty = self
             .kty
             .as_deref()
-            .ok_or(Error::detail(ErrorKind::InvalidKey, "JWK without kty"))?;
+            .ok_or_else(|| Error::detail(ErrorKind::InvalidKey, "JWK without kty"))?;
         match (kty, self.crv.as_deref()) {
             ("EC", Some("P-256")) => {
                 let (x, y) = (

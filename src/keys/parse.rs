@@ -55,7 +55,7 @@ pub(crate) fn private_from_bytes(bytes: &[u8]) -> Result<ParsedPrivate, Error> {
     let start = bytes
         .iter()
         .position(|b| !b.is_ascii_whitespace())
-        .ok_or(invalid("empty key input"))?;
+        .ok_or_else(|| invalid("empty key input"))?;
     match bytes[start] {
         b'{' => {
             let text = std::str::from_utf8(bytes).map_err(|_| invalid("JWK is not UTF-8"))?;
@@ -77,16 +77,16 @@ fn pem_block(text: &str) -> Result<(String, Zeroizing<Vec<u8>>), Error> {
     loop {
         let begin = rest
             .find("-----BEGIN ")
-            .ok_or(invalid("no PEM block found"))?;
+            .ok_or_else(|| invalid("no PEM block found"))?;
         let block = &rest[begin..];
         let label_end = block[11..]
             .find("-----")
-            .ok_or(invalid("unterminated PEM label"))?;
+            .ok_or_else(|| invalid("unterminated PEM label"))?;
         let label = &block[11..11 + label_end];
         let end_marker = format!("-----END {label}-----");
         let end = block
             .find(&end_marker)
-            .ok_or(invalid("PEM block has no END line"))?;
+            .ok_or_else(|| invalid("PEM block has no END line"))?;
         let whole = &block[..end + end_marker.len()];
         rest = &block[end + end_marker.len()..];
         if label == "EC PARAMETERS" {

@@ -115,10 +115,12 @@ impl DirectoryKeyRing {
             None,
             Backend::default(),
         )
-        .ok_or(Error::detail(
-            ErrorKind::InvalidKey,
-            "the key directory holds no usable key",
-        ))?;
+        .ok_or_else(|| {
+            Error::detail(
+                ErrorKind::InvalidKey,
+                "the key directory holds no usable key",
+            )
+        })?;
         Ok(Self {
             dir,
             interval: crate::keys::file::DEFAULT_CHECK_INTERVAL,

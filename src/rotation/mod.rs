@@ -285,7 +285,7 @@ impl KeyFactory for Pkcs11KeyFactory {
 /// Writes `bytes` to `path` atomically with owner-only permissions.
 pub(crate) fn write_secret_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let io = |e| Error::with_source(ErrorKind::Io, e);
-    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("key");
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let mut options = fs::OpenOptions::new();
@@ -646,13 +646,12 @@ impl KeyRing {
             // with the current active key.
             let _ = self.advance(&mut ring, now);
         }
-        ring.active
-            .as_ref()
-            .map(|a| a.key.clone())
-            .ok_or(Error::detail(
+        ring.active.as_ref().map(|a| a.key.clone()).ok_or_else(|| {
+            Error::detail(
                 ErrorKind::KeyBackend,
                 "the key ring has no active key (revoked, no replacement yet)",
-            ))
+            )
+        })
     }
 }
 

@@ -200,10 +200,7 @@ impl ClientSecretJwtSigner {
         let tag = self
             .key
             .sign(self.alg, draft.token.as_bytes())
-            .ok_or(Error::detail(
-                ErrorKind::KeyBackend,
-                "the MAC could not be computed",
-            ))?;
+            .ok_or_else(|| Error::detail(ErrorKind::KeyBackend, "the MAC could not be computed"))?;
         Ok(crate::audit::signed(&self.client_id, draft.finish(&tag)))
     }
 }

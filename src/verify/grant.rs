@@ -237,7 +237,7 @@ impl TrustedIssuers {
     fn get(&self, issuer: &str) -> Result<ClientEntry, Error> {
         self.issuers
             .get(issuer)
-            .ok_or(Error::new(ErrorKind::UnknownIssuer))
+            .ok_or_else(|| Error::new(ErrorKind::UnknownIssuer))
     }
 }
 
@@ -549,9 +549,9 @@ impl GrantVerifier {
     }
 
     fn verify_sync(&self, assertion: &str) -> Result<VerifiedGrant, Error> {
-        let pre = self.precheck(assertion)?;
+        let mut pre = self.precheck(assertion)?;
         let alg = pre.asymmetric()?;
-        let kid = cached_key(self.issuers.get(&pre.iss)?, &pre, alg, self.clock.now())?;
+        let kid = cached_key(self.issuers.get(&pre.iss)?, &mut pre, alg, self.clock.now())?;
         let checked = self.finish(pre, kid, alg)?;
         let scope = replay_scope(&checked.assertion.client_id);
         let a = &checked.assertion;
@@ -561,9 +561,10 @@ impl GrantVerifier {
     }
 
     async fn verify_inner_async(&self, assertion: &str) -> Result<VerifiedGrant, Error> {
-        let pre = self.precheck(assertion)?;
+        let mut pre = self.precheck(assertion)?;
         let alg = pre.asymmetric()?;
-        let kid = fetched_key(self.issuers.get(&pre.iss)?, &pre, alg, self.clock.now()).await?;
+        let entry = self.issuers.get(&pre.iss)?;
+        let kid = fetched_key(entry, &mut pre, alg, self.clock.now()).await?;
         let checked = self.finish(pre, kid, alg)?;
         let scope = replay_scope(&checked.assertion.client_id);
         let a = &checked.assertion;

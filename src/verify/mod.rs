@@ -435,9 +435,9 @@ impl Verifier {
     }
 
     /// The signature with the client's public keys (cached ones only).
-    fn check_keys(&self, pre: Pre<'_>, entry: ClientEntry) -> Result<Checked, Error> {
+    fn check_keys(&self, mut pre: Pre<'_>, entry: ClientEntry) -> Result<Checked, Error> {
         let alg = pre.asymmetric()?;
-        let kid = cached_key(entry, &pre, alg, self.clock.now())?;
+        let kid = cached_key(entry, &mut pre, alg, self.clock.now())?;
         self.finish_client(pre, kid, alg)
     }
 
@@ -455,16 +455,20 @@ impl Verifier {
 
     /// The signature with the client's public keys; remote key sets are
     /// fetched or refreshed as their cache rules allow.
-    async fn check_keys_async(&self, pre: Pre<'_>, entry: ClientEntry) -> Result<Checked, Error> {
+    async fn check_keys_async(
+        &self,
+        mut pre: Pre<'_>,
+        entry: ClientEntry,
+    ) -> Result<Checked, Error> {
         let alg = pre.asymmetric()?;
-        let kid = fetched_key(entry, &pre, alg, self.clock.now()).await?;
+        let kid = fetched_key(entry, &mut pre, alg, self.clock.now()).await?;
         self.finish_client(pre, kid, alg)
     }
 
     fn client(&self, client_id: &str) -> Result<ClientEntry, Error> {
         self.registry
             .get(client_id)
-            .ok_or(reject(ErrorKind::UnknownClient))
+            .ok_or_else(|| reject(ErrorKind::UnknownClient))
     }
 
     /// Size, shape and header rules (`typ` as `typ_allowed` says, `None`
@@ -498,8 +502,8 @@ impl Verifier {
             return Err(reject(ErrorKind::TypeNotAllowed));
         }
         let alg = match &header.alg {
-            Some(Json::Str(name)) => match HmacAlgorithm::from_name(name) {
-                Ok(hmac) if accept_hmac => HeaderAlg::Hmac(hmac),
+            Some(Json::Str(name)) => match HmacAlgorithm::lookup(name) {
+                Some(hmac) if accept_hmac => HeaderAlg::Hmac(hmac),
                 _ => HeaderAlg::Asymmetric(Algorithm::from_name(name)?),
             },
             None => return Err(reject_because(ErrorKind::Malformed, "no alg header")),
@@ -574,7 +578,7 @@ impl Verifier {
         let now_s = unix_seconds_f64(now);
         let leeway = policy.leeway.as_secs_f64();
         let exp = numeric_date(claims.exp)?
-            .ok_or(reject_because(ErrorKind::MissingClaim, "exp is required"))?;
+            .ok_or_else(|| reject_because(ErrorKind::MissingClaim, "exp is required"))?;
         let nbf = numeric_date(claims.nbf)?;
         let iat = numeric_date(claims.iat)?;
         if now_s >= exp + leeway {
@@ -647,7 +651,7 @@ impl Verifier {
 /// registered or cached keys only (never fetching).
 fn cached_key(
     entry: ClientEntry,
-    pre: &Pre<'_>,
+    pre: &mut Pre<'_>,
     alg: Algorithm,
     now: SystemTime,
 ) -> Result<String, Error> {
@@ -656,7 +660,17 @@ fn cached_key(
         ClientEntry::Remote(remote) => remote.cached(now)?,
         ClientEntry::Secret(_) => return Err(secret_client()),
     };
-    Ok(select_key(&keys.keys, pre, alg)?.kid.clone())
+    let key = select_key(&keys.keys, pre, alg)?;
+    Ok(key_id(pre, key))
+}
+
+/// The `kid` of `key`, which verified the token of `pre`: the header's own
+/// string when it named the key (moved, not copied).
+fn key_id(pre: &mut Pre<'_>, key: &VerifyingKey) -> String {
+    match pre.kid.take() {
+        Some(kid) if kid == key.kid => kid,
+        _ => key.kid.clone(),
+    }
 }
 
 /// The `kid` of the key of `entry` that verifies the token; a remote key set
@@ -664,12 +678,15 @@ fn cached_key(
 /// unknown `kid`: the key holder may have rotated).
 async fn fetched_key(
     entry: ClientEntry,
-    pre: &Pre<'_>,
+    pre: &mut Pre<'_>,
     alg: Algorithm,
     now: SystemTime,
 ) -> Result<String, Error> {
     let remote = match entry {
-        ClientEntry::Static(keys) => return Ok(select_key(&keys.keys, pre, alg)?.kid.clone()),
+        ClientEntry::Static(keys) => {
+            let key = select_key(&keys.keys, pre, alg)?;
+            return Ok(key_id(pre, key));
+        }
         ClientEntry::Remote(remote) => remote,
         ClientEntry::Secret(_) => return Err(secret_client()),
     };
@@ -678,9 +695,10 @@ async fn fetched_key(
         Err(e) if e.kind() == ErrorKind::UnknownKey => {
             // The client may have rotated: refresh (cooldown, single-flight).
             let keys = remote.keys(now, Need::Miss).await?;
-            select_key(&keys.keys, pre, alg)?.kid.clone()
+            let key = select_key(&keys.keys, pre, alg)?;
+            key_id(pre, key)
         }
-        other => other?.kid.clone(),
+        other => key_id(pre, other?),
     };
     Ok(kid)
 }
@@ -697,7 +715,7 @@ fn select_key<'k>(
         let key = keys
             .iter()
             .find(|k| &k.kid == kid)
-            .ok_or(reject(ErrorKind::UnknownKey))?;
+            .ok_or_else(|| reject(ErrorKind::UnknownKey))?;
         if !key.algorithms.contains(&alg) {
             return Err(reject(ErrorKind::AlgorithmNotAllowed));
         }
@@ -717,7 +735,7 @@ fn select_key<'k>(
     }
     candidates
         .find(|k| k.verify(alg, input, signature))
-        .ok_or(reject(ErrorKind::BadSignature))
+        .ok_or_else(|| reject(ErrorKind::BadSignature))
 }
 
 impl fmt::Debug for Verifier {

@@ -145,7 +145,7 @@ impl RemoteClient {
     pub(crate) fn cached(&self, now: SystemTime) -> Result<Arc<ClientKeys>, Error> {
         let st = self.lock();
         self.usable(&st, now)
-            .ok_or(Error::new(ErrorKind::KeysUnavailable))
+            .ok_or_else(|| Error::new(ErrorKind::KeysUnavailable))
     }
 
     /// How many fetches have been started.
@@ -171,7 +171,7 @@ impl RemoteClient {
             if !want || (cooling && !st.in_flight) {
                 return self
                     .usable(&st, now)
-                    .ok_or(Error::new(ErrorKind::KeysUnavailable));
+                    .ok_or_else(|| Error::new(ErrorKind::KeysUnavailable));
             }
             if st.in_flight {
                 Some(st.generation)
@@ -192,7 +192,7 @@ impl RemoteClient {
             let st = self.lock();
             return self
                 .usable(&st, now)
-                .ok_or(Error::new(ErrorKind::KeysUnavailable));
+                .ok_or_else(|| Error::new(ErrorKind::KeysUnavailable));
         }
         // This task fetches. A guard clears `in_flight` even if the future
         // is dropped mid-fetch, so waiters are never stranded.

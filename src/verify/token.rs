@@ -97,19 +97,16 @@ impl<'de, const N: usize> Visitor<'de> for StrictObject<'_, N> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         // Created at the first member that is not registered (rare).
         let mut others: Option<HashSet<String>> = None;
-        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match self.known.iter().position(|k| same_name(k, &name)) {
-                Some(i) => {
+        while let Some(member) = map.next_key_seed(MemberName(&self.known))? {
+            match member {
+                Member::Known(i) => {
                     if self.values[i].is_some() {
                         return Err(de::Error::custom("duplicate member"));
                     }
                     self.values[i] = Some(map.next_value::<Json>()?);
                 }
-                None => {
-                    if !others
-                        .get_or_insert_with(HashSet::new)
-                        .insert(name.into_owned())
-                    {
+                Member::Other(name) => {
+                    if !others.get_or_insert_with(HashSet::new).insert(name) {
                         return Err(de::Error::custom("duplicate member"));
                     }
                     map.next_value::<IgnoredAny>()?;
@@ -117,6 +114,38 @@ impl<'de, const N: usize> Visitor<'de> for StrictObject<'_, N> {
             }
         }
         Ok(())
+    }
+}
+
+/// A member name, matched against the known names where serde hands it
+/// over: a registered name costs no allocation; any other one is kept (owned)
+/// for the duplicate check.
+enum Member {
+    Known(usize),
+    Other(String),
+}
+
+struct MemberName<'k>(&'k [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for MemberName<'_> {
+    type Value = Member;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Member, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MemberName<'_> {
+    type Value = Member;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+    // Escaped names arrive here unescaped, as serde_json decodes them:
+    // `"\u0061lg"` is `alg`.
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<Member, E> {
+        Ok(match self.0.iter().position(|k| same_name(k, name)) {
+            Some(i) => Member::Known(i),
+            None => Member::Other(name.to_owned()),
+        })
     }
 }
 
@@ -211,7 +240,7 @@ pub(crate) fn parse(token: &str, max_len: usize) -> Result<Parsed<'_>, Error> {
     // One buffer for all three segments: header, then payload, then the
     // signature, which the result keeps.
     let mut buf = Vec::with_capacity(h.len().max(p.len()).max(s.len()));
-    b64::decode_into(h, &mut buf).ok_or(malformed("header is not strict base64url"))?;
+    b64::decode_into(h, &mut buf).ok_or_else(|| malformed("header is not strict base64url"))?;
     let mut members = std::array::from_fn(|_| None);
     parse_object(&buf, HEADER_MEMBERS, &mut members)?;
     let [alg, kid, typ, crit, jwk, jku, x5u] = members;
@@ -221,11 +250,11 @@ pub(crate) fn parse(token: &str, max_len: usize) -> Result<Parsed<'_>, Error> {
         typ,
         forbidden: crit.is_some() || jwk.is_some() || jku.is_some() || x5u.is_some(),
     };
-    b64::decode_into(p, &mut buf).ok_or(malformed("payload is not strict base64url"))?;
+    b64::decode_into(p, &mut buf).ok_or_else(|| malformed("payload is not strict base64url"))?;
     let mut members = std::array::from_fn(|_| None);
     parse_object(&buf, CLAIM_MEMBERS, &mut members)?;
     let [iss, sub, aud, exp, nbf, iat, jti] = members;
-    b64::decode_into(s, &mut buf).ok_or(malformed("signature is not strict base64url"))?;
+    b64::decode_into(s, &mut buf).ok_or_else(|| malformed("signature is not strict base64url"))?;
     let signature = buf;
     Ok(Parsed {
         header,
@@ -302,6 +331,18 @@ mod tests {
             ErrorKind::Malformed,
             "ignored member not UTF-8"
         );
+        // Names are compared unescaped, registered or not.
+        assert_eq!(
+            kind(&tok(r#"{"alg":"a","\u0061lg":"b"}"#, "{}")),
+            ErrorKind::Malformed
+        );
+        assert_eq!(
+            kind(&tok("{}", r#"{"x\u0079":1,"xy":2}"#)),
+            ErrorKind::Malformed
+        );
+        let escaped = tok(r#"{"\u0061lg":"ES256"}"#, "{}");
+        let p = parse(&escaped, 8192).unwrap();
+        assert_eq!(p.header.alg, Some(Json::Str("ES256".into())));
         let t = tok(r#"{"crit":["b64"]}"#, "{}");
         assert!(parse(&t, 8192).unwrap().header.forbidden);
     }

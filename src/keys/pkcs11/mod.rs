@@ -249,11 +249,11 @@ impl Pkcs11KeyBuilder {
         let token = self
             .token
             .as_ref()
-            .ok_or(config("select the PKCS#11 token by label or slot"))?;
+            .ok_or_else(|| config("select the PKCS#11 token by label or slot"))?;
         let pin = self
             .pin
             .as_ref()
-            .ok_or(config("a PKCS#11 user PIN is required"))?;
+            .ok_or_else(|| config("a PKCS#11 user PIN is required"))?;
         if self.label.is_none() && self.id.is_none() {
             return Err(config("select the PKCS#11 key by label and/or id"));
         }
@@ -323,7 +323,7 @@ impl Pkcs11KeyBuilder {
         let shared = Shared::new(
             ctx,
             self.token
-                .unwrap_or(TokenSelector::Label(token_label.clone())),
+                .unwrap_or_else(|| TokenSelector::Label(token_label.clone())),
             pin,
             self.label,
             self.id,
