@@ -11,6 +11,7 @@
 //! | event ([`Metadata::name`]) | level | fields |
 //! | --- | --- | --- |
 //! | [`SIGNED`] `assertion.signed` | `DEBUG` | `usage`, `client_id`, `kid`, `alg`, `jti`, `exp` |
+//! | [`SIGN_FAILED`] `assertion.sign_failed` | `WARN` | `usage`, `client_id`, `reason` |
 //! | [`VERIFIED`] `assertion.verified` | `INFO` | `usage`, `client_id`, `kid`, `alg`, `jti`, `exp`, `replay_checked` |
 //! | [`REJECTED`] `assertion.rejected` | `WARN` | `usage`, `reason`, `replay_checked`, and when known `client_id` or `claimed_client_id`, `kid`, `jti` |
 //! | [`KEY_RELOADED`] `key.reloaded` | `INFO` | `kid`, `path` |
@@ -81,6 +82,9 @@
 pub const TARGET: &str = "client_assertion::audit";
 /// An assertion was signed (`DEBUG`).
 pub const SIGNED: &str = "assertion.signed";
+/// A signer could not mint an assertion: its key source failed (an HSM or
+/// KMS error, a key file gone bad) or no longer fits its settings (`WARN`).
+pub const SIGN_FAILED: &str = "assertion.sign_failed";
 /// An assertion passed every check (`INFO`).
 pub const VERIFIED: &str = "assertion.verified";
 /// An assertion was rejected (`WARN`).
@@ -202,12 +206,16 @@ impl Audited for crate::AuthenticatedClient {
 #[cfg(not(feature = "tracing"))]
 mod off {
     use super::{Audited, Site};
-    use crate::error::Error;
+    use crate::error::{Error, Usage};
     use crate::signing::ClientAssertion;
 
     #[inline(always)]
-    pub(crate) fn signed<A>(_: &str, assertion: ClientAssertion<A>) -> ClientAssertion<A> {
-        assertion
+    pub(crate) fn signed<A>(
+        _: &str,
+        _: Usage,
+        result: Result<ClientAssertion<A>, Error>,
+    ) -> Result<ClientAssertion<A>, Error> {
+        result
     }
 
     #[inline(always)]
@@ -234,18 +242,37 @@ mod imp {
 
     use tracing::Level;
 
-    use super::{Accepted, Audited, Site, MAX_FIELD_LEN, REJECTED, SIGNED, TARGET, VERIFIED};
+    use super::{
+        Accepted, Audited, Site, MAX_FIELD_LEN, REJECTED, SIGNED, SIGN_FAILED, TARGET, VERIFIED,
+    };
     use crate::error::{Error, ErrorKind, Usage};
     use crate::signing::{ClientAssertion, JwsAlgorithm};
     use crate::time::unix_seconds;
     use crate::verify::token::{self, Json};
 
-    /// Emits `assertion.signed` for `assertion`, minted for `client_id`
-    /// (the `iss`), and passes it on.
+    /// Emits `assertion.signed` or `assertion.sign_failed` for the result
+    /// of minting an assertion for `client_id` (the `iss`), and passes the
+    /// result on.
     pub(crate) fn signed<A: JwsAlgorithm>(
         client_id: &str,
-        assertion: ClientAssertion<A>,
-    ) -> ClientAssertion<A> {
+        usage: Usage,
+        result: Result<ClientAssertion<A>, Error>,
+    ) -> Result<ClientAssertion<A>, Error> {
+        let assertion = match result {
+            Ok(assertion) => assertion,
+            Err(error) => {
+                tracing::event!(
+                    name: SIGN_FAILED,
+                    target: TARGET,
+                    Level::WARN,
+                    message = SIGN_FAILED,
+                    usage = usage_name(usage),
+                    client_id = &*safe(client_id),
+                    reason = error.code(),
+                );
+                return Err(error);
+            }
+        };
         tracing::event!(
             name: SIGNED,
             target: TARGET,
@@ -258,7 +285,7 @@ mod imp {
             jti = &*safe(assertion.jti()),
             exp = unix_seconds(assertion.expires_at()),
         );
-        assertion
+        Ok(assertion)
     }
 
     /// Emits `assertion.verified` or `assertion.rejected` for the result

@@ -408,14 +408,7 @@ impl AssertionSigner {
     /// ([`ErrorKind::RequiresAsync`] for async-only sources: use
     /// [`AssertionSigner::sign_async`]).
     pub fn sign(&self) -> Result<ClientAssertion, Error> {
-        let pinned = self.key.snapshot();
-        let key: &dyn KeySource = pinned.as_deref().unwrap_or(&*self.key);
-        let draft = self.draft(key)?;
-        let signature = key.sign(draft.alg, draft.token.as_bytes())?;
-        Ok(crate::audit::signed(
-            self.client_id(),
-            draft.finish(&signature),
-        ))
+        crate::audit::signed(self.client_id(), self.usage, self.mint())
     }
 
     /// Mints a fresh assertion through [`KeySource::sign_async`], for remote
@@ -424,14 +417,24 @@ impl AssertionSigner {
     /// # Errors
     /// As [`AssertionSigner::sign`].
     pub async fn sign_async(&self) -> Result<ClientAssertion, Error> {
+        let result = self.mint_async().await;
+        crate::audit::signed(self.client_id(), self.usage, result)
+    }
+
+    fn mint(&self) -> Result<ClientAssertion, Error> {
+        let pinned = self.key.snapshot();
+        let key: &dyn KeySource = pinned.as_deref().unwrap_or(&*self.key);
+        let draft = self.draft(key)?;
+        let signature = key.sign(draft.alg, draft.token.as_bytes())?;
+        Ok(draft.finish(&signature))
+    }
+
+    async fn mint_async(&self) -> Result<ClientAssertion, Error> {
         let pinned = self.key.snapshot();
         let key: &dyn KeySource = pinned.as_deref().unwrap_or(&*self.key);
         let draft = self.draft(key)?;
         let signature = key.sign_async(draft.alg, draft.token.as_bytes()).await?;
-        Ok(crate::audit::signed(
-            self.client_id(),
-            draft.finish(&signature),
-        ))
+        Ok(draft.finish(&signature))
     }
 
     /// Header and claims, encoded: the JWS signing input.

@@ -9,12 +9,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use client_assertion::audit::{
-    KEY_ACTIVATED, KEY_RELOADED, KEY_RELOAD_FAILED, MAX_FIELD_LEN, REJECTED, SIGNED, TARGET,
-    VERIFIED,
+    KEY_ACTIVATED, KEY_RELOADED, KEY_RELOAD_FAILED, MAX_FIELD_LEN, REJECTED, SIGNED, SIGN_FAILED,
+    TARGET, VERIFIED,
 };
 use client_assertion::{
-    jwk_set, AssertionSigner, ClientRegistry, FileKey, KeyRing, KeySource, KeyType, ManualClock,
-    MemoryKeyFactory, PrivateKey, RotationPolicy, Verifier,
+    jwk_set, Algorithm, AssertionSigner, ClientRegistry, Error, ErrorKind, FileKey, KeyRing,
+    KeySource, KeyType, ManualClock, MemoryKeyFactory, PrivateKey, PublicJwk, RotationPolicy,
+    Verifier,
 };
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -204,6 +205,49 @@ fn signing_emits_assertion_signed() {
     let e = only(&events, SIGNED);
     assert_eq!(e.field("jti"), Some(async_assertion.jti()));
     assert_no_secrets(&events, &[assertion.as_str(), async_assertion.as_str()]);
+}
+
+/// The test key behind an HSM that has stopped answering.
+#[derive(Debug)]
+struct Unavailable(Arc<PrivateKey>);
+
+impl KeySource for Unavailable {
+    fn algorithms(&self) -> &'static [Algorithm] {
+        self.0.algorithms()
+    }
+    fn kid(&self) -> std::borrow::Cow<'_, str> {
+        self.0.kid()
+    }
+    fn public_jwk(&self) -> PublicJwk {
+        self.0.public_jwk()
+    }
+    fn sign(&self, _: Algorithm, _: &[u8]) -> Result<Vec<u8>, Error> {
+        Err(Error::new(ErrorKind::KeyBackend))
+    }
+}
+
+#[test]
+fn a_failed_signature_emits_assertion_sign_failed() {
+    let f = fixture();
+    let signer = AssertionSigner::builder(Arc::new(Unavailable(f.key.clone())), CLIENT, ISSUER)
+        .clock(f.clock.clone())
+        .build()
+        .unwrap();
+    for (result, events) in [
+        capture(|| signer.sign()),
+        capture(|| block_on(signer.sign_async())),
+    ] {
+        assert_eq!(result.unwrap_err().kind(), ErrorKind::KeyBackend);
+        assert!(events.iter().all(|e| e.name != SIGNED), "{events:?}");
+        let e = only(&events, SIGN_FAILED);
+        assert_eq!(e.level, Level::WARN);
+        assert_eq!(e.field("message"), Some("assertion.sign_failed"));
+        assert_eq!(e.field("usage"), Some("client_authentication"));
+        assert_eq!(e.field("client_id"), Some(CLIENT));
+        assert_eq!(e.field("reason"), Some("key_backend"));
+        assert_eq!(e.fields.len(), 4, "{e:?}");
+        assert_no_secrets(&events, &[]);
+    }
 }
 
 #[test]

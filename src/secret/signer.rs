@@ -197,11 +197,12 @@ impl ClientSecretJwtSigner {
             self.lifetime,
             Usage::ClientAuthentication,
         );
-        let tag = self
+        let result = self
             .key
             .sign(self.alg, draft.token.as_bytes())
-            .ok_or_else(|| Error::detail(ErrorKind::KeyBackend, "the MAC could not be computed"))?;
-        Ok(crate::audit::signed(&self.client_id, draft.finish(&tag)))
+            .map(|tag| draft.finish(&tag))
+            .ok_or_else(|| Error::detail(ErrorKind::KeyBackend, "the MAC could not be computed"));
+        crate::audit::signed(&self.client_id, Usage::ClientAuthentication, result)
     }
 }
 
