@@ -94,7 +94,9 @@ pub const KEY_RELOADED: &str = "key.reloaded";
 /// A [`FileKey`](crate::FileKey) could not take its changed file; the
 /// previous key stays in service (`WARN`).
 pub const KEY_RELOAD_FAILED: &str = "key.reload_failed";
-/// A [`KeyRing`](crate::KeyRing) put a key in service (`INFO`).
+/// A [`KeyRing`](crate::KeyRing) or [`DirectoryKeyRing`](crate::DirectoryKeyRing)
+/// put a key in service (`INFO`); the key found when a ring is created is
+/// not an activation.
 pub const KEY_ACTIVATED: &str = "key.activated";
 /// The most bytes a string field of an audit event holds (see the module
 /// docs); equal to [`DEFAULT_MAX_JTI_LENGTH`](crate::DEFAULT_MAX_JTI_LENGTH),

@@ -13,9 +13,9 @@ use client_assertion::audit::{
     TARGET, VERIFIED,
 };
 use client_assertion::{
-    jwk_set, Algorithm, AssertionSigner, ClientRegistry, Error, ErrorKind, FileKey, KeyRing,
-    KeySource, KeyType, ManualClock, MemoryKeyFactory, PrivateKey, PublicJwk, RotationPolicy,
-    Verifier,
+    jwk_set, Algorithm, AssertionSigner, ClientRegistry, DirectoryKeyRing, Error, ErrorKind,
+    FileKey, KeyRing, KeySource, KeyType, ManualClock, MemoryKeyFactory, PrivateKey, PublicJwk,
+    RotationPolicy, Verifier,
 };
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -546,6 +546,44 @@ fn a_subscriber_that_wants_only_errors_gets_no_audit_events() {
 }
 
 // ----- key files -----
+
+#[test]
+fn directory_key_ring_reports_the_key_it_puts_in_service() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(format!("key-{}.pem", NOW - 60)),
+        data("p256.pkcs8.pem"),
+    )
+    .unwrap();
+    let clock = Arc::new(ManualClock::at_unix(NOW));
+    let (ring, events) = capture(|| DirectoryKeyRing::open_with(dir.path(), clock.clone()));
+    let ring = ring.unwrap();
+    let first = ring.kid().into_owned();
+    // The key found at opening is the starting point, not an activation.
+    assert!(events.iter().all(|e| e.name != KEY_ACTIVATED), "{events:?}");
+
+    let next = PrivateKey::generate(KeyType::Ed25519).unwrap();
+    std::fs::write(
+        dir.path().join(format!("key-{}.pem", NOW + 600)),
+        next.to_pkcs8_pem().unwrap().as_bytes(),
+    )
+    .unwrap();
+    // Published but not yet in service: no event.
+    let (_, events) = capture(|| ring.reload());
+    assert!(events.iter().all(|e| e.name != KEY_ACTIVATED), "{events:?}");
+    assert_eq!(ring.kid(), first.as_str());
+
+    clock.advance(Duration::from_secs(600));
+    let (_, events) = capture(|| {
+        ring.reload();
+        ring.reload();
+    });
+    let e = only(&events, KEY_ACTIVATED);
+    assert_eq!(e.level, Level::INFO);
+    assert_eq!(e.field("kid"), Some(&*next.kid()));
+    assert_eq!(ring.kid(), next.kid());
+    assert_no_secrets(&events, &[]);
+}
 
 #[test]
 fn file_key_reloads_and_failures_are_reported_without_key_material() {

@@ -213,6 +213,9 @@ impl DirectoryKeyRing {
             Some(&previous),
             self.backend,
         ) {
+            if view.active.kid() != previous.active.kid() {
+                crate::audit::key_activated(&view.active.kid());
+            }
             *self.view.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(view);
         }
     }
