@@ -580,7 +580,7 @@ fn directory_key_ring_reports_the_key_it_puts_in_service() {
     });
     let e = only(&events, KEY_ACTIVATED);
     assert_eq!(e.level, Level::INFO);
-    assert_eq!(e.field("kid"), Some(&*next.kid()));
+    assert_eq!(e.field("kid"), Some(next.kid()));
     assert_eq!(ring.kid(), next.kid());
     assert_no_secrets(&events, &[]);
 }
