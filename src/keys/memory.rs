@@ -122,26 +122,26 @@ impl Secret {
     /// The private key as PKCS#8 DER.
     fn to_pkcs8_der(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
         use pkcs8::EncodePrivateKey;
-        // ECDSA keys encode through pkcs8 0.11 (p256/p384 0.14), the others
-        // through pkcs8 0.10: the DER bytes are the same kind of document.
+        // ECDSA keys encode through pkcs8 0.11 (p256/p384 0.14), Ed25519 and
+        // RSA keys through pkcs8 0.10: two document types, the same DER.
         use p256::pkcs8::EncodePrivateKey as EcEncodePrivateKey;
-        let failed = |e: String| Error::with_source(ErrorKind::KeyBackend, e);
         let der = match self {
             Self::P256(k) => EcEncodePrivateKey::to_pkcs8_der(k)
                 .map(|doc| doc.as_bytes().to_vec())
-                .map_err(|e| failed(e.to_string()))?,
+                .map_err(|e| e.to_string()),
             Self::P384(k) => EcEncodePrivateKey::to_pkcs8_der(k)
                 .map(|doc| doc.as_bytes().to_vec())
-                .map_err(|e| failed(e.to_string()))?,
+                .map_err(|e| e.to_string()),
             Self::Ed25519(k) => k
                 .to_pkcs8_der()
                 .map(|doc| doc.as_bytes().to_vec())
-                .map_err(|e| failed(e.to_string()))?,
+                .map_err(|e| e.to_string()),
             Self::Rsa(k) => AsRef::<RsaPrivateKey>::as_ref(&k.pkcs1)
                 .to_pkcs8_der()
                 .map(|doc| doc.as_bytes().to_vec())
-                .map_err(|e| failed(e.to_string()))?,
-        };
+                .map_err(|e| e.to_string()),
+        }
+        .map_err(|e| Error::with_source(ErrorKind::KeyBackend, e))?;
         Ok(zeroize::Zeroizing::new(der))
     }
 
