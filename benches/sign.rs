@@ -21,6 +21,10 @@ use client_assertion::{Algorithm, AssertionSigner, PrivateKey};
 use criterion::{criterion_group, criterion_main, Criterion};
 use pkcs8::EncodePrivateKey;
 use rand::rngs::OsRng;
+// `signature` 3 for the ECDSA keys (p256/p384 0.14, pkcs8 0.11), 2 for Ed25519 and RSA.
+use p256::ecdsa::signature::{Signer as _, Verifier as _};
+use p256::elliptic_curve::Generate as _;
+use p256::pkcs8::EncodePrivateKey as _;
 use rsa::signature::{RandomizedSigner, Signer, Verifier};
 use rsa::RsaPrivateKey;
 use sha2::Sha256;
@@ -70,7 +74,7 @@ fn compare<S>(
 }
 
 fn es256(c: &mut Criterion) {
-    let sk = p256::ecdsa::SigningKey::random(&mut OsRng);
+    let sk = p256::ecdsa::SigningKey::generate();
     let der = sk.to_pkcs8_der().expect("P-256 PKCS#8");
     let vk = *sk.verifying_key();
     compare(
@@ -85,7 +89,7 @@ fn es256(c: &mut Criterion) {
 }
 
 fn es384(c: &mut Criterion) {
-    let sk = p384::ecdsa::SigningKey::random(&mut OsRng);
+    let sk = p384::ecdsa::SigningKey::generate();
     let der = sk.to_pkcs8_der().expect("P-384 PKCS#8");
     let vk = *sk.verifying_key();
     compare(

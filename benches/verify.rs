@@ -51,6 +51,10 @@ use client_assertion::{
 use criterion::{criterion_group, criterion_main, Criterion};
 use pkcs8::EncodePrivateKey;
 use rand::rngs::OsRng;
+// `signature` 3 for the ECDSA keys (p256/p384 0.14, pkcs8 0.11), 2 for Ed25519 and RSA.
+use p256::ecdsa::signature::Verifier as _;
+use p256::elliptic_curve::Generate as _;
+use p256::pkcs8::EncodePrivateKey as _;
 use rsa::signature::Verifier as _;
 use rsa::RsaPrivateKey;
 use sha2::Sha256;
@@ -377,7 +381,7 @@ fn compare(c: &mut Criterion, alg: Algorithm, der: &[u8], raw: impl Fn(&[u8], &[
 }
 
 fn es256(c: &mut Criterion) {
-    let sk = p256::ecdsa::SigningKey::random(&mut OsRng);
+    let sk = p256::ecdsa::SigningKey::generate();
     let der = sk.to_pkcs8_der().expect("P-256 PKCS#8");
     let vk = *sk.verifying_key();
     compare(c, Algorithm::Es256, der.as_bytes(), |msg, sig| {
@@ -386,7 +390,7 @@ fn es256(c: &mut Criterion) {
 }
 
 fn es384(c: &mut Criterion) {
-    let sk = p384::ecdsa::SigningKey::random(&mut OsRng);
+    let sk = p384::ecdsa::SigningKey::generate();
     let der = sk.to_pkcs8_der().expect("P-384 PKCS#8");
     let vk = *sk.verifying_key();
     compare(c, Algorithm::Es384, der.as_bytes(), |msg, sig| {

@@ -16,6 +16,7 @@ use client_assertion::{
     DEFAULT_MAX_TOKEN_SIZE,
 };
 use p256::ecdsa::signature::Signer as _;
+use p256::elliptic_curve::Generate as _;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use verify_common::*;
@@ -183,7 +184,7 @@ fn wrong_key_with_the_registered_kid_is_bad_signature() {
     );
     assert_rejected(f.verify(&token), "bad_signature", &token);
     // Raw p256, outside our key types.
-    let raw = p256::ecdsa::SigningKey::random(&mut rand::rngs::OsRng);
+    let raw = p256::ecdsa::SigningKey::generate();
     let input = signing_input(&f.header().to_string(), &f.claims().to_string());
     let sig: p256::ecdsa::Signature = raw.sign(input.as_bytes());
     let token = format!("{input}.{}", b64(&sig.to_bytes()));

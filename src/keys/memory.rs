@@ -4,7 +4,10 @@ use std::borrow::Cow;
 use std::fmt;
 use std::path::Path;
 
-use p256::ecdsa::signature::{RandomizedSigner, SignatureEncoding, Signer};
+// Two `signature` majors: 3 for ECDSA (p256/p384 0.14), 2 for Ed25519 and RSA.
+use p256::ecdsa::signature::Signer as _;
+use p256::elliptic_curve::Generate as _;
+use rsa::signature::{RandomizedSigner, SignatureEncoding, Signer};
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
 use sha2::Sha256;
@@ -55,7 +58,7 @@ impl Secret {
     }
 
     pub(crate) fn p256_params(key: &p256::ecdsa::VerifyingKey) -> PublicParams {
-        let point = key.to_encoded_point(false);
+        let point = key.to_sec1_point(false);
         PublicParams::Ec {
             curve: KeyType::P256,
             x: point.x().map(|x| x.to_vec()).unwrap_or_default(),
@@ -64,7 +67,7 @@ impl Secret {
     }
 
     pub(crate) fn p384_params(key: &p384::ecdsa::VerifyingKey) -> PublicParams {
-        let point = key.to_encoded_point(false);
+        let point = key.to_sec1_point(false);
         PublicParams::Ec {
             curve: KeyType::P384,
             x: point.x().map(|x| x.to_vec()).unwrap_or_default(),
@@ -88,7 +91,10 @@ impl Secret {
 
     /// Signs `msg` with `alg`, which the caller has checked fits this key.
     fn sign(&self, alg: Algorithm, msg: &[u8]) -> Result<Vec<u8>, Error> {
-        let failed = |_| Error::detail(ErrorKind::KeyBackend, "signing failed");
+        // Generic: ECDSA fails with `signature` 3's error, the others with 2's.
+        fn failed<E>(_: E) -> Error {
+            Error::detail(ErrorKind::KeyBackend, "signing failed")
+        }
         Ok(match (self, alg) {
             (Self::P256(k), Algorithm::Es256) => {
                 let sig: p256::ecdsa::Signature = k.try_sign(msg).map_err(failed)?;
@@ -116,14 +122,27 @@ impl Secret {
     /// The private key as PKCS#8 DER.
     fn to_pkcs8_der(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
         use pkcs8::EncodePrivateKey;
-        let doc = match self {
-            Self::P256(k) => k.to_pkcs8_der(),
-            Self::P384(k) => k.to_pkcs8_der(),
-            Self::Ed25519(k) => k.to_pkcs8_der(),
-            Self::Rsa(k) => AsRef::<RsaPrivateKey>::as_ref(&k.pkcs1).to_pkcs8_der(),
+        // ECDSA keys encode through pkcs8 0.11 (p256/p384 0.14), Ed25519 and
+        // RSA keys through pkcs8 0.10: two document types, the same DER.
+        use p256::pkcs8::EncodePrivateKey as EcEncodePrivateKey;
+        let der = match self {
+            Self::P256(k) => EcEncodePrivateKey::to_pkcs8_der(k)
+                .map(|doc| doc.as_bytes().to_vec())
+                .map_err(|e| e.to_string()),
+            Self::P384(k) => EcEncodePrivateKey::to_pkcs8_der(k)
+                .map(|doc| doc.as_bytes().to_vec())
+                .map_err(|e| e.to_string()),
+            Self::Ed25519(k) => k
+                .to_pkcs8_der()
+                .map(|doc| doc.as_bytes().to_vec())
+                .map_err(|e| e.to_string()),
+            Self::Rsa(k) => AsRef::<RsaPrivateKey>::as_ref(&k.pkcs1)
+                .to_pkcs8_der()
+                .map(|doc| doc.as_bytes().to_vec())
+                .map_err(|e| e.to_string()),
         }
-        .map_err(|e| Error::with_source(ErrorKind::KeyBackend, e.to_string()))?;
-        Ok(zeroize::Zeroizing::new(doc.as_bytes().to_vec()))
+        .map_err(|e| Error::with_source(ErrorKind::KeyBackend, e))?;
+        Ok(zeroize::Zeroizing::new(der))
     }
 
     fn clone_secret(&self) -> Self {
@@ -287,11 +306,19 @@ impl PrivateKey {
     /// # Errors
     /// [`ErrorKind::KeyBackend`] if key generation fails.
     pub fn generate(key_type: KeyType) -> Result<Self, Error> {
-        let mut rng = rand::rngs::OsRng;
+        // ECDSA keys come from the OS RNG through getrandom (p256/p384 0.14
+        // `Generate`); a failing OS RNG is an error, not a panic.
+        let rng_failed = |_| Error::detail(ErrorKind::KeyBackend, "the OS random generator failed");
         let secret = match key_type {
-            KeyType::P256 => Secret::P256(p256::ecdsa::SigningKey::random(&mut rng)),
-            KeyType::P384 => Secret::P384(p384::ecdsa::SigningKey::random(&mut rng)),
-            KeyType::Ed25519 => Secret::Ed25519(ed25519_dalek::SigningKey::generate(&mut rng)),
+            KeyType::P256 => {
+                Secret::P256(p256::ecdsa::SigningKey::try_generate().map_err(rng_failed)?)
+            }
+            KeyType::P384 => {
+                Secret::P384(p384::ecdsa::SigningKey::try_generate().map_err(rng_failed)?)
+            }
+            KeyType::Ed25519 => {
+                Secret::Ed25519(ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng))
+            }
             KeyType::Rsa => return Self::generate_rsa(2048),
         };
         Ok(Self::from_parsed(secret.into()))

@@ -6,6 +6,8 @@
 
 use pkcs8::der::Decode;
 use pkcs8::{DecodePrivateKey, ObjectIdentifier, PrivateKeyInfo};
+// p256/p384 0.14 decode through pkcs8 0.11; Ed25519 and RSA keys through 0.10.
+use p256::pkcs8::DecodePrivateKey as EcDecodePrivateKey;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;
 use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
@@ -147,10 +149,10 @@ fn private_from_pkcs8(der: &[u8]) -> Result<ParsedPrivate, Error> {
     let info = PrivateKeyInfo::from_der(der).map_err(|_| invalid("malformed PKCS#8"))?;
     match info.algorithm.oid {
         OID_EC => match info.algorithm.parameters_oid() {
-            Ok(OID_P256) => p256::ecdsa::SigningKey::from_pkcs8_der(der)
+            Ok(OID_P256) => <p256::ecdsa::SigningKey as EcDecodePrivateKey>::from_pkcs8_der(der)
                 .map(|k| Secret::P256(k).into())
                 .map_err(|_| invalid("malformed P-256 private key")),
-            Ok(OID_P384) => p384::ecdsa::SigningKey::from_pkcs8_der(der)
+            Ok(OID_P384) => <p384::ecdsa::SigningKey as EcDecodePrivateKey>::from_pkcs8_der(der)
                 .map(|k| Secret::P384(k).into())
                 .map_err(|_| invalid("malformed P-384 private key")),
             _ => Err(unsupported(
@@ -357,18 +359,19 @@ pub(crate) fn public_from_pem(text: &str) -> Result<PublicParams, Error> {
 
 /// Public key from DER SPKI (`SubjectPublicKeyInfo`).
 pub(crate) fn public_from_spki(der: &[u8]) -> Result<PublicParams, Error> {
+    use p256::pkcs8::DecodePublicKey as EcDecodePublicKey;
     use pkcs8::DecodePublicKey;
     let spki = pkcs8::spki::SubjectPublicKeyInfoRef::from_der(der)
         .map_err(|_| invalid("malformed SubjectPublicKeyInfo"))?;
     match spki.algorithm.oid {
         OID_EC => match spki.algorithm.parameters_oid() {
             Ok(OID_P256) => {
-                let k = p256::PublicKey::from_public_key_der(der)
+                let k = <p256::PublicKey as EcDecodePublicKey>::from_public_key_der(der)
                     .map_err(|_| invalid("malformed P-256 public key"))?;
                 Ok(Secret::p256_params(&k.into()))
             }
             Ok(OID_P384) => {
-                let k = p384::PublicKey::from_public_key_der(der)
+                let k = <p384::PublicKey as EcDecodePublicKey>::from_public_key_der(der)
                     .map_err(|_| invalid("malformed P-384 public key"))?;
                 Ok(Secret::p384_params(&k.into()))
             }

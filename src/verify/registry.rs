@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, RwLock};
 
+// `signature` 3 (p256/p384 0.14) for ECDSA, `signature` 2 for RSA.
 use p256::ecdsa::signature::Verifier as _;
+use rsa::signature::Verifier as _;
 use rsa::{BigUint, RsaPublicKey};
 use sha2::Sha256;
 

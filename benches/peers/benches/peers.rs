@@ -57,6 +57,10 @@ use jwt_simple::prelude::{
 use pkcs8::EncodePrivateKey;
 use rand::rngs::OsRng;
 use rsa::pkcs1::EncodeRsaPrivateKey;
+// `signature` 3 for the ECDSA keys (p256/p384 0.14, pkcs8 0.11), 2 for Ed25519 and RSA.
+use p256::ecdsa::signature::{Signer as _, Verifier as _};
+use p256::elliptic_curve::Generate as _;
+use p256::pkcs8::EncodePrivateKey as _;
 use rsa::signature::{RandomizedSigner, SignatureEncoding as _, Signer, Verifier as _};
 use rsa::RsaPrivateKey;
 use serde::{Deserialize, Serialize};
@@ -512,7 +516,7 @@ fn run(c: &mut Criterion, backend: &str, case: Case) {
 }
 
 fn es256() -> Case {
-    let sk = p256::ecdsa::SigningKey::random(&mut OsRng);
+    let sk = p256::ecdsa::SigningKey::generate();
     let vk = *sk.verifying_key();
     let pkcs8 = sk.to_pkcs8_der().expect("PKCS#8").as_bytes().to_vec();
     let der = pkcs8.clone();
@@ -544,7 +548,7 @@ fn es256() -> Case {
 }
 
 fn es384() -> Case {
-    let sk = p384::ecdsa::SigningKey::random(&mut OsRng);
+    let sk = p384::ecdsa::SigningKey::generate();
     let vk = *sk.verifying_key();
     let pkcs8 = sk.to_pkcs8_der().expect("PKCS#8").as_bytes().to_vec();
     let der = pkcs8.clone();

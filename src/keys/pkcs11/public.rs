@@ -3,8 +3,10 @@
 
 use cryptoki::object::{Attribute, AttributeType, KeyType as CkKeyType, ObjectClass, ObjectHandle};
 use cryptoki::session::Session;
+// `signature` 3 (p256/p384 0.14) for ECDSA, `signature` 2 for RSA.
 use p256::ecdsa::signature::Verifier as _;
-use p256::elliptic_curve::sec1::ToEncodedPoint as _;
+use p256::elliptic_curve::sec1::ToSec1Point as _;
+use rsa::signature::Verifier as _;
 use sha2::Sha256;
 
 use super::error::{ck, Pkcs11Error};
@@ -132,12 +134,12 @@ fn ec_params(curve: KeyType, point: &[u8]) -> Result<PublicParams, Error> {
         if curve == KeyType::P256 {
             let p = p256::PublicKey::from_sec1_bytes(sec1)
                 .ok()?
-                .to_encoded_point(false);
+                .to_sec1_point(false);
             Some((p.x()?.to_vec(), p.y()?.to_vec()))
         } else {
             let p = p384::PublicKey::from_sec1_bytes(sec1)
                 .ok()?
-                .to_encoded_point(false);
+                .to_sec1_point(false);
             Some((p.x()?.to_vec(), p.y()?.to_vec()))
         }
     };
@@ -381,13 +383,13 @@ mod tests {
         let key = p256::SecretKey::from_slice(&[7u8; 32])
             .unwrap()
             .public_key();
-        let bare = key.to_encoded_point(false).as_bytes().to_vec();
+        let bare = key.to_sec1_point(false).as_bytes().to_vec();
         let mut wrapped = vec![0x04, bare.len() as u8];
         wrapped.extend_from_slice(&bare);
         let a = ec_params(KeyType::P256, &bare).unwrap();
         let b = ec_params(KeyType::P256, &wrapped).unwrap();
         assert!(a == b);
-        let compressed = key.to_encoded_point(true).as_bytes().to_vec();
+        let compressed = key.to_sec1_point(true).as_bytes().to_vec();
         assert!(ec_params(KeyType::P256, &compressed).unwrap() == a);
         assert!(ec_params(KeyType::P384, &wrapped).is_err());
         assert!(ec_params(KeyType::P256, &wrapped[..40]).is_err());
