@@ -673,3 +673,37 @@ proptest! {
         no_panic_on(jwk.to_string().as_bytes());
     }
 }
+
+/// A PKCS#8 P-256 key (scalar 7...7) whose inner `ECPrivateKey` names the
+/// curve `inner_curve` (DER OID body) in its optional parameters.
+fn pkcs8_p256_with_inner_curve(inner_curve: &[u8]) -> Vec<u8> {
+    let mut ec_private_key = vec![0x02, 0x01, 0x01, 0x04, 0x20];
+    ec_private_key.extend_from_slice(&[7u8; 32]);
+    ec_private_key.extend_from_slice(&[0xa0, inner_curve.len() as u8 + 2, 0x06]);
+    ec_private_key.push(inner_curve.len() as u8);
+    ec_private_key.extend_from_slice(inner_curve);
+    let mut inner = vec![0x30, ec_private_key.len() as u8];
+    inner.extend_from_slice(&ec_private_key);
+    // version 0, AlgorithmIdentifier { id-ecPublicKey, prime256v1 }
+    let mut body = vec![
+        0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+        0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x04,
+    ];
+    body.push(inner.len() as u8);
+    body.extend_from_slice(&inner);
+    let mut der = vec![0x30, body.len() as u8];
+    der.extend_from_slice(&body);
+    der
+}
+
+#[test]
+fn pkcs8_ec_key_whose_inner_curve_contradicts_the_outer_one_is_refused() {
+    const PRIME256V1: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+    const SECP384R1: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
+    let consistent = PrivateKey::from_der(&pkcs8_p256_with_inner_curve(PRIME256V1)).unwrap();
+    assert_eq!(consistent.key_type(), client_assertion::KeyType::P256);
+    assert_eq!(
+        kind_of(&pkcs8_p256_with_inner_curve(SECP384R1)),
+        ErrorKind::InvalidKey
+    );
+}
