@@ -74,7 +74,7 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 /// Decodes strict unpadded base64url into `out` (cleared first); `None`
 /// on any deviation, with `out` then unspecified.
 ///
-/// A table lookup per character and one write per three bytes: the
+/// A table lookup per character and one write per six bytes: the
 /// verifier decodes three segments of every token it sees, and this is
 /// about twice as fast as the `base64` crate's general-purpose engine (which
 /// still encodes, and whose strict configuration this matches exactly: see
@@ -91,12 +91,26 @@ pub(crate) fn decode_into(text: &[u8], out: &mut Vec<u8>) -> Option<()> {
     out.clear();
     out.resize(body.len() / 4 * 3 + tail_bytes, 0);
     let lookup = |c: u8| u32::from(DECODE[usize::from(c)]);
-    let mut quanta = 0;
-    for (src, dst) in body.chunks_exact(4).zip(out.chunks_exact_mut(3)) {
-        let n = SHIFTED[0][usize::from(src[0])]
+    let quantum = |src: &[u8]| {
+        SHIFTED[0][usize::from(src[0])]
             | SHIFTED[1][usize::from(src[1])]
             | SHIFTED[2][usize::from(src[2])]
-            | SHIFTED[3][usize::from(src[3])];
+            | SHIFTED[3][usize::from(src[3])]
+    };
+    let mut quanta = 0;
+    // Two quanta (8 characters, 6 bytes) per step, then at most one more.
+    let (pairs, single) = body.split_at(body.len() / 8 * 8);
+    let (out_pairs, out_single) = out.split_at_mut(pairs.len() / 8 * 6);
+    for (src, dst) in pairs.chunks_exact(8).zip(out_pairs.chunks_exact_mut(6)) {
+        let (a, b) = (quantum(&src[..4]), quantum(&src[4..]));
+        quanta |= a | b;
+        // a's 24 bits, then b's, in the top 48 bits (an invalid character's
+        // flag byte may spill over; the result is discarded then anyway).
+        let both = (u64::from(a) << 40) | (u64::from(b) << 16);
+        dst.copy_from_slice(&both.to_be_bytes()[..6]);
+    }
+    for (src, dst) in single.chunks_exact(4).zip(out_single.chunks_exact_mut(3)) {
+        let n = quantum(src);
         quanta |= n;
         dst.copy_from_slice(&n.to_be_bytes()[1..]);
     }
@@ -202,6 +216,13 @@ mod tests {
         ] {
             let text = encode(bytes);
             assert_eq!(decode(text.as_bytes()).as_deref(), Some(bytes));
+        }
+        // Every length, so that each mix of 8-character steps, a last
+        // 4-character quantum and a 2- or 3-character tail is decoded.
+        let bytes: Vec<u8> = (0..=255u8).rev().collect();
+        for len in 0..=bytes.len() {
+            let text = encode(&bytes[..len]);
+            assert_eq!(decode(text.as_bytes()).as_deref(), Some(&bytes[..len]));
         }
     }
 }
