@@ -200,6 +200,17 @@ pub struct ClientRegistry {
     backend: Backend,
 }
 
+/// A client id to register: any string but the empty one.
+fn non_empty_id(client_id: String) -> Result<String, Error> {
+    if client_id.is_empty() {
+        return Err(Error::detail(
+            ErrorKind::InvalidConfig,
+            "a client needs a non-empty id",
+        ));
+    }
+    Ok(client_id)
+}
+
 impl ClientRegistry {
     /// An empty registry verifying with [`Backend::RustCrypto`].
     pub fn new() -> Self {
@@ -234,13 +245,7 @@ impl ClientRegistry {
     /// `kid` used twice; key errors for an unusable key (nothing is
     /// registered then).
     pub fn register(&self, client_id: impl Into<String>, set: &JwkSet) -> Result<(), Error> {
-        let client_id = client_id.into();
-        if client_id.is_empty() {
-            return Err(Error::detail(
-                ErrorKind::InvalidConfig,
-                "a client needs a non-empty id",
-            ));
-        }
+        let client_id = non_empty_id(client_id.into())?;
         let keys = ClientKeys::from_set(set, self.backend)?;
         self.insert(client_id, ClientEntry::Static(Arc::new(keys)));
         Ok(())
@@ -260,13 +265,7 @@ impl ClientRegistry {
         fetcher: Arc<dyn JwksFetcher>,
         config: RemoteJwksConfig,
     ) -> Result<(), Error> {
-        let client_id = client_id.into();
-        if client_id.is_empty() {
-            return Err(Error::detail(
-                ErrorKind::InvalidConfig,
-                "a client needs a non-empty id",
-            ));
-        }
+        let client_id = non_empty_id(client_id.into())?;
         config.validate()?;
         let remote = RemoteClient::new(client_id.clone(), fetcher, config, self.backend);
         self.insert(client_id, ClientEntry::Remote(Arc::new(remote)));
@@ -306,13 +305,7 @@ impl ClientRegistry {
         secret: ClientSecret,
         algorithms: &[HmacAlgorithm],
     ) -> Result<(), Error> {
-        let client_id = client_id.into();
-        if client_id.is_empty() {
-            return Err(Error::detail(
-                ErrorKind::InvalidConfig,
-                "a client needs a non-empty id",
-            ));
-        }
+        let client_id = non_empty_id(client_id.into())?;
         let key = MacKey::new(secret, algorithms, self.backend)?;
         self.insert(client_id, ClientEntry::Secret(Arc::new(key)));
         Ok(())
