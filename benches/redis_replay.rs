@@ -14,9 +14,21 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use client_assertion::{RedisReplayCache, RedisReplayConfig, ReplayCache};
+use client_assertion::{
+    AsyncReplayCache, RedisReplayCache, RedisReplayConfig, ReplayEntry, ReplayKind, ReplayScope,
+};
 
 /// Checks per measurement (shared by the tasks in flight).
+/// The entry a client-authentication verifier for `"https://as.example.com"` records.
+fn entry<'a>(client: &'a str, jti: &'a str, until: SystemTime, now: SystemTime) -> ReplayEntry<'a> {
+    let scope = ReplayScope::new(
+        ReplayKind::ClientAssertion,
+        "https://as.example.com",
+        client,
+    );
+    ReplayEntry::new(scope, jti, now).retain_until(until)
+}
+
 const CHECKS: usize = 100_000;
 /// Requests per redis-benchmark run.
 const BENCHMARK_REQUESTS: &str = "100000";
@@ -88,12 +100,12 @@ async fn ours(cache: &Arc<RedisReplayCache>, run: &str, in_flight: usize, checks
                     let jti = format!("{run}-{t}-{i}");
                     let now = SystemTime::now();
                     cache
-                        .check_and_insert_async(
+                        .check_and_insert_async(&entry(
                             "bench-client",
                             &jti,
                             now + Duration::from_secs(60),
                             now,
-                        )
+                        ))
                         .await
                         .expect("check");
                 }

@@ -28,12 +28,22 @@ use std::time::{Duration, Instant, SystemTime};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use client_assertion::{MemoryReplayCache, ReplayCache};
+use client_assertion::{MemoryReplayCache, ReplayCache, ReplayEntry, ReplayKind, ReplayScope};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use rand::RngCore;
 
 /// Distinct `jti`s per cache in the throughput bench: a quarter of the
 /// default capacity, and 95 % of it (1 000 000 of 1 048 576).
+/// The entry a client-authentication verifier for `"https://as.example.com"` records.
+fn entry<'a>(client: &'a str, jti: &'a str, until: SystemTime, now: SystemTime) -> ReplayEntry<'a> {
+    let scope = ReplayScope::new(
+        ReplayKind::ClientAssertion,
+        "https://as.example.com",
+        client,
+    );
+    ReplayEntry::new(scope, jti, now).retain_until(until)
+}
+
 const POOLS: [usize; 2] = [1 << 18, 1_000_000];
 /// Entries inserted for the memory measurement.
 const MEMORY_ENTRIES: usize = 1_000_000;
@@ -77,7 +87,7 @@ fn throughput(c: &mut Criterion) {
                     total += measure(|| {
                         for jti in &pool[..n] {
                             cache
-                                .check_and_insert(CLIENT, black_box(jti), until, now)
+                                .check_and_insert(&entry(CLIENT, black_box(jti), until, now))
                                 .expect("a fresh jti is accepted");
                         }
                     });
@@ -149,7 +159,7 @@ fn memory_per_entry() {
         jti.clear();
         let _ = write!(jti, "jti-{i:039}");
         cache
-            .check_and_insert(CLIENT, &jti, until, now)
+            .check_and_insert(&entry(CLIENT, &jti, until, now))
             .expect("within capacity");
     }
     let elapsed = start.elapsed();

@@ -39,7 +39,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use client_assertion::{ClientRegistry, Policy, ReplayCache, Verifier};
+use client_assertion::{AsyncReplayCache, ClientRegistry, Policy, Verifier};
 
 mod support;
 
@@ -94,14 +94,14 @@ fn verifier(args: &Args) -> Result<Verifier, String> {
     }
     let mut builder = Verifier::builder(args.audience.as_str(), registry).policy(policy);
     if let Some(url) = &args.redis {
-        builder = builder.replay_cache(redis_cache(url)?);
+        builder = builder.async_replay_cache(redis_cache(url)?);
     }
     builder.build().map_err(|e| format!("invalid policy: {e}"))
 }
 
 /// The shared replay cache on Redis (connects on first use).
 #[cfg(feature = "redis")]
-fn redis_cache(url: &str) -> Result<Arc<dyn ReplayCache>, String> {
+fn redis_cache(url: &str) -> Result<Arc<dyn AsyncReplayCache>, String> {
     use client_assertion::{RedisReplayCache, RedisReplayConfig};
     let cache = RedisReplayCache::new(url, RedisReplayConfig::new())
         .map_err(|e| format!("--redis: {e}"))?;
@@ -109,7 +109,7 @@ fn redis_cache(url: &str) -> Result<Arc<dyn ReplayCache>, String> {
 }
 
 #[cfg(not(feature = "redis"))]
-fn redis_cache(_url: &str) -> Result<Arc<dyn ReplayCache>, String> {
+fn redis_cache(_url: &str) -> Result<Arc<dyn AsyncReplayCache>, String> {
     Err("--redis needs the redis feature (cargo run --features redis --example verify)".into())
 }
 

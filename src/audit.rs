@@ -56,10 +56,12 @@
 //! rejection event is therefore bounded in size whatever the token's size.
 //! No event carries the token, its signature, a key or any other secret.
 //!
-//! To find the claimed issuer and `kid` of a rejected token, the rejection
-//! hook parses the token a second time (with the verifier's size limit; no
-//! signature check, no key lookup beyond [`ClientRegistry::contains`]) —
-//! and only when a subscriber wants `assertion.rejected` events.
+//! The claimed issuer and `kid` of a rejected token come from the
+//! verifier's own (single) parse of it: the event is built from what the
+//! verification pipeline had learned when it refused the token. For a token
+//! refused before its issuer was looked up, whether that issuer is
+//! registered is asked of [`ClientRegistry::contains`] — and only when a
+//! subscriber wants `assertion.rejected` events.
 //!
 //! # Volume
 //!
@@ -108,130 +110,106 @@ pub(crate) use imp::*;
 #[cfg(not(feature = "tracing"))]
 pub(crate) use off::*;
 
-// The two traits below are what a verifier implements to be audited with one
-// call to `outcome`. They exist with or without the feature (so that their
-// implementations need no `cfg`) and are used only with it.
+use std::time::SystemTime;
 
-/// A verifier, as far as the `assertion.rejected` event needs it.
-#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
-pub(crate) trait Site {
-    /// The verifier's token size limit (the second parse keeps to it).
-    fn max_token_size(&self) -> usize;
-    /// Whether `iss` names a client (or issuer) the operator registered.
-    fn is_registered(&self, iss: &str) -> bool;
-}
+use crate::error::Usage;
 
-impl Site for crate::Verifier {
-    fn max_token_size(&self) -> usize {
-        self.policy().max_token_size
-    }
-    fn is_registered(&self, iss: &str) -> bool {
-        self.registry().contains(iss)
-    }
-}
-
-/// A successful verification, as the `assertion.verified` event reports it.
-#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
-pub(crate) trait Audited {
-    /// What the verifier checks assertions for.
-    const USAGE: crate::Usage;
-    /// The accepted client id, `kid`, `jti`, algorithm and `exp`.
-    fn audited(&self) -> Accepted<'_>;
+/// Whether a verification went through the replay cache (the
+/// `replay_checked` field).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReplayCheck {
+    /// The `jti` was checked and recorded.
+    Recorded,
+    /// The caller runs its own replay check (a `danger` entry point).
+    Skipped,
 }
 
 /// The fields of an `assertion.verified` event.
 #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
 pub(crate) struct Accepted<'a> {
+    pub(crate) usage: Usage,
+    pub(crate) replay: ReplayCheck,
+    /// The client id (for a grant, its issuer).
     pub(crate) client_id: &'a str,
     pub(crate) kid: &'a str,
     pub(crate) jti: &'a str,
     /// The JWS `alg` name.
     pub(crate) alg: &'static str,
-    pub(crate) expires_at: std::time::SystemTime,
+    pub(crate) expires_at: SystemTime,
 }
 
-impl Audited for crate::VerifiedAssertion {
-    const USAGE: crate::Usage = crate::Usage::ClientAuthentication;
-    fn audited(&self) -> Accepted<'_> {
-        Accepted {
-            client_id: self.client_id(),
-            kid: self.kid(),
-            jti: self.jti(),
-            alg: self.algorithm().name(),
-            expires_at: self.expires_at(),
+/// What a verifier learned of a token before rejecting it, from its one
+/// parse: nothing in it is established (see the module docs for what the
+/// `assertion.rejected` event shows of it).
+#[derive(Debug, Default)]
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) struct Seen {
+    /// The token's `iss`, when it was a string.
+    pub(crate) iss: Option<String>,
+    /// The header's `kid`, when it was a string.
+    pub(crate) kid: Option<String>,
+    /// The `jti`, once the signature and claims had passed.
+    pub(crate) jti: Option<String>,
+    /// Whether `iss` names a registered client or trusted issuer; `None`
+    /// when the token was refused before the lookup.
+    pub(crate) registered: Option<bool>,
+}
+
+impl Seen {
+    /// A token refused before its issuer was looked up.
+    pub(crate) fn claimed(iss: Option<String>, kid: Option<String>) -> Self {
+        Self {
+            iss,
+            kid,
+            jti: None,
+            registered: None,
         }
     }
 }
 
-impl Site for crate::GrantVerifier {
-    fn max_token_size(&self) -> usize {
-        self.policy().max_token_size
-    }
-    fn is_registered(&self, iss: &str) -> bool {
-        self.issuers().contains(iss)
-    }
+/// The fields of an `assertion.signed` event.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) struct Signed<'a> {
+    pub(crate) usage: Usage,
+    /// The `iss` of the assertion.
+    pub(crate) client_id: &'a str,
+    pub(crate) kid: &'a str,
+    /// The JWS `alg` name.
+    pub(crate) alg: &'static str,
+    pub(crate) jti: &'a str,
+    pub(crate) expires_at: SystemTime,
 }
 
-/// A grant's `client_id` field is its issuer; the subject (a user
-/// identifier, possibly personal data) is not logged.
-impl Audited for crate::VerifiedGrant {
-    const USAGE: crate::Usage = crate::Usage::AuthorizationGrant;
-    fn audited(&self) -> Accepted<'_> {
-        Accepted {
-            client_id: self.issuer(),
-            kid: self.kid(),
-            jti: self.jti(),
-            alg: self.algorithm().name(),
-            expires_at: self.expires_at(),
-        }
-    }
-}
-
-/// `client_secret_jwt` clients have no `kid` (empty) and an `HS*` `alg`.
-impl Audited for crate::AuthenticatedClient {
-    const USAGE: crate::Usage = crate::Usage::ClientAuthentication;
-    fn audited(&self) -> Accepted<'_> {
-        match self {
-            Self::PrivateKeyJwt(a) => a.audited(),
-            Self::ClientSecretJwt(a) => Accepted {
-                client_id: a.client_id(),
-                kid: a.kid(),
-                jti: a.jti(),
-                alg: a.algorithm().name(),
-                expires_at: a.expires_at(),
-            },
-        }
-    }
-}
-
-/// The hooks without the feature: identity functions the optimiser removes.
+/// The hooks without the feature: empty functions the optimiser removes.
 #[cfg(not(feature = "tracing"))]
 mod off {
-    use super::{Audited, Site};
+    use super::{Accepted, Seen, Signed};
     use crate::error::{Error, Usage};
-    use crate::signing::ClientAssertion;
 
     #[inline(always)]
-    pub(crate) fn signed<A>(
-        _: &str,
+    pub(crate) fn signed(_: &Signed<'_>) {}
+
+    #[inline(always)]
+    pub(crate) fn sign_failed(_: &str, _: Usage, _: &Error) {}
+
+    #[inline(always)]
+    pub(crate) fn verified(_: &Accepted<'_>) {}
+
+    #[inline(always)]
+    pub(crate) fn rejected(
         _: Usage,
-        result: Result<ClientAssertion<A>, Error>,
-    ) -> Result<ClientAssertion<A>, Error> {
-        result
+        _: super::ReplayCheck,
+        _: &Error,
+        _: &Seen,
+        _: &dyn Fn(&str) -> bool,
+    ) {
     }
 
     #[inline(always)]
-    pub(crate) fn outcome<S: Site + ?Sized, T: Audited>(
-        _: &S,
-        _: &str,
-        _: bool,
-        result: Result<T, Error>,
-    ) -> Result<T, Error> {
-        result
-    }
+    pub(crate) fn key_reloaded(_: &str, _: &std::path::Path) {}
 
     #[inline(always)]
-    pub(crate) fn key_reload(_: &std::path::Path, _: &crate::keys::ReloadStatus) {}
+    pub(crate) fn key_reload_failed(_: &Error, _: &str, _: &std::path::Path) {}
 
     #[inline(always)]
     pub(crate) fn key_activated(_: &str) {}
@@ -245,97 +223,73 @@ mod imp {
     use tracing::Level;
 
     use super::{
-        Accepted, Audited, Site, MAX_FIELD_LEN, REJECTED, SIGNED, SIGN_FAILED, TARGET, VERIFIED,
+        Accepted, ReplayCheck, Seen, Signed, MAX_FIELD_LEN, REJECTED, SIGNED, SIGN_FAILED, TARGET,
+        VERIFIED,
     };
     use crate::error::{Error, ErrorKind, Usage};
-    use crate::signing::{ClientAssertion, JwsAlgorithm};
     use crate::time::unix_seconds;
-    use crate::verify::token::{self, Json};
 
-    /// Emits `assertion.signed` or `assertion.sign_failed` for the result
-    /// of minting an assertion for `client_id` (the `iss`), and passes the
-    /// result on.
-    pub(crate) fn signed<A: JwsAlgorithm>(
-        client_id: &str,
-        usage: Usage,
-        result: Result<ClientAssertion<A>, Error>,
-    ) -> Result<ClientAssertion<A>, Error> {
-        let assertion = match result {
-            Ok(assertion) => assertion,
-            Err(error) => {
-                tracing::event!(
-                    name: SIGN_FAILED,
-                    target: TARGET,
-                    Level::WARN,
-                    message = SIGN_FAILED,
-                    usage = usage_name(usage),
-                    client_id = &*safe(client_id),
-                    reason = error.code(),
-                );
-                return Err(error);
-            }
-        };
+    /// Emits `assertion.signed`.
+    pub(crate) fn signed(a: &Signed<'_>) {
         tracing::event!(
             name: SIGNED,
             target: TARGET,
             Level::DEBUG,
             message = SIGNED,
-            usage = usage_name(assertion.usage()),
-            client_id = &*safe(client_id),
-            kid = &*safe(assertion.kid()),
-            alg = assertion.algorithm().jws_name(),
-            jti = &*safe(assertion.jti()),
-            exp = unix_seconds(assertion.expires_at()),
-        );
-        Ok(assertion)
-    }
-
-    /// Emits `assertion.verified` or `assertion.rejected` for the result
-    /// of verifying `token` with `site`, and passes the result on.
-    /// `replay_checked` says whether the `jti` went through the replay cache.
-    pub(crate) fn outcome<S: Site + ?Sized, T: Audited>(
-        site: &S,
-        token: &str,
-        replay_checked: bool,
-        result: Result<T, Error>,
-    ) -> Result<T, Error> {
-        match &result {
-            Ok(accepted) => verified(T::USAGE, replay_checked, &accepted.audited()),
-            Err(error) => rejected(site, T::USAGE, replay_checked, token, error),
-        }
-        result
-    }
-
-    /// Emits `assertion.verified`.
-    pub(crate) fn verified(usage: Usage, replay_checked: bool, a: &Accepted<'_>) {
-        tracing::event!(
-            name: VERIFIED,
-            target: TARGET,
-            Level::INFO,
-            message = VERIFIED,
-            usage = usage_name(usage),
+            usage = usage_name(a.usage),
             client_id = &*safe(a.client_id),
             kid = &*safe(a.kid),
             alg = a.alg,
             jti = &*safe(a.jti),
             exp = unix_seconds(a.expires_at),
-            replay_checked,
         );
     }
 
-    /// Emits `assertion.rejected` for `token`, refused with `error` by the
-    /// verifier `site` (see the module docs for what is taken from the token).
-    pub(crate) fn rejected<S: Site + ?Sized>(
-        site: &S,
+    /// Emits `assertion.sign_failed` for an assertion of `client_id` that
+    /// could not be minted.
+    pub(crate) fn sign_failed(client_id: &str, usage: Usage, error: &Error) {
+        tracing::event!(
+            name: SIGN_FAILED,
+            target: TARGET,
+            Level::WARN,
+            message = SIGN_FAILED,
+            usage = usage_name(usage),
+            client_id = &*safe(client_id),
+            reason = error.code(),
+        );
+    }
+
+    /// Emits `assertion.verified`.
+    pub(crate) fn verified(a: &Accepted<'_>) {
+        tracing::event!(
+            name: VERIFIED,
+            target: TARGET,
+            Level::INFO,
+            message = VERIFIED,
+            usage = usage_name(a.usage),
+            client_id = &*safe(a.client_id),
+            kid = &*safe(a.kid),
+            alg = a.alg,
+            jti = &*safe(a.jti),
+            exp = unix_seconds(a.expires_at),
+            replay_checked = a.replay == ReplayCheck::Recorded,
+        );
+    }
+
+    /// Emits `assertion.rejected` for a token refused with `error`, from
+    /// what the verifier saw of it; `registered` answers for an issuer the
+    /// verifier did not look up.
+    pub(crate) fn rejected(
         usage: Usage,
-        replay_checked: bool,
-        token: &str,
+        replay: ReplayCheck,
         error: &Error,
+        seen: &Seen,
+        registered: &dyn Fn(&str) -> bool,
     ) {
         if !tracing::event_enabled!(target: TARGET, Level::WARN) {
             return;
         }
-        let claimed = Claimed::of(site, token, error.kind());
+        let claimed = Claimed::of(seen, error.kind(), registered);
         tracing::event!(
             name: REJECTED,
             target: TARGET,
@@ -343,7 +297,7 @@ mod imp {
             message = REJECTED,
             usage = usage_name(usage),
             reason = error.code(),
-            replay_checked,
+            replay_checked = replay == ReplayCheck::Recorded,
             client_id = claimed.client_id.as_deref(),
             claimed_client_id = claimed.claimed_client_id.as_deref(),
             kid = claimed.kid.as_deref(),
@@ -351,29 +305,30 @@ mod imp {
         );
     }
 
-    /// Emits `key.reloaded` or `key.reload_failed` for a changed key file.
-    pub(crate) fn key_reload(path: &std::path::Path, status: &crate::keys::ReloadStatus) {
-        use crate::keys::ReloadStatus;
-        match status {
-            ReloadStatus::Reloaded { kid } => tracing::event!(
-                name: super::KEY_RELOADED,
-                target: TARGET,
-                Level::INFO,
-                message = super::KEY_RELOADED,
-                kid = &*safe(kid),
-                path = &*safe(&path.to_string_lossy()),
-            ),
-            ReloadStatus::Failed { error, kept_kid } => tracing::event!(
-                name: super::KEY_RELOAD_FAILED,
-                target: TARGET,
-                Level::WARN,
-                message = super::KEY_RELOAD_FAILED,
-                reason = error.code(),
-                kept_kid = &*safe(kept_kid),
-                path = &*safe(&path.to_string_lossy()),
-            ),
-            _ => {}
-        }
+    /// Emits `key.reloaded` for a key file that put `kid` in service.
+    pub(crate) fn key_reloaded(kid: &str, path: &std::path::Path) {
+        tracing::event!(
+            name: super::KEY_RELOADED,
+            target: TARGET,
+            Level::INFO,
+            message = super::KEY_RELOADED,
+            kid = &*safe(kid),
+            path = &*safe(&path.to_string_lossy()),
+        );
+    }
+
+    /// Emits `key.reload_failed` for a changed key file that was refused;
+    /// `kept_kid` stays in service.
+    pub(crate) fn key_reload_failed(error: &Error, kept_kid: &str, path: &std::path::Path) {
+        tracing::event!(
+            name: super::KEY_RELOAD_FAILED,
+            target: TARGET,
+            Level::WARN,
+            message = super::KEY_RELOAD_FAILED,
+            reason = error.code(),
+            kept_kid = &*safe(kept_kid),
+            path = &*safe(&path.to_string_lossy()),
+        );
     }
 
     /// Emits `key.activated` for the key `kid` a key ring put in service.
@@ -404,32 +359,25 @@ mod imp {
     }
 
     impl Claimed {
-        fn of<S: Site + ?Sized>(site: &S, token: &str, kind: ErrorKind) -> Self {
-            let Ok(parsed) = token::parse(token, site.max_token_size()) else {
+        fn of(seen: &Seen, kind: ErrorKind, registered: &dyn Fn(&str) -> bool) -> Self {
+            let Some(iss) = seen.iss.as_deref() else {
                 return Self::default();
             };
-            let string = |v: Option<Json>| match v {
-                Some(Json::Str(s)) => Some(s),
-                _ => None,
-            };
-            let Some(iss) = string(parsed.claims.iss) else {
-                return Self::default();
-            };
-            if !site.is_registered(&iss) {
+            if !seen.registered.unwrap_or_else(|| registered(iss)) {
                 return Self {
-                    claimed_client_id: Some(safe(&iss).into_owned()),
+                    claimed_client_id: Some(safe(iss).into_owned()),
                     ..Self::default()
                 };
             }
-            let safe_owned = |s: String| Some(safe(&s).into_owned());
+            let safe_owned = |s: &str| safe(s).into_owned();
             Self {
-                kid: string(parsed.header.kid).and_then(safe_owned),
+                kid: seen.kid.as_deref().map(safe_owned),
                 jti: if kind == ErrorKind::Replayed {
-                    string(parsed.claims.jti).and_then(safe_owned)
+                    seen.jti.as_deref().map(safe_owned)
                 } else {
                     None
                 },
-                client_id: safe_owned(iss),
+                client_id: Some(safe_owned(iss)),
                 claimed_client_id: None,
             }
         }

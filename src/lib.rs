@@ -94,7 +94,10 @@ pub use keys::{CertificateChain, CertificateHeaders, MAX_CHAIN_LENGTH};
 pub use params::{FormParams, CLIENT_ASSERTION_TYPE_JWT_BEARER, GRANT_TYPE_JWT_BEARER};
 pub use platform::{PlatformToken, TokenFileSource, DEFAULT_REFRESH_BEFORE};
 pub use profile::{Profile, ENTRA_ID_AUTHORITY, FAPI2_LEEWAY};
-pub use replay::{MemoryReplayCache, ReplayCache, ReplayFuture, DEFAULT_REPLAY_CAPACITY};
+pub use replay::{
+    AsyncReplayCache, MemoryReplayCache, ReplayCache, ReplayEntry, ReplayFuture, ReplayKind,
+    ReplayScope, DEFAULT_REPLAY_CAPACITY,
+};
 #[cfg(feature = "redis")]
 pub use replay::{
     RedisReplayCache, RedisReplayConfig, DEFAULT_REDIS_KEY_PREFIX, DEFAULT_REDIS_TIMEOUT,
@@ -114,7 +117,7 @@ pub use signing::{
     MAX_LIFETIME,
 };
 pub use time::{Clock, ManualClock, SystemClock};
-pub use verify::AuthenticatedClient;
+pub use verify::{AuthMethod, AuthenticatedClient};
 pub use verify::{
     ClientRegistry, DangerousVerifier, FetchFuture, JwksFetcher, Policy, RemoteJwksConfig,
     VerifiedAssertion, Verifier, VerifierBuilder, DEFAULT_LEEWAY, DEFAULT_MAX_AGE,

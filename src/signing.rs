@@ -408,7 +408,7 @@ impl AssertionSigner {
     /// ([`ErrorKind::RequiresAsync`] for async-only sources: use
     /// [`AssertionSigner::sign_async`]).
     pub fn sign(&self) -> Result<ClientAssertion, Error> {
-        crate::audit::signed(self.client_id(), self.usage, self.mint())
+        audited(self.client_id(), self.usage, self.mint())
     }
 
     /// Mints a fresh assertion through [`KeySource::sign_async`], for remote
@@ -418,7 +418,7 @@ impl AssertionSigner {
     /// As [`AssertionSigner::sign`].
     pub async fn sign_async(&self) -> Result<ClientAssertion, Error> {
         let result = self.mint_async().await;
-        crate::audit::signed(self.client_id(), self.usage, result)
+        audited(self.client_id(), self.usage, result)
     }
 
     fn mint(&self) -> Result<ClientAssertion, Error> {
@@ -495,6 +495,27 @@ pub(crate) struct ClaimsTemplate {
 /// A JWS algorithm name as written in the `alg` header: [`Algorithm`] for
 /// `private_key_jwt`, [`HmacAlgorithm`](crate::HmacAlgorithm) for
 /// `client_secret_jwt`. Crate-private: the two stay distinct types.
+/// Emits the audit event of minting an assertion for `client_id` (its
+/// `iss`) and passes the result on.
+pub(crate) fn audited<A: JwsAlgorithm>(
+    client_id: &str,
+    usage: Usage,
+    result: Result<ClientAssertion<A>, Error>,
+) -> Result<ClientAssertion<A>, Error> {
+    match &result {
+        Ok(a) => crate::audit::signed(&crate::audit::Signed {
+            usage: a.usage(),
+            client_id,
+            kid: a.kid(),
+            alg: a.algorithm().jws_name(),
+            jti: a.jti(),
+            expires_at: a.expires_at(),
+        }),
+        Err(error) => crate::audit::sign_failed(client_id, usage, error),
+    }
+    result
+}
+
 pub(crate) trait JwsAlgorithm: Copy {
     fn jws_name(self) -> &'static str;
 }

@@ -13,9 +13,9 @@ use client_assertion::audit::{
     TARGET, VERIFIED,
 };
 use client_assertion::{
-    jwk_set, Algorithm, AssertionSigner, ClientRegistry, DirectoryKeyRing, Error, ErrorKind,
-    FileKey, KeyRing, KeySource, KeyType, ManualClock, MemoryKeyFactory, PrivateKey, PublicJwk,
-    RotationPolicy, Verifier,
+    jwk_set, Algorithm, AssertionSigner, AuthMethod, ClientRegistry, DirectoryKeyRing, Error,
+    ErrorKind, FileKey, KeyRing, KeySource, KeyType, ManualClock, MemoryKeyFactory, PrivateKey,
+    PublicJwk, RotationPolicy, Verifier,
 };
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -748,7 +748,7 @@ fn client_secret_jwt_events_carry_no_secret() {
     assert_eq!(e.field("client_id"), Some("legacy"));
     let token = assertion.as_str().to_owned();
     let (ok, verified) = capture(|| verifier.authenticate_client(&token, None));
-    assert_eq!(ok.unwrap().method(), "client_secret_jwt");
+    assert_eq!(ok.unwrap().method(), AuthMethod::ClientSecretJwt);
     let e = only(&verified, VERIFIED);
     assert_eq!(e.field("alg"), Some("HS256"));
     assert_eq!(e.field("client_id"), Some("legacy"));

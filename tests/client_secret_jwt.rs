@@ -19,9 +19,9 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use client_assertion::{
-    jwk_set, AssertionSigner, AuthenticatedClient, Backend, ClientRegistry, ClientSecret,
-    ClientSecretJwtSigner, Error, ErrorKind, HmacAlgorithm, KeySource, KeyType, ManualClock,
-    Policy, PrivateKey, TokenType, Usage, Verifier, CLIENT_ASSERTION_TYPE_JWT_BEARER,
+    jwk_set, AssertionSigner, AuthMethod, AuthenticatedClient, Backend, ClientRegistry,
+    ClientSecret, ClientSecretJwtSigner, Error, ErrorKind, HmacAlgorithm, KeySource, KeyType,
+    ManualClock, Policy, PrivateKey, TokenType, Usage, Verifier, CLIENT_ASSERTION_TYPE_JWT_BEARER,
     MIN_CLIENT_SECRET_LEN,
 };
 use serde_json::{json, Value};
@@ -188,7 +188,7 @@ fn round_trip_on_every_backend_and_algorithm_with_jsonwebtoken_as_oracle() {
 
             // We verify it.
             let client = server.auth(a.as_str()).unwrap();
-            assert_eq!(client.method(), "client_secret_jwt");
+            assert_eq!(client.method(), AuthMethod::ClientSecretJwt);
             assert_eq!(client.client_id(), SECRET_CLIENT);
             assert_eq!(client.jti(), a.jti());
             assert!(client.private_key_jwt().is_none());
@@ -247,7 +247,7 @@ fn signer_options_and_async_authentication() {
                 .authenticate_client_async(a.as_str(), Some(SECRET_CLIENT)),
         )
         .unwrap();
-    assert_eq!(client.method(), "client_secret_jwt");
+    assert_eq!(client.method(), AuthMethod::ClientSecretJwt);
     assert_code(
         rt.block_on(server.verifier.authenticate_client_async(a.as_str(), None)),
         "replayed",
@@ -288,7 +288,7 @@ fn private_key_jwt_clients_still_authenticate_through_the_same_door() {
         .unwrap();
     let a = signer.sign().unwrap();
     let client = server.auth(a.as_str()).unwrap();
-    assert_eq!(client.method(), "private_key_jwt");
+    assert_eq!(client.method(), AuthMethod::PrivateKeyJwt);
     assert_eq!(
         client.private_key_jwt().unwrap().algorithm(),
         client_assertion::Algorithm::Es256
@@ -582,7 +582,10 @@ fn a_public_key_client_is_never_verified_with_hmac() {
                 &json!({"alg": header_alg, "kid": key.kid()}),
                 &claims_for(KEY_CLIENT, "real-one", NOW),
             );
-            assert_eq!(server.auth(&good).unwrap().method(), "private_key_jwt");
+            assert_eq!(
+                server.auth(&good).unwrap().method(),
+                AuthMethod::PrivateKeyJwt
+            );
         }
     }
 }

@@ -12,11 +12,12 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use client_assertion::{
-    jwk_set, Algorithm, AssertionSigner, ClientRegistry, ErrorKind, JwkSet, KeySource, KeyType,
-    Policy, PrivateKey, RedisReplayCache, RedisReplayConfig, ReplayCache, Verifier,
+    jwk_set, Algorithm, AssertionSigner, AsyncReplayCache, ClientRegistry, ErrorKind, JwkSet,
+    KeySource, KeyType, Policy, PrivateKey, RedisReplayCache, RedisReplayConfig, ReplayEntry,
+    ReplayKind, ReplayScope, Verifier,
 };
 use tempfile::TempDir;
 
@@ -32,6 +33,12 @@ struct RedisServer {
     child: Option<Child>,
     port: u16,
     dir: TempDir,
+}
+
+/// The entry a client-authentication verifier for `ISSUER` records.
+fn entry<'a>(client: &'a str, jti: &'a str, until: SystemTime, now: SystemTime) -> ReplayEntry<'a> {
+    let scope = ReplayScope::new(ReplayKind::ClientAssertion, ISSUER, client);
+    ReplayEntry::new(scope, jti, now).retain_until(until)
 }
 
 fn free_port() -> u16 {
@@ -164,7 +171,7 @@ fn registry_for(key: &PrivateKey) -> Arc<ClientRegistry> {
 
 fn verifier(registry: Arc<ClientRegistry>, cache: Arc<RedisReplayCache>) -> Verifier {
     Verifier::builder(ISSUER, registry)
-        .replay_cache(cache)
+        .async_replay_cache(cache)
         .build()
         .expect("verifier")
 }
@@ -232,7 +239,7 @@ async fn replay_is_caught_retention_matches_and_clients_are_separate() {
     // Retained until the assertion stops being acceptable: iat + max_age
     // (5 min; the 300 s lifetime ends at the same time) + leeway (30 s).
     let mut con = server.raw();
-    let key_name = cache.key(CLIENT, assertion.jti());
+    let key_name = cache.key(&entry(CLIENT, assertion.jti(), UNIX_EPOCH, UNIX_EPOCH));
     let pttl: i64 = redis::cmd("PTTL").arg(&key_name).query(&mut con).unwrap();
     let iat = assertion
         .issued_at()
@@ -257,20 +264,20 @@ async fn replay_is_caught_retention_matches_and_clients_are_separate() {
     let now = SystemTime::now();
     let until = now + Duration::from_secs(60);
     cache
-        .check_and_insert_async("a", "shared-jti", until, now)
+        .check_and_insert_async(&entry("a", "shared-jti", until, now))
         .await
         .unwrap();
     cache
-        .check_and_insert_async("b", "shared-jti", until, now)
+        .check_and_insert_async(&entry("b", "shared-jti", until, now))
         .await
         .unwrap();
     let err = cache
-        .check_and_insert_async("a", "shared-jti", until, now)
+        .check_and_insert_async(&entry("a", "shared-jti", until, now))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Replayed);
     let pttl: i64 = redis::cmd("PTTL")
-        .arg(cache.key("a", "shared-jti"))
+        .arg(cache.key(&entry("a", "shared-jti", UNIX_EPOCH, UNIX_EPOCH)))
         .query(&mut con)
         .unwrap();
     assert!((58_000..=60_000).contains(&pttl), "PTTL {pttl}");
@@ -278,31 +285,31 @@ async fn replay_is_caught_retention_matches_and_clients_are_separate() {
     // The entry expires when it should, and not before.
     let now = SystemTime::now();
     cache
-        .check_and_insert_async("a", "short", now + Duration::from_millis(300), now)
+        .check_and_insert_async(&entry("a", "short", now + Duration::from_millis(300), now))
         .await
         .unwrap();
     let pttl: i64 = redis::cmd("PTTL")
-        .arg(cache.key("a", "short"))
+        .arg(cache.key(&entry("a", "short", UNIX_EPOCH, UNIX_EPOCH)))
         .query(&mut con)
         .unwrap();
     assert!((200..=300).contains(&pttl), "PTTL {pttl}");
     let now = SystemTime::now();
     let err = cache
-        .check_and_insert_async("a", "short", now + Duration::from_millis(300), now)
+        .check_and_insert_async(&entry("a", "short", now + Duration::from_millis(300), now))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Replayed);
     tokio::time::sleep(Duration::from_millis(400)).await;
     let now = SystemTime::now();
     cache
-        .check_and_insert_async("a", "short", now + Duration::from_secs(1), now)
+        .check_and_insert_async(&entry("a", "short", now + Duration::from_secs(1), now))
         .await
         .expect("expired entry is gone");
 
     // Until at or before now: still recorded, for 1 ms.
     let now = SystemTime::now();
     cache
-        .check_and_insert_async("a", "late", now, now)
+        .check_and_insert_async(&entry("a", "late", now, now))
         .await
         .unwrap();
 
@@ -335,7 +342,7 @@ async fn a_huge_jti_never_becomes_a_huge_key() {
     // Even with the largest token size allowed, the jti length bound holds.
     let roomy = Verifier::builder(ISSUER, registry)
         .policy(Policy::new(ISSUER).max_token_size(1 << 20))
-        .replay_cache(cache.clone())
+        .async_replay_cache(cache.clone())
         .build()
         .unwrap();
     for len in [257, 4096, 512 * 1024] {
@@ -356,7 +363,7 @@ async fn a_huge_jti_never_becomes_a_huge_key() {
     // Directly: a 1 MiB jti is stored under a fixed-size key.
     let now = SystemTime::now();
     cache
-        .check_and_insert_async(CLIENT, &mib, now + Duration::from_secs(60), now)
+        .check_and_insert_async(&entry(CLIENT, &mib, now + Duration::from_secs(60), now))
         .await
         .unwrap();
     let keys = keys_with_prefix(&mut con, prefix);
@@ -366,7 +373,7 @@ async fn a_huge_jti_never_becomes_a_huge_key() {
         let value_len: usize = redis::cmd("STRLEN").arg(k).query(&mut con).unwrap();
         assert_eq!(value_len, 1);
     }
-    assert!(keys.contains(&cache.key(CLIENT, &mib)));
+    assert!(keys.contains(&cache.key(&entry(CLIENT, &mib, UNIX_EPOCH, UNIX_EPOCH))));
     let used: i64 = redis::cmd("INFO")
         .arg("memory")
         .query::<String>(&mut con)
@@ -656,7 +663,7 @@ async fn construction_needs_no_server_and_checks_start_working_when_it_comes() {
     for _ in 0..3 {
         let t0 = Instant::now();
         let err = cache
-            .check_and_insert_async(CLIENT, "early", until, now)
+            .check_and_insert_async(&entry(CLIENT, "early", until, now))
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ReplayStoreUnavailable);
@@ -677,7 +684,7 @@ async fn construction_needs_no_server_and_checks_start_working_when_it_comes() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     cache
-        .check_and_insert_async(CLIENT, "early", until, now)
+        .check_and_insert_async(&entry(CLIENT, "early", until, now))
         .await
         .unwrap();
 }
@@ -742,7 +749,7 @@ async fn a_server_that_never_answers_fails_closed_within_the_timeout() {
     for i in 0..5 {
         let t0 = Instant::now();
         let err = cache
-            .check_and_insert_async(CLIENT, &format!("j{i}"), until, now)
+            .check_and_insert_async(&entry(CLIENT, &format!("j{i}"), until, now))
             .await
             .unwrap_err();
         let took = t0.elapsed();
@@ -756,7 +763,7 @@ async fn a_server_that_never_answers_fails_closed_within_the_timeout() {
             tokio::spawn(async move {
                 let t0 = Instant::now();
                 let r = cache
-                    .check_and_insert_async(CLIENT, &format!("b{i}"), until, now)
+                    .check_and_insert_async(&entry(CLIENT, &format!("b{i}"), until, now))
                     .await;
                 (r.map_err(|e| e.kind()), t0.elapsed())
             })
@@ -779,7 +786,7 @@ async fn a_paused_server_fails_closed_within_the_timeout_then_recovers() {
     let now = SystemTime::now();
     let until = now + Duration::from_secs(60);
     cache
-        .check_and_insert_async(CLIENT, "before", until, now)
+        .check_and_insert_async(&entry(CLIENT, "before", until, now))
         .await
         .unwrap();
 
@@ -793,7 +800,7 @@ async fn a_paused_server_fails_closed_within_the_timeout_then_recovers() {
     let paused = Instant::now();
     let t0 = Instant::now();
     let err = cache
-        .check_and_insert_async(CLIENT, "during", until, now)
+        .check_and_insert_async(&entry(CLIENT, "during", until, now))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ReplayStoreUnavailable);
@@ -807,7 +814,7 @@ async fn a_paused_server_fails_closed_within_the_timeout_then_recovers() {
     let deadline = Instant::now() + Duration::from_secs(3);
     loop {
         match cache
-            .check_and_insert_async(CLIENT, "after", until, now)
+            .check_and_insert_async(&entry(CLIENT, "after", until, now))
             .await
         {
             Ok(()) => break,
@@ -817,7 +824,7 @@ async fn a_paused_server_fails_closed_within_the_timeout_then_recovers() {
     }
     // What was recorded before the pause is still there.
     let err = cache
-        .check_and_insert_async(CLIENT, "before", until, now)
+        .check_and_insert_async(&entry(CLIENT, "before", until, now))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Replayed);
@@ -834,7 +841,7 @@ fn debug_output_hides_credentials() {
     assert!(!shown.contains("hunter2"), "{shown}");
     assert!(shown.contains("127.0.0.1:6399/3"), "{shown}");
     let verifier = Verifier::builder(ISSUER, Arc::new(ClientRegistry::new()))
-        .replay_cache(Arc::new(cache))
+        .async_replay_cache(Arc::new(cache))
         .build()
         .unwrap();
     assert!(!format!("{verifier:?}").contains("hunter2"));

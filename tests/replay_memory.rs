@@ -13,10 +13,20 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use backend::{on_backend, registry};
 use client_assertion::{
     jwk_set, ErrorKind, KeySource, KeyType, ManualClock, MemoryReplayCache, PrivateKey,
-    ReplayCache, Verifier, DEFAULT_REPLAY_CAPACITY,
+    ReplayCache, ReplayEntry, ReplayKind, ReplayScope, Verifier, DEFAULT_REPLAY_CAPACITY,
 };
 
 const T0: u64 = 1_750_000_000;
+
+/// The entry a client-authentication verifier for `"https://as.example.com"` records.
+fn entry<'a>(client: &'a str, jti: &'a str, until: SystemTime, now: SystemTime) -> ReplayEntry<'a> {
+    let scope = ReplayScope::new(
+        ReplayKind::ClientAssertion,
+        "https://as.example.com",
+        client,
+    );
+    ReplayEntry::new(scope, jti, now).retain_until(until)
+}
 
 fn t(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(T0 + secs)
@@ -33,21 +43,23 @@ fn kind(r: Result<(), client_assertion::Error>) -> Option<ErrorKind> {
 #[test]
 fn replay_is_caught() {
     let c = MemoryReplayCache::with_capacity(1000);
-    c.check_and_insert("client", "jti-1", t(90), t(0)).unwrap();
+    c.check_and_insert(&entry("client", "jti-1", t(90), t(0)))
+        .unwrap();
     for now in [t(0), t(1), t(60), t(89)] {
         let err = c
-            .check_and_insert("client", "jti-1", t(90), now)
+            .check_and_insert(&entry("client", "jti-1", t(90), now))
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Replayed);
         assert_eq!(err.code(), "replayed");
     }
     // A later `until` on the replay does not matter: still a replay.
     assert_eq!(
-        kind(c.check_and_insert("client", "jti-1", t(5000), t(2))),
+        kind(c.check_and_insert(&entry("client", "jti-1", t(5000), t(2)))),
         Some(ErrorKind::Replayed)
     );
     // Another jti is not.
-    c.check_and_insert("client", "jti-2", t(90), t(2)).unwrap();
+    c.check_and_insert(&entry("client", "jti-2", t(90), t(2)))
+        .unwrap();
     assert_eq!(c.len(), 2);
     assert!(!c.is_empty());
 }
@@ -55,48 +67,51 @@ fn replay_is_caught() {
 #[test]
 fn expiry_is_honoured_to_the_millisecond() {
     let c = MemoryReplayCache::with_capacity(1000);
-    c.check_and_insert("client", "j", ms(90_000), ms(0))
+    c.check_and_insert(&entry("client", "j", ms(90_000), ms(0)))
         .unwrap();
     // Still remembered at its `until` instant (the contract: until it has
     // passed), forgotten right after.
     assert_eq!(
-        kind(c.check_and_insert("client", "j", ms(200_000), ms(89_999))),
+        kind(c.check_and_insert(&entry("client", "j", ms(200_000), ms(89_999)))),
         Some(ErrorKind::Replayed)
     );
     assert_eq!(
-        kind(c.check_and_insert("client", "j", ms(200_000), ms(90_000))),
+        kind(c.check_and_insert(&entry("client", "j", ms(200_000), ms(90_000)))),
         Some(ErrorKind::Replayed)
     );
-    c.check_and_insert("client", "j", ms(200_000), ms(90_001))
+    c.check_and_insert(&entry("client", "j", ms(200_000), ms(90_001)))
         .expect("expired entry: the pair may be recorded again");
     // ... and is then remembered with its new expiry.
     assert_eq!(
-        kind(c.check_and_insert("client", "j", ms(300_000), ms(150_000))),
+        kind(c.check_and_insert(&entry("client", "j", ms(300_000), ms(150_000)))),
         Some(ErrorKind::Replayed)
     );
     // An entry whose `until` already passed when recorded is accepted and
     // immediately stale.
-    c.check_and_insert("client", "old", t(1), t(10)).unwrap();
-    c.check_and_insert("client", "old", t(20), t(11)).unwrap();
+    c.check_and_insert(&entry("client", "old", t(1), t(10)))
+        .unwrap();
+    c.check_and_insert(&entry("client", "old", t(20), t(11)))
+        .unwrap();
 }
 
 #[test]
 fn different_clients_same_jti_are_not_replays() {
     let c = MemoryReplayCache::with_capacity(1000);
     for client in ["a", "b", "c", "A", "a "] {
-        c.check_and_insert(client, "shared", t(90), t(0)).unwrap();
+        c.check_and_insert(&entry(client, "shared", t(90), t(0)))
+            .unwrap();
     }
     for client in ["a", "b", "c", "A", "a "] {
         assert_eq!(
-            kind(c.check_and_insert(client, "shared", t(90), t(1))),
+            kind(c.check_and_insert(&entry(client, "shared", t(90), t(1)))),
             Some(ErrorKind::Replayed)
         );
     }
     // The (client, jti) boundary is unambiguous: "ab"+"c" is not "a"+"bc".
-    c.check_and_insert("ab", "c", t(90), t(0)).unwrap();
-    c.check_and_insert("a", "bc", t(90), t(0)).unwrap();
-    c.check_and_insert("", "abc", t(90), t(0)).unwrap();
-    c.check_and_insert("abc", "", t(90), t(0)).unwrap();
+    c.check_and_insert(&entry("ab", "c", t(90), t(0))).unwrap();
+    c.check_and_insert(&entry("a", "bc", t(90), t(0))).unwrap();
+    c.check_and_insert(&entry("", "abc", t(90), t(0))).unwrap();
+    c.check_and_insert(&entry("abc", "", t(90), t(0))).unwrap();
 }
 
 #[test]
@@ -112,11 +127,12 @@ fn long_and_odd_jtis_are_fingerprinted_not_confused() {
         String::new(),
     ];
     for j in &jtis {
-        c.check_and_insert("client", j, t(90), t(0)).unwrap();
+        c.check_and_insert(&entry("client", j, t(90), t(0)))
+            .unwrap();
     }
     for j in &jtis {
         assert_eq!(
-            kind(c.check_and_insert("client", j, t(90), t(1))),
+            kind(c.check_and_insert(&entry("client", j, t(90), t(1)))),
             Some(ErrorKind::Replayed)
         );
     }
@@ -134,7 +150,7 @@ fn full_cache_fails_closed_and_never_evicts() {
     let mut accepted = Vec::new();
     for i in 0..40 * capacity {
         let jti = format!("jti-{i}");
-        match c.check_and_insert("client", &jti, t(300), t(0)) {
+        match c.check_and_insert(&entry("client", &jti, t(300), t(0))) {
             Ok(()) => accepted.push(jti),
             Err(e) => {
                 assert_eq!(e.kind(), ErrorKind::ReplayCacheFull);
@@ -149,7 +165,7 @@ fn full_cache_fails_closed_and_never_evicts() {
     for i in 0..1000 {
         let jti = format!("fresh-{i}");
         assert_eq!(
-            kind(c.check_and_insert("client", &jti, t(300), t(1))),
+            kind(c.check_and_insert(&entry("client", &jti, t(300), t(1)))),
             Some(ErrorKind::ReplayCacheFull)
         );
     }
@@ -157,7 +173,7 @@ fn full_cache_fails_closed_and_never_evicts() {
     let let_through = accepted[..1000]
         .iter()
         .filter(
-            |jti| match c.check_and_insert("client", jti, t(300), t(2)) {
+            |jti| match c.check_and_insert(&entry("client", jti, t(300), t(2))) {
                 Ok(()) => true,
                 Err(e) => {
                     assert_eq!(e.kind(), ErrorKind::Replayed);
@@ -170,7 +186,7 @@ fn full_cache_fails_closed_and_never_evicts() {
     // Every accepted pair is still remembered, through its `until` instant.
     for jti in &accepted {
         assert_eq!(
-            kind(c.check_and_insert("client", jti, t(400), t(300))),
+            kind(c.check_and_insert(&entry("client", jti, t(400), t(300)))),
             Some(ErrorKind::Replayed)
         );
     }
@@ -178,7 +194,7 @@ fn full_cache_fails_closed_and_never_evicts() {
 
     // Once the entries expire there is room again, for as many as before.
     for i in 0..capacity {
-        c.check_and_insert("client", &format!("later-{i}"), t(900), t(301))
+        c.check_and_insert(&entry("client", &format!("later-{i}"), t(900), t(301)))
             .ok();
     }
     assert!(c.len() > capacity / 2);
@@ -193,14 +209,16 @@ fn full_cache_remembers_each_entry_until_its_own_expiry() {
     let mut accepted = Vec::new();
     for i in 0..10_000u64 {
         let jti = format!("j{i}");
-        if c.check_and_insert("c", &jti, t(100 + i % 50), t(0)).is_ok() {
+        if c.check_and_insert(&entry("c", &jti, t(100 + i % 50), t(0)))
+            .is_ok()
+        {
             accepted.push((jti, 100 + i % 50));
         }
     }
     assert!(!accepted.is_empty() && accepted.len() <= c.capacity());
     for (jti, until) in &accepted {
         assert_eq!(
-            kind(c.check_and_insert("c", jti, t(1000), t(*until))),
+            kind(c.check_and_insert(&entry("c", jti, t(1000), t(*until)))),
             Some(ErrorKind::Replayed),
             "unexpired at its until"
         );
@@ -287,7 +305,7 @@ fn concurrent_inserts_have_exactly_one_winner_per_key() {
                     let k = if n % 2 == 0 { i } else { KEYS - 1 - i };
                     let client = format!("client-{}", k % 7);
                     let jti = format!("jti-{k}");
-                    match cache.check_and_insert(&client, &jti, t(300), t(0)) {
+                    match cache.check_and_insert(&entry(&client, &jti, t(300), t(0))) {
                         Ok(()) => wins.push(k),
                         Err(e) => assert_eq!(e.kind(), ErrorKind::Replayed),
                     }

@@ -216,7 +216,13 @@ impl FileKey {
             }
         };
         if !matches!(status, ReloadStatus::Unchanged) {
-            crate::audit::key_reload(&self.path, &status);
+            match &status {
+                ReloadStatus::Reloaded { kid } => crate::audit::key_reloaded(kid, &self.path),
+                ReloadStatus::Failed { error, kept_kid } => {
+                    crate::audit::key_reload_failed(error, kept_kid, &self.path)
+                }
+                ReloadStatus::Unchanged => {}
+            }
             if let Some(listener) = &self.listener {
                 listener(&status);
             }

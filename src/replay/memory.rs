@@ -1,6 +1,6 @@
 //! A bounded, sharded in-memory replay cache.
 //!
-//! Each (client id, `jti`) pair is reduced to a 128-bit fingerprint with
+//! Each (scope, `jti`) pair ([`ReplayEntry::key_material`]) is reduced to a 128-bit fingerprint with
 //! two independently, randomly keyed SipHash-1-3 hashes (the keys are drawn
 //! per cache, so nobody can aim collisions), and stored with its expiry in
 //! one of 64 shards, each a `HashMap<u128, u64>` under its own mutex. So an
@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 use crate::error::{Error, ErrorKind};
-use crate::replay::ReplayCache;
+use crate::replay::{ReplayCache, ReplayEntry};
 
 /// The default capacity of [`MemoryReplayCache`], in entries.
 pub const DEFAULT_REPLAY_CAPACITY: usize = 1 << 20;
@@ -118,12 +118,10 @@ impl MemoryReplayCache {
         self.len() == 0
     }
 
-    fn fingerprint(&self, client_id: &str, jti: &str) -> u128 {
+    fn fingerprint(&self, entry: &ReplayEntry<'_>) -> u128 {
         let hash = |state: &RandomState| {
             let mut h = state.build_hasher();
-            h.write_usize(client_id.len());
-            h.write(client_id.as_bytes());
-            h.write(jti.as_bytes());
+            entry.key_material(&mut |bytes| h.write(bytes));
             h.finish()
         };
         (u128::from(hash(&self.keys.0)) << 64) | u128::from(hash(&self.keys.1))
@@ -143,15 +141,9 @@ fn unix_millis(t: SystemTime) -> u64 {
 }
 
 impl ReplayCache for MemoryReplayCache {
-    fn check_and_insert(
-        &self,
-        client_id: &str,
-        jti: &str,
-        until: SystemTime,
-        now: SystemTime,
-    ) -> Result<(), Error> {
-        let fp = self.fingerprint(client_id, jti);
-        let (until, now) = (unix_millis(until), unix_millis(now));
+    fn check_and_insert(&self, entry: &ReplayEntry<'_>) -> Result<(), Error> {
+        let fp = self.fingerprint(entry);
+        let (until, now) = (unix_millis(entry.until()), unix_millis(entry.now()));
         let shard = &self.shards[(fp >> 64) as usize % SHARDS];
         let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
         if shard.entries.len() < shard.sweep_at.min(self.per_shard) {
@@ -205,7 +197,19 @@ impl fmt::Debug for MemoryReplayCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::replay::{ReplayKind, ReplayScope};
     use std::time::Duration;
+
+    fn check(
+        c: &MemoryReplayCache,
+        client: &str,
+        jti: &str,
+        until: SystemTime,
+        now: SystemTime,
+    ) -> Result<(), Error> {
+        let scope = ReplayScope::new(ReplayKind::ClientAssertion, "https://as.example", client);
+        c.check_and_insert(&ReplayEntry::new(scope, jti, now).retain_until(until))
+    }
 
     fn t(s: u64) -> SystemTime {
         SystemTime::UNIX_EPOCH + Duration::from_secs(s)
@@ -214,22 +218,18 @@ mod tests {
     #[test]
     fn replay_is_caught_until_expiry_and_scoped_by_client() {
         let c = MemoryReplayCache::with_capacity(1000);
-        c.check_and_insert("a", "j", t(100), t(10)).unwrap();
+        check(&c, "a", "j", t(100), t(10)).unwrap();
         assert_eq!(
-            c.check_and_insert("a", "j", t(100), t(99))
-                .unwrap_err()
-                .kind(),
+            check(&c, "a", "j", t(100), t(99)).unwrap_err().kind(),
             ErrorKind::Replayed
         );
-        c.check_and_insert("b", "j", t(100), t(10)).unwrap();
+        check(&c, "b", "j", t(100), t(10)).unwrap();
         assert_eq!(
-            c.check_and_insert("a", "j", t(200), t(100))
-                .unwrap_err()
-                .kind(),
+            check(&c, "a", "j", t(200), t(100)).unwrap_err().kind(),
             ErrorKind::Replayed,
             "still recorded at its `until` instant"
         );
-        c.check_and_insert("a", "j", t(200), t(101)).unwrap();
+        check(&c, "a", "j", t(200), t(101)).unwrap();
     }
 
     #[test]
@@ -238,7 +238,7 @@ mod tests {
         let mut accepted = 0;
         let mut full = 0;
         for i in 0..10_000 {
-            match c.check_and_insert("c", &i.to_string(), t(100), t(10)) {
+            match check(&c, "c", &i.to_string(), t(100), t(10)) {
                 Ok(()) => accepted += 1,
                 Err(e) => {
                     assert_eq!(e.kind(), ErrorKind::ReplayCacheFull);
@@ -251,12 +251,12 @@ mod tests {
         // Every accepted entry is still remembered: none was evicted.
         let replays = (0..10_000)
             .filter(|i| {
-                c.check_and_insert("c", &i.to_string(), t(100), t(11))
+                check(&c, "c", &i.to_string(), t(100), t(11))
                     .is_err_and(|e| e.kind() == ErrorKind::Replayed)
             })
             .count();
         assert_eq!(replays, accepted);
         // After expiry there is room again.
-        c.check_and_insert("c", "fresh", t(300), t(101)).unwrap();
+        check(&c, "c", "fresh", t(300), t(101)).unwrap();
     }
 }

@@ -3,7 +3,8 @@
 //! One check is one atomic `SET key 1 NX PX <ms>`: Redis records the key
 //! only if it is absent, so of several servers presenting the same pair at
 //! once exactly one gets `OK` and the others get nil ([`ErrorKind::Replayed`]).
-//! The key is `prefix || base64url(SHA-256(len(client_id) || client_id || jti))`
+//! The key is `prefix || base64url(SHA-256(key material))`, the key
+//! material being [`ReplayEntry::key_material`] (scope and `jti`)
 //! (43 characters after the prefix, whatever the `jti`), and `PX` is the time
 //! left until the assertion stops being acceptable, rounded up to the next
 //! millisecond. A relative expiry keeps the contract even when Redis's clock
@@ -28,7 +29,7 @@ use ::redis::{Client, Cmd, Value};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind};
-use crate::replay::{ReplayCache, ReplayFuture};
+use crate::replay::{AsyncReplayCache, ReplayEntry, ReplayFuture};
 
 /// The default prefix of the keys written by [`RedisReplayCache`].
 pub const DEFAULT_REDIS_KEY_PREFIX: &str = "ca:jti:";
@@ -187,7 +188,7 @@ impl Slot {
 ///
 /// let cache = RedisReplayCache::new("redis://127.0.0.1:6379/0", RedisReplayConfig::new())?;
 /// let verifier = Verifier::builder("https://as.example.com", registry)
-///     .replay_cache(Arc::new(cache))
+///     .async_replay_cache(Arc::new(cache))
 ///     .build()?;
 /// let verified = verifier.verify_async(token).await?;
 /// # let _ = verified;
@@ -253,33 +254,25 @@ impl RedisReplayCache {
         &self.config
     }
 
-    /// The Redis key under which `(client_id, jti)` is recorded: the prefix
-    /// and 43 base64url characters of a SHA-256 over the length-prefixed
-    /// client id and the `jti`. Its size never depends on the `jti`.
-    pub fn key(&self, client_id: &str, jti: &str) -> String {
+    /// The Redis key under which `entry` is recorded: the prefix and 43
+    /// base64url characters of a SHA-256 over
+    /// [`ReplayEntry::key_material`]. Its size never depends on the `jti`.
+    pub fn key(&self, entry: &ReplayEntry<'_>) -> String {
         let mut h = Sha256::new();
-        h.update((client_id.len() as u64).to_be_bytes());
-        h.update(client_id.as_bytes());
-        h.update(jti.as_bytes());
+        entry.key_material(&mut |bytes| h.update(bytes));
         let mut key = String::with_capacity(self.config.key_prefix.len() + 43);
         key.push_str(&self.config.key_prefix);
         crate::b64::encode_into(&h.finalize(), &mut key);
         key
     }
 
-    async fn check(
-        &self,
-        client_id: &str,
-        jti: &str,
-        until: SystemTime,
-        now: SystemTime,
-    ) -> Result<(), Error> {
+    async fn check(&self, entry: &ReplayEntry<'_>) -> Result<(), Error> {
         let mut cmd = ::redis::cmd("SET");
-        cmd.arg(self.key(client_id, jti))
+        cmd.arg(self.key(entry))
             .arg("1")
             .arg("NX")
             .arg("PX")
-            .arg(retention_millis(until, now));
+            .arg(retention_millis(entry.until(), entry.now()));
         match self.run(&cmd).await? {
             Value::Okay => Ok(()),
             Value::SimpleString(s) if s == "OK" => Ok(()),
@@ -409,15 +402,9 @@ fn redact_url(url: &str) -> String {
     format!("{scheme}://{host}{path}{query}")
 }
 
-impl ReplayCache for RedisReplayCache {
-    fn check_and_insert_async<'a>(
-        &'a self,
-        client_id: &'a str,
-        jti: &'a str,
-        until: SystemTime,
-        now: SystemTime,
-    ) -> ReplayFuture<'a> {
-        Box::pin(self.check(client_id, jti, until, now))
+impl AsyncReplayCache for RedisReplayCache {
+    fn check_and_insert_async<'a>(&'a self, entry: &'a ReplayEntry<'a>) -> ReplayFuture<'a> {
+        Box::pin(self.check(entry))
     }
 }
 
@@ -434,6 +421,7 @@ impl fmt::Debug for RedisReplayCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::replay::{ReplayKind, ReplayScope};
 
     #[test]
     fn retention_rounds_up_and_is_at_least_one_millisecond() {
@@ -488,12 +476,16 @@ mod tests {
     #[test]
     fn keys_are_fixed_size_and_scoped_by_client() {
         let c = RedisReplayCache::new("redis://127.0.0.1:1", RedisReplayConfig::new()).unwrap();
-        let k = c.key("client", "jti");
+        let key = |client: &str, jti: &str| {
+            let scope = ReplayScope::new(ReplayKind::ClientAssertion, "https://as", client);
+            c.key(&ReplayEntry::new(scope, jti, SystemTime::now()))
+        };
+        let k = key("client", "jti");
         assert_eq!(k.len(), DEFAULT_REDIS_KEY_PREFIX.len() + 43);
-        assert_eq!(c.key("client", &"x".repeat(1 << 20)).len(), k.len());
-        assert_ne!(c.key("client", "jti"), c.key("other", "jti"));
+        assert_eq!(key("client", &"x".repeat(1 << 20)).len(), k.len());
+        assert_ne!(key("client", "jti"), key("other", "jti"));
         // The length prefix keeps ("ab", "c") and ("a", "bc") apart.
-        assert_ne!(c.key("ab", "c"), c.key("a", "bc"));
+        assert_ne!(key("ab", "c"), key("a", "bc"));
     }
 
     #[test]
@@ -520,12 +512,15 @@ mod tests {
     }
 
     #[test]
-    fn the_sync_method_fails_closed() {
+    fn the_sync_path_fails_closed() {
+        // A Redis cache has no synchronous method; a verifier holding it
+        // answers its synchronous calls with `RequiresAsync`.
         let c = RedisReplayCache::new("redis://127.0.0.1:1", RedisReplayConfig::new()).unwrap();
+        let store = crate::replay::ReplayStore::Async(std::sync::Arc::new(c));
         let now = SystemTime::now();
-        let e = c
-            .check_and_insert("c", "j", now + Duration::from_secs(60), now)
-            .unwrap_err();
+        let scope = ReplayScope::new(ReplayKind::ClientAssertion, "https://as", "c");
+        let entry = ReplayEntry::new(scope, "j", now).retain_until(now + Duration::from_secs(60));
+        let e = store.record(&entry).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::RequiresAsync);
     }
 }

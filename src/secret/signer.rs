@@ -202,7 +202,7 @@ impl ClientSecretJwtSigner {
             .sign(self.alg, draft.token.as_bytes())
             .map(|tag| draft.finish(&tag))
             .ok_or_else(|| Error::detail(ErrorKind::KeyBackend, "the MAC could not be computed"));
-        crate::audit::signed(&self.client_id, Usage::ClientAuthentication, result)
+        crate::signing::audited(&self.client_id, Usage::ClientAuthentication, result)
     }
 }
 

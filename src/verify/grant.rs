@@ -45,14 +45,12 @@
 //!   case-insensitively, with or without the `application/` prefix. Other
 //!   typed JWTs (`at+jwt`, `dpop+jwt`, ...) are rejected.
 //! - **Replay:** `jti` is required and recorded through the same
-//!   [`ReplayCache`] as client assertions, under the scope
-//!   `"grant\u{1f}" + iss`: two issuers never collide, and U+001F is outside
-//!   RFC 6749's `client_id` syntax (`VSCHAR`), so no grant scope equals a
-//!   client id and one cache can serve both verifiers. (Were a scope ever to
-//!   collide, the effect would be a spurious `replayed`, never an accepted
-//!   replay.)
+//!   [`ReplayCache`] as client assertions, in a scope of its own kind
+//!   ([`ReplayKind::AuthorizationGrant`](crate::ReplayKind::AuthorizationGrant))
+//!   per issuer: two issuers never collide, no grant scope equals a client's,
+//!   and one cache can serve both verifiers.
 //! - **Errors:** every error [`GrantVerifier`] returns carries
-//!   [`Usage::AuthorizationGrant`] ([`Error::usage`]), so
+//!   [`Usage::AuthorizationGrant`](crate::Usage::AuthorizationGrant) ([`Error::usage`]), so
 //!   `err.oauth_error(Usage::AuthorizationGrant)` is `invalid_grant`
 //!   (RFC 7523 §3.1), as Keycloak and Nimbus answer.
 //!
@@ -76,22 +74,19 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::SystemTime;
 
-use crate::algorithm::Algorithm;
-use crate::backend::Backend;
-use crate::error::{Error, ErrorKind, Usage};
-use crate::keys::JwkSet;
-use crate::replay::{MemoryReplayCache, ReplayCache};
-use crate::time::{Clock, SystemClock};
-use crate::ClientRegistry;
-
-use super::registry::ClientEntry;
+use super::client::same_issuer;
+use super::pipeline::{Hmac, Kind, Pipeline, TypeRule};
+use super::registry::ClientRegistry;
 use super::remote::{JwksFetcher, RemoteJwksConfig};
-use super::{cached_key, fetched_key, media_type_is, Checked, Policy, Pre, SubjectRule, Verifier};
-
-/// The replay scope of a grant from issuer `iss` is this prefix + `iss`.
-const REPLAY_SCOPE_PREFIX: &str = "grant\u{1f}";
+use super::verified::VerifiedGrant;
+use super::{media_type_is, Policy};
+use crate::audit::ReplayCheck;
+use crate::backend::Backend;
+use crate::error::{Error, ErrorKind};
+use crate::keys::JwkSet;
+use crate::replay::{AsyncReplayCache, ReplayCache, ReplayStore};
+use crate::time::{Clock, SystemClock};
 
 /// The explicit type of client assertions, never accepted as a grant.
 const CLIENT_AUTHENTICATION_TYPE: &str = "client-authentication+jwt";
@@ -233,12 +228,6 @@ impl TrustedIssuers {
     pub fn is_empty(&self) -> bool {
         self.issuers.is_empty()
     }
-
-    fn get(&self, issuer: &str) -> Result<ClientEntry, Error> {
-        self.issuers
-            .get(issuer)
-            .ok_or_else(|| Error::new(ErrorKind::UnknownIssuer))
-    }
 }
 
 fn non_empty(issuer: String) -> Result<String, Error> {
@@ -269,7 +258,7 @@ struct GrantTypes {
     names: Vec<String>,
 }
 
-impl GrantTypes {
+impl TypeRule for GrantTypes {
     fn allows(&self, typ: Option<&str>) -> bool {
         match typ {
             None => self.absent,
@@ -292,9 +281,10 @@ fn short_type(typ: String) -> String {
 #[must_use]
 #[derive(Debug)]
 pub struct GrantVerifierBuilder {
+    server_issuer: String,
     policy: Policy,
     issuers: Arc<TrustedIssuers>,
-    replay: Option<Arc<dyn ReplayCache>>,
+    replay: ReplayStore,
     clock: Arc<dyn Clock>,
     types: GrantTypes,
 }
@@ -303,18 +293,29 @@ impl GrantVerifierBuilder {
     /// Replaces the policy (by default the strict [`Policy::new`] for the
     /// server issuer given to [`GrantVerifier::builder`]). The policy's
     /// issuer is the audience; add the token endpoint URL with
-    /// [`Policy::also_accept_audience`] to accept it too.
+    /// [`Policy::also_accept_audience`] to accept it too. The policy must
+    /// be for that same server issuer: [`GrantVerifierBuilder::build`]
+    /// refuses another one.
     pub fn policy(mut self, policy: Policy) -> Self {
         self.policy = policy;
         self
     }
 
     /// Uses `cache` for `jti` replay checks (default: a fresh
-    /// [`MemoryReplayCache`] of default capacity). One cache may serve this
+    /// [`MemoryReplayCache`](crate::MemoryReplayCache) of default capacity). One cache may serve this
     /// verifier and a client-authentication [`Verifier`]: their scopes never
     /// collide.
     pub fn replay_cache(mut self, cache: Arc<dyn ReplayCache>) -> Self {
-        self.replay = Some(cache);
+        self.replay = ReplayStore::Sync(cache);
+        self
+    }
+
+    /// Uses the networked `cache` (e.g. a `RedisReplayCache`) for `jti`
+    /// replay checks; only [`GrantVerifier::verify_async`] can reach it, and
+    /// [`GrantVerifier::verify`] fails closed with
+    /// [`ErrorKind::RequiresAsync`].
+    pub fn async_replay_cache(mut self, cache: Arc<dyn AsyncReplayCache>) -> Self {
+        self.replay = ReplayStore::Async(cache);
         self
     }
 
@@ -349,9 +350,12 @@ impl GrantVerifierBuilder {
     /// # Errors
     /// [`ErrorKind::InvalidConfig`] when the policy is out of bounds, or a
     /// configured type is empty or the client-authentication type
-    /// (`client-authentication+jwt` can never be a grant).
+    /// (`client-authentication+jwt` can never be a grant), or when the
+    /// policy is for another issuer than the one given to
+    /// [`GrantVerifier::builder`].
     pub fn build(self) -> Result<GrantVerifier, Error> {
         self.policy.validate()?;
+        same_issuer(&self.server_issuer, &self.policy)?;
         if self
             .types
             .names
@@ -366,9 +370,7 @@ impl GrantVerifierBuilder {
         Ok(GrantVerifier {
             policy: self.policy,
             issuers: self.issuers,
-            replay: self
-                .replay
-                .unwrap_or_else(|| Arc::new(MemoryReplayCache::default())),
+            replay: self.replay,
             clock: self.clock,
             types: self.types,
         })
@@ -395,7 +397,7 @@ impl GrantVerifierBuilder {
 ///   is always rejected, so a client assertion is never taken for a grant.
 /// - `jti` is required and recorded once per issuer in the [`ReplayCache`],
 ///   under a scope (`"grant\u{1f}"` + `iss`) that no client id shares.
-/// - Every error carries [`Usage::AuthorizationGrant`] ([`Error::usage`]):
+/// - Every error carries [`Usage::AuthorizationGrant`](crate::Usage::AuthorizationGrant) ([`Error::usage`]):
 ///   answer `invalid_grant`.
 ///
 /// ```
@@ -429,61 +431,9 @@ impl GrantVerifierBuilder {
 pub struct GrantVerifier {
     policy: Policy,
     issuers: Arc<TrustedIssuers>,
-    replay: Arc<dyn ReplayCache>,
+    replay: ReplayStore,
     clock: Arc<dyn Clock>,
     types: GrantTypes,
-}
-
-/// A JWT bearer grant that passed every check, including the replay check.
-///
-/// The subject is the issuer's name for the principal: map
-/// ([`VerifiedGrant::issuer`], [`VerifiedGrant::subject`]) to a local user;
-/// the same `sub` from two issuers may be two different people.
-#[derive(Clone, Debug, PartialEq)]
-pub struct VerifiedGrant {
-    issuer: String,
-    subject: String,
-    jti: String,
-    kid: String,
-    alg: Algorithm,
-    expires_at: SystemTime,
-    issued_at: Option<SystemTime>,
-    audience: String,
-}
-
-impl VerifiedGrant {
-    /// The trusted issuer (`iss`) whose key verified the grant.
-    pub fn issuer(&self) -> &str {
-        &self.issuer
-    }
-    /// The principal (`sub`), as the issuer names it.
-    pub fn subject(&self) -> &str {
-        &self.subject
-    }
-    /// The `jti`.
-    pub fn jti(&self) -> &str {
-        &self.jti
-    }
-    /// The `kid` of the issuer's key that verified the signature.
-    pub fn kid(&self) -> &str {
-        &self.kid
-    }
-    /// The algorithm that verified the signature.
-    pub fn algorithm(&self) -> Algorithm {
-        self.alg
-    }
-    /// The `exp` claim.
-    pub fn expires_at(&self) -> SystemTime {
-        self.expires_at
-    }
-    /// The `iat` claim, if present.
-    pub fn issued_at(&self) -> Option<SystemTime> {
-        self.issued_at
-    }
-    /// The audience that matched.
-    pub fn audience(&self) -> &str {
-        &self.audience
-    }
 }
 
 impl GrantVerifier {
@@ -494,10 +444,12 @@ impl GrantVerifier {
         server_issuer: impl Into<String>,
         issuers: Arc<TrustedIssuers>,
     ) -> GrantVerifierBuilder {
+        let server_issuer = server_issuer.into();
         GrantVerifierBuilder {
-            policy: Policy::new(server_issuer),
+            policy: Policy::new(server_issuer.clone()),
+            server_issuer,
             issuers,
-            replay: None,
+            replay: ReplayStore::default(),
             clock: Arc::new(SystemClock),
             types: GrantTypes {
                 absent: true,
@@ -522,98 +474,37 @@ impl GrantVerifier {
     ///
     /// # Errors
     /// A rejection whose [`Error::code`] says why (see the README's table),
-    /// with [`Error::usage`] = [`Usage::AuthorizationGrant`]: answer
+    /// with [`Error::usage`] = [`Usage::AuthorizationGrant`](crate::Usage::AuthorizationGrant): answer
     /// `invalid_grant`.
     pub fn verify(&self, assertion: &str) -> Result<VerifiedGrant, Error> {
-        let result = self
-            .verify_sync(assertion)
-            .map_err(|e| e.for_usage(Usage::AuthorizationGrant));
-        crate::audit::outcome(self, assertion, true, result)
+        let p = self.pipeline();
+        VerifiedGrant::from_checked(p.audited(p.run(assertion, None), ReplayCheck::Recorded)?)
     }
 
     /// Verifies a grant without blocking an async executor: remote issuer
     /// keys are fetched or refreshed as their cache rules allow, and the
-    /// replay check goes through [`ReplayCache::check_and_insert_async`]
-    /// (a networked store such as Redis).
+    /// replay check may go to a networked store such as Redis.
     ///
     /// # Errors
     /// As [`GrantVerifier::verify`]; an issuer whose keys cannot be fetched
     /// fails with [`ErrorKind::KeysUnavailable`], a replay store that cannot
     /// answer with [`ErrorKind::ReplayStoreUnavailable`].
     pub async fn verify_async(&self, assertion: &str) -> Result<VerifiedGrant, Error> {
-        let result = self
-            .verify_inner_async(assertion)
-            .await
-            .map_err(|e| e.for_usage(Usage::AuthorizationGrant));
-        crate::audit::outcome(self, assertion, true, result)
+        let p = self.pipeline();
+        let result = p.run_async(assertion, None).await;
+        VerifiedGrant::from_checked(p.audited(result, ReplayCheck::Recorded)?)
     }
 
-    fn verify_sync(&self, assertion: &str) -> Result<VerifiedGrant, Error> {
-        let mut pre = self.precheck(assertion)?;
-        let alg = pre.asymmetric()?;
-        let kid = cached_key(self.issuers.get(&pre.iss)?, &mut pre, alg, self.clock.now())?;
-        let checked = self.finish(pre, kid, alg)?;
-        let scope = replay_scope(&checked.assertion.client_id);
-        let a = &checked.assertion;
-        self.replay
-            .check_and_insert(&scope, &a.jti, checked.retain_until, checked.now)?;
-        Ok(grant(checked))
-    }
-
-    async fn verify_inner_async(&self, assertion: &str) -> Result<VerifiedGrant, Error> {
-        let mut pre = self.precheck(assertion)?;
-        let alg = pre.asymmetric()?;
-        let entry = self.issuers.get(&pre.iss)?;
-        let kid = fetched_key(entry, &mut pre, alg, self.clock.now()).await?;
-        let checked = self.finish(pre, kid, alg)?;
-        let scope = replay_scope(&checked.assertion.client_id);
-        let a = &checked.assertion;
-        self.replay
-            .check_and_insert_async(&scope, &a.jti, checked.retain_until, checked.now)
-            .await?;
-        Ok(grant(checked))
-    }
-
-    fn precheck<'t>(&self, assertion: &'t str) -> Result<Pre<'t>, Error> {
-        Verifier::precheck(
-            &self.policy,
-            assertion,
-            None,
-            &|typ| self.types.allows(typ),
-            false,
-        )
-    }
-
-    fn finish(&self, pre: Pre<'_>, kid: String, alg: Algorithm) -> Result<Checked, Error> {
-        Verifier::finish(
-            &self.policy,
-            &*self.clock,
-            pre,
-            kid,
-            alg,
-            SubjectRule::NonEmpty,
-        )
-    }
-}
-
-fn replay_scope(issuer: &str) -> String {
-    let mut scope = String::with_capacity(REPLAY_SCOPE_PREFIX.len() + issuer.len());
-    scope.push_str(REPLAY_SCOPE_PREFIX);
-    scope.push_str(issuer);
-    scope
-}
-
-fn grant(checked: Checked) -> VerifiedGrant {
-    let a = checked.assertion;
-    VerifiedGrant {
-        issuer: a.client_id,
-        subject: checked.subject,
-        jti: a.jti,
-        kid: a.kid,
-        alg: a.alg,
-        expires_at: a.expires_at,
-        issued_at: a.issued_at,
-        audience: a.audience,
+    fn pipeline(&self) -> Pipeline<'_> {
+        Pipeline {
+            kind: Kind::AuthorizationGrant,
+            policy: &self.policy,
+            types: &self.types,
+            hmac: Hmac::Refused,
+            registry: &self.issuers.issuers,
+            clock: &*self.clock,
+            replay: &self.replay,
+        }
     }
 }
 
@@ -648,12 +539,5 @@ mod tests {
         assert_eq!(short_type("application/foo+jwt".into()), "foo+jwt");
         assert_eq!(short_type("foo".into()), "foo");
         assert_eq!(short_type("é".repeat(7)), "é".repeat(7), "no char split");
-    }
-
-    #[test]
-    fn scopes_differ_per_issuer_and_from_client_ids() {
-        assert_ne!(replay_scope("a"), replay_scope("b"));
-        assert_ne!(replay_scope("a"), "a");
-        assert!(replay_scope("a").contains('\u{1f}'));
     }
 }
