@@ -479,6 +479,12 @@ def parse_file(path: Path, module: Mod, src: str) -> FileInfo:
     info = FileInfo(path, module)
     toks = lex(src)
     match, depth = match_brackets(toks)
+    openers = sum(1 for t in toks if t.kind == "p" and t.val in OPEN)
+    closers = sum(1 for t in toks if t.kind == "p" and t.val in CLOSE)
+    if len(match) != openers or openers != closers:
+        # Rust token trees are always balanced: the lexer went wrong, or the
+        # file does not compile. Either way the results would be guesses.
+        raise LexError("unbalanced (), [] or {}")
     n = len(toks)
     scopes: list[tuple[int, Mod]] = [(n, module)]
     i = 0
@@ -590,6 +596,9 @@ def _fn_body(toks: list[Tok], match: dict[int, int], k: int) -> int | None:
                 angle -= 1
             elif t.val == "{" and angle <= 0:
                 return match.get(k)
+            elif t.val == "{" and k in match:  # a const generic argument
+                k = match[k] + 1
+                continue
             elif t.val in (";", "}"):
                 return None
         k += 1
