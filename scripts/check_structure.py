@@ -62,6 +62,9 @@ always exits 0. Python 3.11, standard library only.
    violation by itself; `pub mod x` and `pub(crate) use` do not count. More
    names than the limit (default 25, `--max-root-names`) is a violation.
 
+Code under `#[cfg(feature = ...)]` or any other cfg but `test` counts, as if
+every feature were on.
+
 Not supported: `#[path = ...]` on modules, and macros that generate `mod` or
 `use` items (their tokens are still scanned for paths and fns).
 """
@@ -938,7 +941,10 @@ def main(argv: list[str] | None = None) -> int:
     out.append(f"[3] root re-exports (max {args.max_root_names} names)")
     total += check_root(crate, args.max_root_names, args.report, out)
     out.append(f"{total} violation(s)" if total else "OK: no violation")
-    print("\n".join(out))
+    try:
+        print("\n".join(out))
+    except BrokenPipeError:
+        pass
     if args.report:
         return 0
     return 1 if total else 0
