@@ -70,6 +70,7 @@ pub mod backend;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+mod jose;
 mod keys;
 mod params;
 mod platform;

@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use crate::algorithm::Algorithm;
 use crate::error::{Error, ErrorKind};
-use crate::signing::TokenType;
+use crate::jose::TokenType;
 
 /// The Microsoft Entra ID (public cloud) login host.
 pub const ENTRA_ID_AUTHORITY: &str = "https://login.microsoftonline.com";

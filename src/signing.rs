@@ -16,6 +16,7 @@ use rand::RngCore;
 use crate::algorithm::Algorithm;
 use crate::b64;
 use crate::error::{Error, ErrorKind, Usage};
+pub use crate::jose::TokenType;
 use crate::keys::jwk::PublicParams;
 use crate::keys::{CertificateChain, CertificateHeaders, KeySource};
 use crate::params::FormParams;
@@ -26,31 +27,6 @@ use crate::time::{unix_seconds, Clock, SystemClock};
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(60);
 /// The longest lifetime a signer accepts.
 pub const MAX_LIFETIME: Duration = Duration::from_secs(3600);
-
-/// The `typ` header written on assertions.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TokenType {
-    /// `client-authentication+jwt` (draft-ietf-oauth-rfc7523bis explicit
-    /// typing), the default for client authentication.
-    #[default]
-    ClientAuthentication,
-    /// `JWT`, for servers that reject unknown types; the default for grants.
-    Jwt,
-    /// No `typ` header at all, for legacy servers.
-    Omitted,
-}
-
-impl TokenType {
-    /// The header value, if any.
-    pub const fn header_value(self) -> Option<&'static str> {
-        match self {
-            Self::ClientAuthentication => Some("client-authentication+jwt"),
-            Self::Jwt => Some("JWT"),
-            Self::Omitted => None,
-        }
-    }
-}
 
 const REGISTERED_CLAIMS: [&str; 7] = ["iss", "sub", "aud", "jti", "iat", "nbf", "exp"];
 

@@ -25,11 +25,13 @@
 //! | `claims.rs` | the claim rules |
 //! | `policy.rs` | [`Policy`], the strict defaults and their named loosenings |
 //! | `registry.rs`, `remote.rs` | [`ClientRegistry`], remote JWK Sets ([`JwksFetcher`]) |
+//! | `keyset.rs` | a client's verifying keys, parsed once for the backend |
 //! | `verified.rs` | what verification returns |
 
 mod claims;
 mod client;
 mod grant;
+mod keyset;
 mod pipeline;
 mod policy;
 mod registry;
@@ -48,14 +50,3 @@ pub use registry::ClientRegistry;
 pub use remote::{FetchFuture, JwksFetcher, RemoteJwksConfig};
 pub use select::MAX_KEYS_TRIED_WITHOUT_KID;
 pub use verified::{AuthMethod, AuthenticatedClient, VerifiedAssertion, VerifiedGrant};
-
-/// Whether the JOSE `typ` value `typ` names the media type `name`: compared
-/// case-insensitively, with or without the `application/` prefix
-/// (RFC 7515 §4.1.9).
-pub(crate) fn media_type_is(typ: &str, name: &str) -> bool {
-    let short = match typ.get(..12) {
-        Some(p) if p.eq_ignore_ascii_case("application/") => &typ[12..],
-        _ => typ,
-    };
-    short.eq_ignore_ascii_case(name)
-}

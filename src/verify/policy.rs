@@ -19,10 +19,10 @@ use std::time::Duration;
 
 use crate::algorithm::Algorithm;
 use crate::error::{Error, ErrorKind};
+use crate::jose::TokenType;
 use crate::profile::Profile;
-use crate::signing::TokenType;
 
-use super::media_type_is;
+use crate::jose::media_type_is;
 
 /// The default clock-skew allowance.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);

@@ -24,10 +24,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime};
 
+use super::keyset::ClientKeys;
 use crate::backend::Backend;
 use crate::error::{Error, ErrorKind};
 use crate::keys::JwkSet;
-use crate::verify::registry::ClientKeys;
 
 /// The future returned by [`JwksFetcher::fetch`]: the JWK Set document bytes.
 pub type FetchFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>, Error>> + Send + 'a>>;

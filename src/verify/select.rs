@@ -9,7 +9,8 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::registry::{ClientEntry, ClientKeys, VerifyingKey};
+use super::keyset::{ClientKeys, VerifyingKey};
+use super::registry::ClientEntry;
 use super::remote::Need;
 use crate::algorithm::Algorithm;
 use crate::error::{Error, ErrorKind};
