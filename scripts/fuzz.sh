@@ -16,6 +16,12 @@
 #   cargo fuzz run --sanitizer none <target> fuzz/artifacts/<target>/<file>
 # With AddressSanitizer (nightly features on stable):
 #   RUSTC_BOOTSTRAP=1 cargo fuzz run <target>
+# cargo-fuzz builds every crate with `--cfg fuzzing`, the only cfg under which
+# `client_assertion::fuzzing` exists (never pass `--no-cfg-fuzzing`). The
+# regression suite fuzz/tests/regressions.rs replays seeds and found inputs
+# without libFuzzer (scripts/test.sh):
+#   RUSTFLAGS="--cfg fuzzing" CARGO_TARGET_DIR=fuzz/target/regressions \
+#       cargo test --manifest-path fuzz/Cargo.toml --test regressions
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -19,5 +19,30 @@ echo "== cargo test (backend: rust-crypto)"
 cargo test --all-features
 echo "== cargo test (backend: aws-lc)"
 CLIENT_ASSERTION_TEST_BACKEND=aws-lc cargo test --all-features
+echo "== no fuzz entry points in the library (--all-features)"
+# cargo-fuzz sets `--cfg fuzzing`; no other build may contain src/fuzzing.rs.
+# Compile two one-line crates against the library just built: the control
+# must compile, the one naming `client_assertion::fuzzing` must not.
+rlib=$(cargo build --all-features --lib --message-format=json 2>/dev/null |
+    grep -o '"filenames":\["[^"]*/libclient_assertion[^"]*\.rlib"' | cut -d'"' -f4 | tail -n 1)
+probe() {
+    echo "pub use client_assertion::$1;" | rustc --edition 2021 --crate-type lib \
+        --emit metadata -o "$(mktemp -d)/probe.rmeta" --extern client_assertion="$rlib" \
+        -L dependency="$(dirname "$rlib")/deps" - 2>&1
+}
+probe jwk_set >/dev/null || { echo "control probe failed to compile against $rlib" >&2; exit 1; }
+if out=$(probe fuzzing); then
+    echo "client_assertion::fuzzing exists in a non-fuzzing build" >&2
+    exit 1
+fi
+grep -q "configured out\|could not find \`fuzzing\`\|no \`fuzzing\` in the root" <<<"$out" || {
+    echo "unexpected error from the probe:" >&2
+    echo "$out" >&2
+    exit 1
+}
+echo "== fuzz regressions (seeds and found inputs, under --cfg fuzzing)"
+# Its own target directory: other RUSTFLAGS must not invalidate target/.
+RUSTFLAGS="--cfg fuzzing" CARGO_TARGET_DIR=fuzz/target/regressions \
+    cargo test --manifest-path fuzz/Cargo.toml --test regressions
 echo "== fuzz smoke (every target, briefly, from its seed corpus)"
 bash scripts/fuzz.sh smoke

@@ -68,6 +68,8 @@ pub mod audit;
 mod b64;
 pub mod backend;
 mod error;
+// Only in builds by cargo-fuzz (`--cfg fuzzing`): never part of the library.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
 mod jose;

@@ -1,5 +1,13 @@
-//! Inputs found by the fuzz targets in `fuzz/` (see `scripts/fuzz.sh`),
+//! Inputs found by the fuzz targets in `fuzz_targets/` (see `scripts/fuzz.sh`),
 //! replayed through the same hidden entry points, plus every committed seed.
+//!
+//! `client_assertion::fuzzing` exists only under `--cfg fuzzing`, which
+//! cargo-fuzz sets; run from the repository root (as `scripts/test.sh` does):
+//!
+//! ```sh
+//! RUSTFLAGS="--cfg fuzzing" CARGO_TARGET_DIR=fuzz/target/regressions \
+//!     cargo test --manifest-path fuzz/Cargo.toml --test regressions
+//! ```
 //!
 //! Each regression names the target that found it and what was wrong.
 
@@ -13,7 +21,7 @@ use client_assertion::{ClientRegistry, ManualClock, Verifier};
 /// Every `fuzz/corpus/<target>/seed-*` file, replayed through `entry`.
 fn replay_seeds(target: &str, entry: fn(&[u8])) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/corpus")
+        .join("corpus")
         .join(target);
     let mut seeds = 0;
     for file in std::fs::read_dir(&dir).expect("the seed corpus exists") {
