@@ -1,7 +1,9 @@
 //! The JWS algorithms this crate signs and verifies, and the key type each needs.
 //!
-//! Only asymmetric algorithms exist here: `none` and the HMAC family cannot
-//! be named, so they cannot be chosen by a caller or taken from a header.
+//! [`Algorithm`] names only asymmetric algorithms: `none` and the HMAC family
+//! cannot be named by it, so they cannot be chosen by a caller or taken from
+//! a header. The HMAC algorithms of `client_secret_jwt` are a separate type,
+//! [`HmacAlgorithm`], that only that mode's APIs take.
 
 use std::fmt;
 use std::str::FromStr;
@@ -136,6 +138,84 @@ impl fmt::Display for Algorithm {
 }
 
 impl FromStr for Algorithm {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Self::from_name(s)
+    }
+}
+
+/// An HMAC JWS algorithm (RFC 7518 §3.2), for `client_secret_jwt` only.
+///
+/// Deliberately a separate type from [`Algorithm`](crate::Algorithm): an API
+/// that takes an `Algorithm` cannot be handed HMAC, and one that takes an
+/// `HmacAlgorithm` cannot be handed an asymmetric algorithm or `none`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum HmacAlgorithm {
+    /// HMAC with SHA-256; the secret needs at least 32 bytes.
+    Hs256,
+    /// HMAC with SHA-384; the secret needs at least 48 bytes.
+    Hs384,
+    /// HMAC with SHA-512; the secret needs at least 64 bytes.
+    Hs512,
+}
+
+impl HmacAlgorithm {
+    /// Every HMAC algorithm.
+    pub const ALL: [HmacAlgorithm; 3] = [Self::Hs256, Self::Hs384, Self::Hs512];
+
+    /// The JWA name written in the `alg` header.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Hs256 => "HS256",
+            Self::Hs384 => "HS384",
+            Self::Hs512 => "HS512",
+        }
+    }
+
+    /// Parses a JWA name, exactly (`HS256`, `HS384`, `HS512`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::AlgorithmNotAllowed`] for every other name, `none` and
+    /// the asymmetric algorithms included.
+    pub fn from_name(name: &str) -> Result<Self, Error> {
+        Self::lookup(name).ok_or_else(|| {
+            Error::detail(
+                ErrorKind::AlgorithmNotAllowed,
+                "not an HMAC algorithm (HS256, HS384, HS512)",
+            )
+        })
+    }
+
+    /// [`HmacAlgorithm::from_name`] without building an error: the verifier
+    /// asks this of every token's `alg`.
+    pub(crate) fn lookup(name: &str) -> Option<Self> {
+        match name {
+            "HS256" => Some(Self::Hs256),
+            "HS384" => Some(Self::Hs384),
+            "HS512" => Some(Self::Hs512),
+            _ => None,
+        }
+    }
+
+    /// The shortest secret this algorithm accepts, in bytes: the hash output
+    /// size (RFC 7518 §3.2). Also the length of its MAC.
+    pub const fn min_secret_len(self) -> usize {
+        match self {
+            Self::Hs256 => 32,
+            Self::Hs384 => 48,
+            Self::Hs512 => 64,
+        }
+    }
+}
+
+impl fmt::Display for HmacAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for HmacAlgorithm {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
         Self::from_name(s)

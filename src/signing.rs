@@ -15,9 +15,9 @@ use rand::RngCore;
 
 use crate::algorithm::Algorithm;
 use crate::b64;
+use crate::backend::PublicParams;
 use crate::error::{Error, ErrorKind, Usage};
 pub use crate::jose::TokenType;
-use crate::keys::jwk::PublicParams;
 use crate::keys::{CertificateChain, CertificateHeaders, KeySource};
 use crate::params::FormParams;
 use crate::profile::Profile;

@@ -35,8 +35,8 @@ use x509_cert::der::{self, Decode, Encode, Reader, SliceReader};
 use x509_cert::Certificate;
 
 use crate::b64;
+use crate::backend::PublicParams;
 use crate::error::{Error, ErrorKind};
-use crate::keys::jwk::PublicParams;
 use crate::keys::KeySource;
 
 /// At most this many certificates in one chain (the `x5c` header of a

@@ -1,53 +1,23 @@
 //! Public JWKs (RFC 7517), JWK Sets, and RFC 7638 thumbprints.
 //!
 //! [`PublicJwk`] never holds a private member: it is built from a key's
-//! public half, so exporting it cannot leak a secret. The private JWK
-//! reader lives here too ([`RawJwk`]), with its secret members zeroized.
+//! public half, so exporting it cannot leak a secret. JWK JSON is read by
+//! [`RawJwk`](crate::keys::parse) (in `keys::parse`, with every other key
+//! encoding).
 
 use std::fmt;
 
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use sha2::{Digest, Sha256};
-use zeroize::Zeroizing;
 
 use crate::algorithm::{Algorithm, KeyType};
 use crate::b64;
+use crate::backend::PublicParams;
 use crate::error::{Error, ErrorKind};
-
-/// The public parameters of a key.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub(crate) enum PublicParams {
-    /// EC point, affine coordinates as fixed-size big-endian bytes.
-    Ec {
-        curve: KeyType,
-        x: Vec<u8>,
-        y: Vec<u8>,
-    },
-    /// Ed25519 public key bytes.
-    Ed25519 { x: [u8; 32] },
-    /// RSA modulus and public exponent, minimal big-endian bytes.
-    Rsa { n: Vec<u8>, e: Vec<u8> },
-}
-
-/// The uncompressed SEC1 encoding `0x04 || x || y` of an EC point.
-pub(crate) fn sec1_uncompressed(x: &[u8], y: &[u8]) -> Vec<u8> {
-    let mut sec1 = Vec::with_capacity(1 + x.len() + y.len());
-    sec1.push(4);
-    sec1.extend_from_slice(x);
-    sec1.extend_from_slice(y);
-    sec1
-}
+use crate::keys::parse::{self, RawJwk};
 
 impl PublicParams {
-    pub(crate) fn key_type(&self) -> KeyType {
-        match self {
-            Self::Ec { curve, .. } => *curve,
-            Self::Ed25519 { .. } => KeyType::Ed25519,
-            Self::Rsa { .. } => KeyType::Rsa,
-        }
-    }
-
     /// RFC 7638 JWK thumbprint: SHA-256 over the required members in
     /// lexicographic order, no white space; base64url.
     pub(crate) fn thumbprint(&self) -> String {
@@ -136,7 +106,7 @@ impl PublicJwk {
     /// [`ErrorKind::WeakKey`] for RSA below 2048 bits,
     /// [`ErrorKind::AlgorithmNotAllowed`] for an `alg` that does not fit.
     pub fn from_json(json: &str) -> Result<Self, Error> {
-        RawJwk::from_json(json)?.to_public()
+        Self::from_raw(&RawJwk::from_json(json)?)
     }
 
     /// Reads a public key from PEM: `PUBLIC KEY` (SPKI), `RSA PUBLIC KEY`
@@ -146,7 +116,7 @@ impl PublicJwk {
     /// # Errors
     /// As [`PublicJwk::from_json`].
     pub fn from_pem(pem: &str) -> Result<Self, Error> {
-        crate::keys::parse::public_from_pem(pem).map(|p| Self::new(p, None, None))
+        parse::public_from_pem(pem).map(|p| Self::new(p, None, None))
     }
 
     /// Reads a public key from DER `SubjectPublicKeyInfo`.
@@ -154,7 +124,7 @@ impl PublicJwk {
     /// # Errors
     /// As [`PublicJwk::from_json`].
     pub fn from_spki_der(der: &[u8]) -> Result<Self, Error> {
-        crate::keys::parse::public_from_spki(der).map(|p| Self::new(p, None, None))
+        parse::public_from_spki(der).map(|p| Self::new(p, None, None))
     }
 
     /// Replaces the `kid`.
@@ -285,7 +255,7 @@ impl JwkSet {
             .map(|v| {
                 let raw: RawJwk = serde_json::from_value(v)
                     .map_err(|_| Error::detail(ErrorKind::InvalidKey, "malformed JWK"))?;
-                raw.to_public()
+                PublicJwk::from_raw(&raw)
             })
             .collect::<Result<_, _>>()?;
         Ok(Self { keys })
@@ -314,150 +284,13 @@ impl JwkSet {
     }
 }
 
-type Secret = Option<Zeroizing<String>>;
-
-/// A JWK as read from JSON, public or private. Private members zeroize.
-#[derive(Deserialize)]
-pub(crate) struct RawJwk {
-    kty: Option<String>,
-    crv: Option<String>,
-    x: Option<String>,
-    y: Option<String>,
-    n: Option<String>,
-    e: Option<String>,
-    #[serde(default)]
-    pub(crate) d: Secret,
-    #[serde(default)]
-    pub(crate) p: Secret,
-    #[serde(default)]
-    pub(crate) q: Secret,
-    #[serde(default)]
-    k: Secret,
-    kid: Option<String>,
-    alg: Option<String>,
-    #[serde(rename = "use")]
-    use_: Option<String>,
-    key_ops: Option<Vec<String>>,
-}
-
-impl RawJwk {
-    pub(crate) fn from_json(json: &str) -> Result<Self, Error> {
-        serde_json::from_str(json)
-            .map_err(|_| Error::detail(ErrorKind::InvalidKey, "malformed JWK JSON"))
-    }
-
-    pub(crate) fn kid(&self) -> Option<String> {
-        self.kid.clone()
-    }
-
-    /// The declared `alg`, checked against the key type.
-    pub(crate) fn algorithm(&self, key_type: KeyType) -> Result<Option<Algorithm>, Error> {
-        let Some(name) = &self.alg else {
-            return Ok(None);
-        };
-        let alg = Algorithm::from_name(name)?;
-        if alg.key_type() != key_type {
-            return Err(Error::detail(
-                ErrorKind::AlgorithmNotAllowed,
-                "the JWK's alg does not fit its key type",
-            ));
-        }
-        Ok(Some(alg))
-    }
-
-    fn field(v: &Option<String>, what: &'static str) -> Result<Vec<u8>, Error> {
-        let text = v
-            .as_deref()
-            .ok_or_else(|| Error::detail(ErrorKind::InvalidKey, what))?;
-        b64::decode(text.as_bytes()).ok_or_else(|| Error::detail(ErrorKind::InvalidKey, what))
-    }
-
-    /// Decodes a secret member, zeroizing the bytes on drop.
-    pub(crate) fn secret(v: &Secret, what: &'static str) -> Result<Zeroizing<Vec<u8>>, Error> {
-        let text = v
-            .as_deref()
-            .ok_or_else(|| Error::detail(ErrorKind::InvalidKey, what))?;
-        b64::decode(text.as_bytes())
-            .map(Zeroizing::new)
-            .ok_or_else(|| Error::detail(ErrorKind::InvalidKey, what))
-    }
-
-    /// The public parameters, validated (the point is on the curve, the RSA
-    /// modulus is at least 2048 bits).
-    pub(crate) fn public_params(&self) -> Result<PublicParams, Error> {
-        if let Some(u) = &self.use_ {
-            if u != "sig" {
-                return Err(Error::detail(
-                    ErrorKind::UnsupportedKey,
-                    "the JWK is not a signing key (use is not sig)",
-                ));
-            }
-        }
-        if let Some(ops) = &self.key_ops {
-            if !ops.iter().any(|o| o == "verify" || o == "sign") {
-                return Err(Error::detail(
-                    ErrorKind::UnsupportedKey,
-                    "the JWK's key_ops allow neither sign nor verify",
-                ));
-            }
-        }
-        let kty = self
-            .kty
-            .as_deref()
-            .ok_or_else(|| Error::detail(ErrorKind::InvalidKey, "JWK without kty"))?;
-        match (kty, self.crv.as_deref()) {
-            ("EC", Some("P-256")) => {
-                let (x, y) = (
-                    Self::field(&self.x, "bad EC x")?,
-                    Self::field(&self.y, "bad EC y")?,
-                );
-                crate::keys::parse::ec_public(KeyType::P256, &x, &y)
-            }
-            ("EC", Some("P-384")) => {
-                let (x, y) = (
-                    Self::field(&self.x, "bad EC x")?,
-                    Self::field(&self.y, "bad EC y")?,
-                );
-                crate::keys::parse::ec_public(KeyType::P384, &x, &y)
-            }
-            ("EC", _) => Err(Error::detail(
-                ErrorKind::UnsupportedKey,
-                "unsupported elliptic curve (P-256 and P-384 only)",
-            )),
-            ("OKP", Some("Ed25519")) => {
-                let x = Self::field(&self.x, "bad Ed25519 x")?;
-                crate::keys::parse::ed25519_public(&x)
-            }
-            ("OKP", _) => Err(Error::detail(
-                ErrorKind::UnsupportedKey,
-                "unsupported OKP curve (Ed25519 only)",
-            )),
-            ("RSA", _) => {
-                let n = Self::field(&self.n, "bad RSA n")?;
-                let e = Self::field(&self.e, "bad RSA e")?;
-                crate::keys::parse::rsa_public_params(&n, &e)
-            }
-            ("oct", _) => Err(Error::detail(
-                ErrorKind::AlgorithmNotAllowed,
-                "symmetric (oct) keys are not allowed here",
-            )),
-            _ => Err(Error::detail(ErrorKind::UnsupportedKey, "unsupported kty")),
-        }
-    }
-
-    /// The public JWK: parameters validated, `kid` kept or computed.
-    pub(crate) fn to_public(&self) -> Result<PublicJwk, Error> {
-        let params = self.public_params()?;
-        let alg = self.algorithm(params.key_type())?;
-        Ok(PublicJwk::new(params, self.kid(), alg))
-    }
-
-    pub(crate) fn has_private_part(&self) -> bool {
-        self.d.is_some()
-    }
-
-    pub(crate) fn is_symmetric(&self) -> bool {
-        self.k.is_some() || self.kty.as_deref() == Some("oct")
+impl PublicJwk {
+    /// The public JWK of a JWK as read: parameters validated, `kid` kept or
+    /// computed.
+    fn from_raw(raw: &RawJwk) -> Result<Self, Error> {
+        let params = raw.public_params()?;
+        let alg = raw.algorithm(params.key_type())?;
+        Ok(Self::new(params, raw.kid(), alg))
     }
 }
 

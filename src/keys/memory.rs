@@ -4,201 +4,12 @@ use std::borrow::Cow;
 use std::fmt;
 use std::path::Path;
 
-// Two `signature` majors: 3 for ECDSA (p256/p384 0.14), 2 for Ed25519 and RSA.
-use p256::ecdsa::signature::Signer as _;
-use p256::elliptic_curve::Generate as _;
-use rsa::signature::{RandomizedSigner, SignatureEncoding, Signer};
-use rsa::traits::PublicKeyParts;
-use rsa::RsaPrivateKey;
-use sha2::Sha256;
-
 use crate::algorithm::{Algorithm, KeyType};
-use crate::backend::Backend;
+use crate::backend::{mismatch, Backend, Secret, SigningKey};
 use crate::error::{Error, ErrorKind};
-use crate::keys::jwk::{PublicJwk, PublicParams};
+use crate::keys::jwk::PublicJwk;
 use crate::keys::parse::{self, ParsedPrivate};
 use crate::keys::KeySource;
-
-/// The private key material. Every variant zeroizes its secret on drop
-/// (the RustCrypto key types implement `ZeroizeOnDrop`).
-pub(crate) enum Secret {
-    P256(p256::ecdsa::SigningKey),
-    P384(p384::ecdsa::SigningKey),
-    Ed25519(ed25519_dalek::SigningKey),
-    Rsa(Box<RsaSecret>),
-}
-
-/// RSA signing keys prepared once for both padding schemes (blinded).
-pub(crate) struct RsaSecret {
-    pkcs1: rsa::pkcs1v15::SigningKey<Sha256>,
-    pss: rsa::pss::BlindedSigningKey<Sha256>,
-    n: Vec<u8>,
-    e: Vec<u8>,
-}
-
-impl Secret {
-    pub(crate) fn rsa(key: RsaPrivateKey) -> Self {
-        let n = key.n().to_bytes_be();
-        let e = key.e().to_bytes_be();
-        Self::Rsa(Box::new(RsaSecret {
-            pkcs1: rsa::pkcs1v15::SigningKey::new(key.clone()),
-            pss: rsa::pss::BlindedSigningKey::new(key),
-            n,
-            e,
-        }))
-    }
-
-    pub(crate) fn key_type(&self) -> KeyType {
-        match self {
-            Self::P256(_) => KeyType::P256,
-            Self::P384(_) => KeyType::P384,
-            Self::Ed25519(_) => KeyType::Ed25519,
-            Self::Rsa(_) => KeyType::Rsa,
-        }
-    }
-
-    pub(crate) fn p256_params(key: &p256::ecdsa::VerifyingKey) -> PublicParams {
-        let point = key.to_sec1_point(false);
-        PublicParams::Ec {
-            curve: KeyType::P256,
-            x: point.x().map(|x| x.to_vec()).unwrap_or_default(),
-            y: point.y().map(|y| y.to_vec()).unwrap_or_default(),
-        }
-    }
-
-    pub(crate) fn p384_params(key: &p384::ecdsa::VerifyingKey) -> PublicParams {
-        let point = key.to_sec1_point(false);
-        PublicParams::Ec {
-            curve: KeyType::P384,
-            x: point.x().map(|x| x.to_vec()).unwrap_or_default(),
-            y: point.y().map(|y| y.to_vec()).unwrap_or_default(),
-        }
-    }
-
-    pub(crate) fn public_params(&self) -> PublicParams {
-        match self {
-            Self::P256(k) => Self::p256_params(k.verifying_key()),
-            Self::P384(k) => Self::p384_params(k.verifying_key()),
-            Self::Ed25519(k) => PublicParams::Ed25519 {
-                x: k.verifying_key().to_bytes(),
-            },
-            Self::Rsa(k) => PublicParams::Rsa {
-                n: k.n.clone(),
-                e: k.e.clone(),
-            },
-        }
-    }
-
-    /// Signs `msg` with `alg`, which the caller has checked fits this key.
-    fn sign(&self, alg: Algorithm, msg: &[u8]) -> Result<Vec<u8>, Error> {
-        // Generic: ECDSA fails with `signature` 3's error, the others with 2's.
-        fn failed<E>(_: E) -> Error {
-            Error::detail(ErrorKind::KeyBackend, "signing failed")
-        }
-        Ok(match (self, alg) {
-            (Self::P256(k), Algorithm::Es256) => {
-                let sig: p256::ecdsa::Signature = k.try_sign(msg).map_err(failed)?;
-                sig.to_vec()
-            }
-            (Self::P384(k), Algorithm::Es384) => {
-                let sig: p384::ecdsa::Signature = k.try_sign(msg).map_err(failed)?;
-                sig.to_vec()
-            }
-            (Self::Ed25519(k), Algorithm::EdDsa) => k.try_sign(msg).map_err(failed)?.to_vec(),
-            (Self::Rsa(k), Algorithm::Rs256) => k
-                .pkcs1
-                .try_sign_with_rng(&mut rand::thread_rng(), msg)
-                .map_err(failed)?
-                .to_vec(),
-            (Self::Rsa(k), Algorithm::Ps256) => k
-                .pss
-                .try_sign_with_rng(&mut rand::thread_rng(), msg)
-                .map_err(failed)?
-                .to_vec(),
-            _ => return Err(mismatch()),
-        })
-    }
-
-    /// The private key as PKCS#8 DER.
-    fn to_pkcs8_der(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
-        use pkcs8::EncodePrivateKey;
-        // ECDSA keys encode through pkcs8 0.11 (p256/p384 0.14), Ed25519 and
-        // RSA keys through pkcs8 0.10: two document types, the same DER.
-        use p256::pkcs8::EncodePrivateKey as EcEncodePrivateKey;
-        let der = match self {
-            Self::P256(k) => EcEncodePrivateKey::to_pkcs8_der(k)
-                .map(|doc| doc.as_bytes().to_vec())
-                .map_err(|e| e.to_string()),
-            Self::P384(k) => EcEncodePrivateKey::to_pkcs8_der(k)
-                .map(|doc| doc.as_bytes().to_vec())
-                .map_err(|e| e.to_string()),
-            Self::Ed25519(k) => k
-                .to_pkcs8_der()
-                .map(|doc| doc.as_bytes().to_vec())
-                .map_err(|e| e.to_string()),
-            Self::Rsa(k) => AsRef::<RsaPrivateKey>::as_ref(&k.pkcs1)
-                .to_pkcs8_der()
-                .map(|doc| doc.as_bytes().to_vec())
-                .map_err(|e| e.to_string()),
-        }
-        .map_err(|e| Error::with_source(ErrorKind::KeyBackend, e))?;
-        Ok(zeroize::Zeroizing::new(der))
-    }
-
-    fn clone_secret(&self) -> Self {
-        match self {
-            Self::P256(k) => Self::P256(k.clone()),
-            Self::P384(k) => Self::P384(k.clone()),
-            Self::Ed25519(k) => Self::Ed25519(k.clone()),
-            Self::Rsa(k) => Self::Rsa(Box::new(RsaSecret {
-                pkcs1: k.pkcs1.clone(),
-                pss: k.pss.clone(),
-                n: k.n.clone(),
-                e: k.e.clone(),
-            })),
-        }
-    }
-}
-
-/// The key prepared for its backend's signing code.
-enum BackendKey {
-    /// Signs with [`Secret`] itself.
-    RustCrypto,
-    /// An AWS-LC key pair derived once from the secret's PKCS#8 DER.
-    #[cfg(feature = "aws-lc-rs")]
-    AwsLc(Box<crate::backend::aws_lc::SigningKey>),
-}
-
-impl BackendKey {
-    #[cfg_attr(not(feature = "aws-lc-rs"), allow(unused_variables))]
-    fn new(secret: &Secret, backend: Backend) -> Result<Self, Error> {
-        match backend {
-            Backend::RustCrypto => Ok(Self::RustCrypto),
-            #[cfg(feature = "aws-lc-rs")]
-            Backend::AwsLc => {
-                // The DER is zeroized as soon as AWS-LC has parsed it.
-                let der = secret.to_pkcs8_der()?;
-                crate::backend::aws_lc::SigningKey::from_pkcs8(secret.key_type(), &der)
-                    .map(|k| Self::AwsLc(Box::new(k)))
-            }
-        }
-    }
-
-    fn backend(&self) -> Backend {
-        match self {
-            Self::RustCrypto => Backend::RustCrypto,
-            #[cfg(feature = "aws-lc-rs")]
-            Self::AwsLc(_) => Backend::AwsLc,
-        }
-    }
-}
-
-fn mismatch() -> Error {
-    Error::detail(
-        ErrorKind::AlgorithmNotAllowed,
-        "the algorithm does not fit the key",
-    )
-}
 
 /// A private signing key held in memory.
 ///
@@ -223,10 +34,9 @@ fn mismatch() -> Error {
 /// # Ok::<(), client_assertion::Error>(())
 /// ```
 pub struct PrivateKey {
-    secret: Secret,
+    key: SigningKey,
     public: PublicJwk,
     algorithms: &'static [Algorithm],
-    signer: BackendKey,
 }
 
 impl PrivateKey {
@@ -238,10 +48,9 @@ impl PrivateKey {
         };
         let public = PublicJwk::new(parsed.secret.public_params(), parsed.kid, parsed.alg);
         Self {
-            secret: parsed.secret,
+            key: SigningKey::new(parsed.secret),
             public,
             algorithms,
-            signer: BackendKey::RustCrypto,
         }
     }
 
@@ -306,20 +115,9 @@ impl PrivateKey {
     /// # Errors
     /// [`ErrorKind::KeyBackend`] if key generation fails.
     pub fn generate(key_type: KeyType) -> Result<Self, Error> {
-        // ECDSA keys come from the OS RNG through getrandom (p256/p384 0.14
-        // `Generate`); a failing OS RNG is an error, not a panic.
-        let rng_failed = |_| Error::detail(ErrorKind::KeyBackend, "the OS random generator failed");
         let secret = match key_type {
-            KeyType::P256 => {
-                Secret::P256(p256::ecdsa::SigningKey::try_generate().map_err(rng_failed)?)
-            }
-            KeyType::P384 => {
-                Secret::P384(p384::ecdsa::SigningKey::try_generate().map_err(rng_failed)?)
-            }
-            KeyType::Ed25519 => {
-                Secret::Ed25519(ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng))
-            }
             KeyType::Rsa => return Self::generate_rsa(2048),
+            other => Secret::generate(other)?,
         };
         Ok(Self::from_parsed(secret.into()))
     }
@@ -342,9 +140,7 @@ impl PrivateKey {
                 "RSA keys above 4096 bits are not supported",
             ));
         }
-        let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, bits)
-            .map_err(|e| Error::with_source(ErrorKind::KeyBackend, e))?;
-        Ok(Self::from_parsed(Secret::rsa(key).into()))
+        Ok(Self::from_parsed(Secret::generate_rsa(bits)?.into()))
     }
 
     /// Replaces the `kid` (by default the RFC 7638 thumbprint, or the JWK's own).
@@ -385,13 +181,13 @@ impl PrivateKey {
     /// # Errors
     /// [`ErrorKind::KeyBackend`] if the backend refuses the key.
     pub fn with_backend(mut self, backend: Backend) -> Result<Self, Error> {
-        self.signer = BackendKey::new(&self.secret, backend)?;
+        self.key.set_backend(backend)?;
         Ok(self)
     }
 
     /// The backend that signs with this key.
     pub fn backend(&self) -> Backend {
-        self.signer.backend()
+        self.key.backend()
     }
 
     /// The key's `kid`.
@@ -401,7 +197,7 @@ impl PrivateKey {
 
     /// The key type.
     pub fn key_type(&self) -> KeyType {
-        self.secret.key_type()
+        self.key.secret().key_type()
     }
 
     /// The private key as a PKCS#8 PEM document (`PRIVATE KEY`), e.g. to
@@ -411,7 +207,7 @@ impl PrivateKey {
     /// # Errors
     /// [`ErrorKind::KeyBackend`] if encoding fails.
     pub fn to_pkcs8_pem(&self) -> Result<zeroize::Zeroizing<String>, Error> {
-        let der = self.secret.to_pkcs8_der()?;
+        let der = self.key.secret().to_pkcs8_der()?;
         pkcs8::der::pem::encode_string("PRIVATE KEY", pkcs8::der::pem::LineEnding::LF, &der)
             .map(zeroize::Zeroizing::new)
             .map_err(|e| Error::with_source(ErrorKind::KeyBackend, e.to_string()))
@@ -423,13 +219,10 @@ impl PrivateKey {
     /// has already accepted; should it all the same, the copy signs with
     /// [`Backend::RustCrypto`] rather than panic; see [`PrivateKey::backend`].)
     pub fn clone_key(&self) -> Self {
-        let secret = self.secret.clone_secret();
-        let signer = BackendKey::new(&secret, self.backend()).unwrap_or(BackendKey::RustCrypto);
         Self {
-            secret,
+            key: self.key.clone_key(),
             public: self.public.clone(),
             algorithms: self.algorithms,
-            signer,
         }
     }
 }
@@ -462,10 +255,6 @@ impl KeySource for PrivateKey {
         if !self.algorithms.contains(&alg) {
             return Err(mismatch());
         }
-        match &self.signer {
-            BackendKey::RustCrypto => self.secret.sign(alg, signing_input),
-            #[cfg(feature = "aws-lc-rs")]
-            BackendKey::AwsLc(k) => k.sign(alg, signing_input),
-        }
+        self.key.sign(alg, signing_input)
     }
 }

@@ -11,12 +11,13 @@ use p256::pkcs8::DecodePrivateKey as EcDecodePrivateKey;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;
 use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
+use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use crate::algorithm::{Algorithm, KeyType};
+use crate::b64;
+use crate::backend::{sec1_uncompressed, PublicParams, Secret};
 use crate::error::{Error, ErrorKind};
-use crate::keys::jwk::{PublicParams, RawJwk};
-use crate::keys::memory::Secret;
 
 const OID_EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
@@ -295,7 +296,7 @@ pub(crate) fn ec_public(curve: KeyType, x: &[u8], y: &[u8]) -> Result<PublicPara
     if x.len() != size || y.len() != size {
         return Err(invalid("EC coordinates have the wrong length"));
     }
-    let sec1 = crate::keys::jwk::sec1_uncompressed(x, y);
+    let sec1 = sec1_uncompressed(x, y);
     let ok = if curve == KeyType::P256 {
         p256::PublicKey::from_sec1_bytes(&sec1).is_ok()
     } else {
@@ -386,5 +387,149 @@ pub(crate) fn public_from_spki(der: &[u8]) -> Result<PublicParams, Error> {
             rsa_params(&key)
         }
         _ => Err(unsupported("unsupported key algorithm")),
+    }
+}
+// ----- JWK JSON (RFC 7517), public or private -----
+
+type SecretMember = Option<Zeroizing<String>>;
+
+/// A JWK as read from JSON, public or private. Private members zeroize.
+#[derive(Deserialize)]
+pub(crate) struct RawJwk {
+    kty: Option<String>,
+    crv: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    #[serde(default)]
+    pub(crate) d: SecretMember,
+    #[serde(default)]
+    pub(crate) p: SecretMember,
+    #[serde(default)]
+    pub(crate) q: SecretMember,
+    #[serde(default)]
+    k: SecretMember,
+    kid: Option<String>,
+    alg: Option<String>,
+    #[serde(rename = "use")]
+    use_: Option<String>,
+    key_ops: Option<Vec<String>>,
+}
+
+impl RawJwk {
+    pub(crate) fn from_json(json: &str) -> Result<Self, Error> {
+        serde_json::from_str(json)
+            .map_err(|_| Error::detail(ErrorKind::InvalidKey, "malformed JWK JSON"))
+    }
+
+    pub(crate) fn kid(&self) -> Option<String> {
+        self.kid.clone()
+    }
+
+    /// The declared `alg`, checked against the key type.
+    pub(crate) fn algorithm(&self, key_type: KeyType) -> Result<Option<Algorithm>, Error> {
+        let Some(name) = &self.alg else {
+            return Ok(None);
+        };
+        let alg = Algorithm::from_name(name)?;
+        if alg.key_type() != key_type {
+            return Err(Error::detail(
+                ErrorKind::AlgorithmNotAllowed,
+                "the JWK's alg does not fit its key type",
+            ));
+        }
+        Ok(Some(alg))
+    }
+
+    fn field(v: &Option<String>, what: &'static str) -> Result<Vec<u8>, Error> {
+        let text = v
+            .as_deref()
+            .ok_or_else(|| Error::detail(ErrorKind::InvalidKey, what))?;
+        b64::decode(text.as_bytes()).ok_or_else(|| Error::detail(ErrorKind::InvalidKey, what))
+    }
+
+    /// Decodes a secret member, zeroizing the bytes on drop.
+    pub(crate) fn secret(
+        v: &SecretMember,
+        what: &'static str,
+    ) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let text = v
+            .as_deref()
+            .ok_or_else(|| Error::detail(ErrorKind::InvalidKey, what))?;
+        b64::decode(text.as_bytes())
+            .map(Zeroizing::new)
+            .ok_or_else(|| Error::detail(ErrorKind::InvalidKey, what))
+    }
+
+    /// The public parameters, validated (the point is on the curve, the RSA
+    /// modulus is at least 2048 bits).
+    pub(crate) fn public_params(&self) -> Result<PublicParams, Error> {
+        if let Some(u) = &self.use_ {
+            if u != "sig" {
+                return Err(Error::detail(
+                    ErrorKind::UnsupportedKey,
+                    "the JWK is not a signing key (use is not sig)",
+                ));
+            }
+        }
+        if let Some(ops) = &self.key_ops {
+            if !ops.iter().any(|o| o == "verify" || o == "sign") {
+                return Err(Error::detail(
+                    ErrorKind::UnsupportedKey,
+                    "the JWK's key_ops allow neither sign nor verify",
+                ));
+            }
+        }
+        let kty = self
+            .kty
+            .as_deref()
+            .ok_or_else(|| Error::detail(ErrorKind::InvalidKey, "JWK without kty"))?;
+        match (kty, self.crv.as_deref()) {
+            ("EC", Some("P-256")) => {
+                let (x, y) = (
+                    Self::field(&self.x, "bad EC x")?,
+                    Self::field(&self.y, "bad EC y")?,
+                );
+                ec_public(KeyType::P256, &x, &y)
+            }
+            ("EC", Some("P-384")) => {
+                let (x, y) = (
+                    Self::field(&self.x, "bad EC x")?,
+                    Self::field(&self.y, "bad EC y")?,
+                );
+                ec_public(KeyType::P384, &x, &y)
+            }
+            ("EC", _) => Err(Error::detail(
+                ErrorKind::UnsupportedKey,
+                "unsupported elliptic curve (P-256 and P-384 only)",
+            )),
+            ("OKP", Some("Ed25519")) => {
+                let x = Self::field(&self.x, "bad Ed25519 x")?;
+                ed25519_public(&x)
+            }
+            ("OKP", _) => Err(Error::detail(
+                ErrorKind::UnsupportedKey,
+                "unsupported OKP curve (Ed25519 only)",
+            )),
+            ("RSA", _) => {
+                let n = Self::field(&self.n, "bad RSA n")?;
+                let e = Self::field(&self.e, "bad RSA e")?;
+                rsa_public_params(&n, &e)
+            }
+            ("oct", _) => Err(Error::detail(
+                ErrorKind::AlgorithmNotAllowed,
+                "symmetric (oct) keys are not allowed here",
+            )),
+            _ => Err(Error::detail(ErrorKind::UnsupportedKey, "unsupported kty")),
+        }
+    }
+
+    pub(crate) fn has_private_part(&self) -> bool {
+        self.d.is_some()
+    }
+
+    pub(crate) fn is_symmetric(&self) -> bool {
+        self.k.is_some() || self.kty.as_deref() == Some("oct")
     }
 }

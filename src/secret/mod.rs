@@ -42,14 +42,13 @@
 
 use std::fmt;
 use std::path::Path;
-use std::str::FromStr;
 
-use hmac::{Hmac, Mac};
 use rand::RngCore;
-use sha2::{Sha256, Sha384, Sha512};
 use zeroize::Zeroizing;
 
+pub use crate::algorithm::HmacAlgorithm;
 use crate::backend::Backend;
+pub(crate) use crate::backend::MacKey;
 use crate::error::{Error, ErrorKind};
 use crate::signing::JwsAlgorithm;
 
@@ -61,87 +60,9 @@ pub use signer::{ClientSecretJwtSigner, ClientSecretJwtSignerBuilder};
 /// RFC 7518 §3.2 (256 bits).
 pub const MIN_CLIENT_SECRET_LEN: usize = 32;
 
-/// An HMAC JWS algorithm (RFC 7518 §3.2), for `client_secret_jwt` only.
-///
-/// Deliberately a separate type from [`Algorithm`](crate::Algorithm): an API
-/// that takes an `Algorithm` cannot be handed HMAC, and one that takes an
-/// `HmacAlgorithm` cannot be handed an asymmetric algorithm or `none`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum HmacAlgorithm {
-    /// HMAC with SHA-256; the secret needs at least 32 bytes.
-    Hs256,
-    /// HMAC with SHA-384; the secret needs at least 48 bytes.
-    Hs384,
-    /// HMAC with SHA-512; the secret needs at least 64 bytes.
-    Hs512,
-}
-
-impl HmacAlgorithm {
-    /// Every HMAC algorithm.
-    pub const ALL: [HmacAlgorithm; 3] = [Self::Hs256, Self::Hs384, Self::Hs512];
-
-    /// The JWA name written in the `alg` header.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Hs256 => "HS256",
-            Self::Hs384 => "HS384",
-            Self::Hs512 => "HS512",
-        }
-    }
-
-    /// Parses a JWA name, exactly (`HS256`, `HS384`, `HS512`).
-    ///
-    /// # Errors
-    /// [`ErrorKind::AlgorithmNotAllowed`] for every other name, `none` and
-    /// the asymmetric algorithms included.
-    pub fn from_name(name: &str) -> Result<Self, Error> {
-        Self::lookup(name).ok_or_else(|| {
-            Error::detail(
-                ErrorKind::AlgorithmNotAllowed,
-                "not an HMAC algorithm (HS256, HS384, HS512)",
-            )
-        })
-    }
-
-    /// [`HmacAlgorithm::from_name`] without building an error: the verifier
-    /// asks this of every token's `alg`.
-    pub(crate) fn lookup(name: &str) -> Option<Self> {
-        match name {
-            "HS256" => Some(Self::Hs256),
-            "HS384" => Some(Self::Hs384),
-            "HS512" => Some(Self::Hs512),
-            _ => None,
-        }
-    }
-
-    /// The shortest secret this algorithm accepts, in bytes: the hash output
-    /// size (RFC 7518 §3.2). Also the length of its MAC.
-    pub const fn min_secret_len(self) -> usize {
-        match self {
-            Self::Hs256 => 32,
-            Self::Hs384 => 48,
-            Self::Hs512 => 64,
-        }
-    }
-}
-
 impl JwsAlgorithm for HmacAlgorithm {
     fn jws_name(self) -> &'static str {
         self.name()
-    }
-}
-
-impl fmt::Display for HmacAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for HmacAlgorithm {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
-        Self::from_name(s)
     }
 }
 
@@ -283,161 +204,30 @@ impl fmt::Debug for ClientSecret {
     }
 }
 
-/// A secret ready to MAC with, for one backend and a fixed set of
-/// algorithms (each checked against the secret's length when built).
-pub(crate) struct MacKey {
-    algorithms: Vec<HmacAlgorithm>,
-    inner: MacInner,
-}
-
-enum MacInner {
-    RustCrypto(ClientSecret),
-    /// One AWS-LC key per algorithm; AWS-LC cleanses the `HMAC_CTX` (which
-    /// holds the keyed state) when it is dropped.
-    #[cfg(feature = "aws-lc-rs")]
-    AwsLc(Vec<(HmacAlgorithm, aws_lc_rs::hmac::Key)>),
-}
-
-impl MacKey {
-    /// Takes `secret` for `algorithms` on `backend`.
-    ///
-    /// # Errors
-    /// [`ErrorKind::InvalidConfig`] for an empty algorithm list;
-    /// [`ErrorKind::WeakSecret`] if the secret is shorter than one of the
-    /// algorithms needs.
-    pub(crate) fn new(
-        secret: ClientSecret,
-        algorithms: &[HmacAlgorithm],
-        backend: Backend,
-    ) -> Result<Self, Error> {
-        if algorithms.is_empty() {
-            return Err(Error::detail(
-                ErrorKind::InvalidConfig,
-                "a client secret needs at least one HMAC algorithm",
-            ));
-        }
-        let mut algs = algorithms.to_vec();
-        algs.sort_unstable();
-        algs.dedup();
-        for alg in &algs {
-            secret.check_length(*alg)?;
-        }
-        let inner = match backend {
-            Backend::RustCrypto => MacInner::RustCrypto(secret),
-            #[cfg(feature = "aws-lc-rs")]
-            Backend::AwsLc => MacInner::AwsLc(
-                algs.iter()
-                    .map(|alg| (*alg, aws_lc::key(*alg, secret.secret_bytes())))
-                    .collect(),
-            ),
-        };
-        Ok(Self {
-            algorithms: algs,
-            inner,
-        })
+/// A [`MacKey`] for `secret` and `algorithms` on `backend`.
+///
+/// # Errors
+/// [`ErrorKind::InvalidConfig`] for an empty algorithm list;
+/// [`ErrorKind::WeakSecret`] if the secret is shorter than one of the
+/// algorithms needs.
+pub(crate) fn mac_key(
+    secret: &ClientSecret,
+    algorithms: &[HmacAlgorithm],
+    backend: Backend,
+) -> Result<MacKey, Error> {
+    if algorithms.is_empty() {
+        return Err(Error::detail(
+            ErrorKind::InvalidConfig,
+            "a client secret needs at least one HMAC algorithm",
+        ));
     }
-
-    /// The algorithms this key may MAC with.
-    pub(crate) fn algorithms(&self) -> &[HmacAlgorithm] {
-        &self.algorithms
+    let mut algs = algorithms.to_vec();
+    algs.sort_unstable();
+    algs.dedup();
+    for alg in &algs {
+        secret.check_length(*alg)?;
     }
-
-    pub(crate) fn backend(&self) -> Backend {
-        match self.inner {
-            MacInner::RustCrypto(_) => Backend::RustCrypto,
-            #[cfg(feature = "aws-lc-rs")]
-            MacInner::AwsLc(_) => Backend::AwsLc,
-        }
-    }
-
-    /// The MAC of `input` with `alg`; `None` if `alg` is not one of this
-    /// key's algorithms.
-    pub(crate) fn sign(&self, alg: HmacAlgorithm, input: &[u8]) -> Option<Vec<u8>> {
-        if !self.algorithms.contains(&alg) {
-            return None;
-        }
-        match &self.inner {
-            MacInner::RustCrypto(secret) => {
-                let key = secret.secret_bytes();
-                Some(match alg {
-                    HmacAlgorithm::Hs256 => mac::<Hmac<Sha256>>(key, input).to_vec(),
-                    HmacAlgorithm::Hs384 => mac::<Hmac<Sha384>>(key, input).to_vec(),
-                    HmacAlgorithm::Hs512 => mac::<Hmac<Sha512>>(key, input).to_vec(),
-                })
-            }
-            #[cfg(feature = "aws-lc-rs")]
-            MacInner::AwsLc(keys) => {
-                let (_, key) = keys.iter().find(|(a, _)| *a == alg)?;
-                Some(aws_lc_rs::hmac::sign(key, input).as_ref().to_vec())
-            }
-        }
-    }
-
-    /// Whether `tag` is the MAC of `input` with `alg`, compared in constant
-    /// time; `false` if `alg` is not one of this key's algorithms.
-    pub(crate) fn verify(&self, alg: HmacAlgorithm, input: &[u8], tag: &[u8]) -> bool {
-        if !self.algorithms.contains(&alg) {
-            return false;
-        }
-        match &self.inner {
-            MacInner::RustCrypto(secret) => {
-                let key = secret.secret_bytes();
-                match alg {
-                    HmacAlgorithm::Hs256 => verify::<Hmac<Sha256>>(key, input, tag),
-                    HmacAlgorithm::Hs384 => verify::<Hmac<Sha384>>(key, input, tag),
-                    HmacAlgorithm::Hs512 => verify::<Hmac<Sha512>>(key, input, tag),
-                }
-            }
-            #[cfg(feature = "aws-lc-rs")]
-            MacInner::AwsLc(keys) => keys
-                .iter()
-                .find(|(a, _)| *a == alg)
-                .is_some_and(|(_, key)| aws_lc_rs::hmac::verify(key, input, tag).is_ok()),
-        }
-    }
-}
-
-fn keyed<M: Mac + hmac::digest::KeyInit>(key: &[u8], input: &[u8]) -> Option<M> {
-    // HMAC takes keys of any length: this never fails.
-    let mut m = <M as hmac::digest::KeyInit>::new_from_slice(key).ok()?;
-    m.update(input);
-    Some(m)
-}
-
-fn mac<M: Mac + hmac::digest::KeyInit>(key: &[u8], input: &[u8]) -> Vec<u8> {
-    keyed::<M>(key, input)
-        .map(|m| m.finalize().into_bytes().to_vec())
-        .unwrap_or_default()
-}
-
-/// `verify_slice` compares in constant time and refuses a tag of another
-/// length (a truncated MAC is never accepted).
-fn verify<M: Mac + hmac::digest::KeyInit>(key: &[u8], input: &[u8], tag: &[u8]) -> bool {
-    keyed::<M>(key, input).is_some_and(|m| m.verify_slice(tag).is_ok())
-}
-
-impl fmt::Debug for MacKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MacKey")
-            .field("algorithms", &self.algorithms)
-            .field("backend", &self.backend())
-            .field("secret", &"[redacted]")
-            .finish()
-    }
-}
-
-#[cfg(feature = "aws-lc-rs")]
-mod aws_lc {
-    use super::HmacAlgorithm;
-
-    pub(super) fn key(alg: HmacAlgorithm, secret: &[u8]) -> aws_lc_rs::hmac::Key {
-        let alg = match alg {
-            HmacAlgorithm::Hs256 => aws_lc_rs::hmac::HMAC_SHA256,
-            HmacAlgorithm::Hs384 => aws_lc_rs::hmac::HMAC_SHA384,
-            HmacAlgorithm::Hs512 => aws_lc_rs::hmac::HMAC_SHA512,
-        };
-        aws_lc_rs::hmac::Key::new(alg, secret)
-    }
+    Ok(MacKey::new(secret.secret_bytes(), algs, backend))
 }
 
 #[cfg(test)]
@@ -483,8 +273,8 @@ mod tests {
     #[test]
     fn rfc4231_test_case_6() {
         // A 131-byte key (longer than the block size), HMAC-SHA-256.
-        let key = MacKey::new(
-            ClientSecret::from_bytes(&[0xaa; 131]).unwrap(),
+        let key = mac_key(
+            &ClientSecret::from_bytes(&[0xaa; 131]).unwrap(),
             &[HmacAlgorithm::Hs256],
             Backend::RustCrypto,
         )
@@ -502,8 +292,8 @@ mod tests {
 
     #[test]
     fn mac_round_trip() {
-        let key = MacKey::new(
-            ClientSecret::from_bytes(&[0x0b; 64]).unwrap(),
+        let key = mac_key(
+            &ClientSecret::from_bytes(&[0x0b; 64]).unwrap(),
             &HmacAlgorithm::ALL,
             Backend::RustCrypto,
         )

@@ -80,7 +80,7 @@ impl ClientSecretJwtSignerBuilder {
             self.lifetime,
             &self.extra,
         )?;
-        let key = MacKey::new(self.secret, &[self.alg], self.backend)?;
+        let key = super::mac_key(&self.secret, &[self.alg], self.backend)?;
         Ok(ClientSecretJwtSigner {
             key,
             client_id: self.client_id,

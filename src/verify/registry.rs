@@ -157,7 +157,7 @@ impl ClientRegistry {
         algorithms: &[HmacAlgorithm],
     ) -> Result<(), Error> {
         let client_id = non_empty_id(client_id.into())?;
-        let key = MacKey::new(secret, algorithms, self.backend)?;
+        let key = crate::secret::mac_key(&secret, algorithms, self.backend)?;
         self.insert(client_id, ClientEntry::Secret(Arc::new(key)));
         Ok(())
     }

@@ -126,8 +126,9 @@ use cryptoki::mechanism::{Mechanism, MechanismType};
 use sha2::{Digest, Sha256, Sha384};
 
 use crate::algorithm::{Algorithm, KeyType};
+use crate::backend::PublicParams;
 use crate::error::{Error, ErrorKind};
-use crate::keys::jwk::{PublicJwk, PublicParams};
+use crate::keys::jwk::PublicJwk;
 use crate::keys::parse::MIN_RSA_BITS;
 use crate::keys::KeySource;
 
@@ -546,12 +547,9 @@ fn normalise(alg: Algorithm, params: &PublicParams, sig: Vec<u8>) -> Result<Vec<
     match (alg, params) {
         (Algorithm::Es256, _) if sig.len() == 64 => Ok(sig),
         (Algorithm::Es384, _) if sig.len() == 96 => Ok(sig),
-        (Algorithm::Es256, _) => p256::ecdsa::Signature::from_der(&sig)
-            .map(|s| s.to_vec())
-            .map_err(|_| malformed()),
-        (Algorithm::Es384, _) => p384::ecdsa::Signature::from_der(&sig)
-            .map(|s| s.to_vec())
-            .map_err(|_| malformed()),
+        (Algorithm::Es256 | Algorithm::Es384, _) => {
+            crate::backend::ecdsa_signature_from_der(alg, &sig).ok_or_else(malformed)
+        }
         (Algorithm::EdDsa, _) if sig.len() == 64 => Ok(sig),
         (Algorithm::Rs256 | Algorithm::Ps256, PublicParams::Rsa { n, .. }) => {
             let size = n.len();

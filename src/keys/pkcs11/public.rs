@@ -3,16 +3,12 @@
 
 use cryptoki::object::{Attribute, AttributeType, KeyType as CkKeyType, ObjectClass, ObjectHandle};
 use cryptoki::session::Session;
-// `signature` 3 (p256/p384 0.14) for ECDSA, `signature` 2 for RSA.
-use p256::ecdsa::signature::Verifier as _;
 use p256::elliptic_curve::sec1::ToSec1Point as _;
-use rsa::signature::Verifier as _;
-use sha2::Sha256;
 
 use super::error::{ck, Pkcs11Error};
 use crate::algorithm::{Algorithm, KeyType};
+use crate::backend::{Backend, PublicParams, VerifyingKey};
 use crate::error::Error;
-use crate::keys::jwk::PublicParams;
 use crate::keys::parse;
 
 /// DER `OBJECT IDENTIFIER` prime256v1 (1.2.840.10045.3.1.7).
@@ -314,64 +310,14 @@ pub(crate) fn read_key(session: &Session, key: ObjectHandle) -> Result<KeyInfo, 
 }
 
 /// Whether `signature` over `msg` verifies with `params` under `alg`
-/// (RustCrypto, the same primitives the crate's verifier uses).
+/// (RustCrypto, the crate's own verification rules).
 pub(crate) fn verifies(
     params: &PublicParams,
     alg: Algorithm,
     msg: &[u8],
     signature: &[u8],
 ) -> bool {
-    match (params, alg) {
-        (PublicParams::Ec { curve, x, y }, Algorithm::Es256 | Algorithm::Es384) => {
-            let mut sec1 = Vec::with_capacity(1 + x.len() + y.len());
-            sec1.push(4);
-            sec1.extend_from_slice(x);
-            sec1.extend_from_slice(y);
-            match (curve, alg) {
-                (KeyType::P256, Algorithm::Es256) => {
-                    p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).is_ok_and(|k| {
-                        p256::ecdsa::Signature::from_slice(signature)
-                            .is_ok_and(|s| k.verify(msg, &s).is_ok())
-                    })
-                }
-                (KeyType::P384, Algorithm::Es384) => {
-                    p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).is_ok_and(|k| {
-                        p384::ecdsa::Signature::from_slice(signature)
-                            .is_ok_and(|s| k.verify(msg, &s).is_ok())
-                    })
-                }
-                _ => false,
-            }
-        }
-        (PublicParams::Ed25519 { x }, Algorithm::EdDsa) => {
-            ed25519_dalek::VerifyingKey::from_bytes(x).is_ok_and(|k| {
-                ed25519_dalek::Signature::from_slice(signature)
-                    .is_ok_and(|s| k.verify_strict(msg, &s).is_ok())
-            })
-        }
-        (PublicParams::Rsa { n, e }, Algorithm::Rs256 | Algorithm::Ps256) => {
-            let Ok(key) = rsa::RsaPublicKey::new(
-                rsa::BigUint::from_bytes_be(n),
-                rsa::BigUint::from_bytes_be(e),
-            ) else {
-                return false;
-            };
-            if alg == Algorithm::Rs256 {
-                rsa::pkcs1v15::Signature::try_from(signature).is_ok_and(|s| {
-                    rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key)
-                        .verify(msg, &s)
-                        .is_ok()
-                })
-            } else {
-                rsa::pss::Signature::try_from(signature).is_ok_and(|s| {
-                    rsa::pss::VerifyingKey::<Sha256>::new(key)
-                        .verify(msg, &s)
-                        .is_ok()
-                })
-            }
-        }
-        _ => false,
-    }
+    VerifyingKey::new(params, Backend::RustCrypto).is_ok_and(|k| k.verify(alg, msg, signature))
 }
 
 #[cfg(test)]
