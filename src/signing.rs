@@ -152,7 +152,7 @@ impl AssertionSignerBuilder {
     ///     .algorithm(Algorithm::Rs256)
     ///     .build()
     ///     .unwrap_err();
-    /// assert_eq!(err.code(), "algorithm_not_allowed");
+    /// assert_eq!(err.kind(), client_assertion::ErrorKind::AlgorithmNotAllowed);
     /// # Ok::<(), client_assertion::Error>(())
     /// ```
     pub fn profile(mut self, profile: Profile) -> Self {

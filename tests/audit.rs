@@ -481,7 +481,7 @@ fn dangerous_rejections_say_the_replay_check_was_skipped() {
             .dangerous()
             .verify_without_replay_check("not-a-jwt")
     });
-    assert_eq!(result.unwrap_err().code(), "malformed");
+    assert_eq!(result.unwrap_err().kind(), ErrorKind::Malformed);
     let e = only(&events, REJECTED);
     assert_eq!(e.field("replay_checked"), Some("false"));
 }
@@ -492,7 +492,7 @@ fn async_rejections_are_reported() {
     f.registry.remove(CLIENT);
     let token = f.signer.sign().unwrap();
     let (result, events) = capture(|| block_on(f.verifier.verify_async(token.as_str())));
-    assert_eq!(result.unwrap_err().code(), "unknown_client");
+    assert_eq!(result.unwrap_err().kind(), ErrorKind::UnknownClient);
     let e = only(&events, REJECTED);
     assert_eq!(e.field("claimed_client_id"), Some(CLIENT));
     assert_no_secrets(&events, &[token.as_str()]);
@@ -508,10 +508,13 @@ fn nothing_breaks_without_a_subscriber() {
         token.jti()
     );
     assert_eq!(
-        f.verifier.verify(token.as_str()).unwrap_err().code(),
-        "replayed"
+        f.verifier.verify(token.as_str()).unwrap_err().kind(),
+        ErrorKind::Replayed
     );
-    assert_eq!(f.verifier.verify("x").unwrap_err().code(), "malformed");
+    assert_eq!(
+        f.verifier.verify("x").unwrap_err().kind(),
+        ErrorKind::Malformed
+    );
 }
 
 #[test]
@@ -705,7 +708,7 @@ fn grant_verification_reports_the_issuer_and_never_the_subject() {
     assert_eq!(e.field("client_id"), Some("https://idp.example"));
     assert_eq!(e.field("kid"), Some((*f.key).kid()));
     let (err, events) = capture(|| grants.verify(&token));
-    assert_eq!(err.unwrap_err().code(), "replayed");
+    assert_eq!(err.unwrap_err().kind(), ErrorKind::Replayed);
     let e = only(&events, REJECTED);
     assert_eq!(e.field("usage"), Some("authorization_grant"));
     assert_eq!(e.field("reason"), Some("replayed"));
@@ -753,7 +756,7 @@ fn client_secret_jwt_events_carry_no_secret() {
     assert_eq!(e.field("alg"), Some("HS256"));
     assert_eq!(e.field("client_id"), Some("legacy"));
     let (err, rejected) = capture(|| verifier.authenticate_client(&token, None));
-    assert_eq!(err.unwrap_err().code(), "replayed");
+    assert_eq!(err.unwrap_err().kind(), ErrorKind::Replayed);
     assert_eq!(only(&rejected, REJECTED).field("reason"), Some("replayed"));
     let all: Vec<Captured> = signed.into_iter().chain(verified).chain(rejected).collect();
     for event in &all {

@@ -44,11 +44,11 @@ fn rust_crypto_is_the_default_everywhere() {
         assert_eq!(key.clone_key().backend(), Backend::RustCrypto);
     }
     let e = "boringssl".parse::<Backend>().unwrap_err();
-    assert_eq!(e.code(), "invalid_config");
+    assert_eq!(e.kind(), client_assertion::ErrorKind::InvalidConfig);
     #[cfg(not(feature = "aws-lc-rs"))]
     assert_eq!(
-        "aws-lc".parse::<Backend>().unwrap_err().code(),
-        "invalid_config"
+        "aws-lc".parse::<Backend>().unwrap_err().kind(),
+        client_assertion::ErrorKind::InvalidConfig
     );
 }
 
@@ -70,7 +70,11 @@ fn even_rsa_modulus_or_exponent_is_refused_at_registration() {
             let err = registry
                 .register_jwks_json("c", &format!(r#"{{"keys":[{bad}]}}"#))
                 .unwrap_err();
-            assert_eq!(err.code(), "unsupported_key", "{backend}: {err:?}");
+            assert_eq!(
+                err.kind(),
+                client_assertion::ErrorKind::UnsupportedKey,
+                "{backend}: {err:?}"
+            );
         }
         registry
             .register_jwks_json("c", &format!(r#"{{"keys":[{jwk}]}}"#))
@@ -172,8 +176,8 @@ mod both {
             assert_eq!(pinned.algorithms(), &rc.algorithms()[..1]);
             if let Some(other) = rc.algorithms().get(1) {
                 assert_eq!(
-                    pinned.sign(*other, b"x").unwrap_err().code(),
-                    "algorithm_not_allowed"
+                    pinned.sign(*other, b"x").unwrap_err().kind(),
+                    client_assertion::ErrorKind::AlgorithmNotAllowed
                 );
             }
         }
@@ -489,11 +493,9 @@ mod both {
                             let header = json!({"alg": header_alg.name(), "kid": key.kid()});
                             let input = signing_input(&header.to_string(), &claims.to_string());
                             let token = format!("{input}.{}", b64(&c.signature));
-                            let results = verifiers.each_ref().map(|v| {
-                                check(v, &token)
-                                    .map(|_| ())
-                                    .map_err(|e| e.code().to_owned())
-                            });
+                            let results = verifiers
+                                .each_ref()
+                                .map(|v| check(v, &token).map(|_| ()).map_err(|e| e.kind()));
                             assert_eq!(
                                 results[0], results[1],
                                 "{alg} {}, {what} alg: rust-crypto vs aws-lc",
@@ -507,8 +509,13 @@ mod both {
                                 c.what,
                                 results[0]
                             );
-                            if let Err(code) = &results[0] {
-                                assert_eq!(code, "bad_signature", "{alg} {}", c.what);
+                            if let Err(kind) = results[0] {
+                                assert_eq!(
+                                    kind,
+                                    client_assertion::ErrorKind::BadSignature,
+                                    "{alg} {}",
+                                    c.what
+                                );
                             }
                             if c.what.starts_with("s + n (not") {
                                 unreduced_rsa += 1;

@@ -118,11 +118,11 @@ fn hs_header(alg: &str) -> Value {
 }
 
 #[track_caller]
-fn assert_code<T: std::fmt::Debug>(result: Result<T, Error>, code: &str) {
+fn assert_kind<T: std::fmt::Debug>(result: Result<T, Error>, kind: ErrorKind) {
     match result {
-        Ok(v) => panic!("expected `{code}`, but it was accepted: {v:?}"),
+        Ok(v) => panic!("expected `{kind:?}`, but it was accepted: {v:?}"),
         Err(e) => {
-            assert_eq!(e.code(), code, "{e:?}");
+            assert_eq!(e.kind(), kind, "{e:?}");
             assert!(e.kind().is_rejection());
             assert_eq!(e.oauth_error(Usage::ClientAuthentication), "invalid_client");
             assert!(!format!("{e:?} {e}").contains(SECRET));
@@ -248,9 +248,9 @@ fn signer_options_and_async_authentication() {
         )
         .unwrap();
     assert_eq!(client.method(), AuthMethod::ClientSecretJwt);
-    assert_code(
+    assert_kind(
         rt.block_on(server.verifier.authenticate_client_async(a.as_str(), None)),
-        "replayed",
+        ErrorKind::Replayed,
     );
 
     // Builder checks are the AssertionSigner's.
@@ -293,7 +293,7 @@ fn private_key_jwt_clients_still_authenticate_through_the_same_door() {
         client.private_key_jwt().unwrap().algorithm(),
         client_assertion::Algorithm::Es256
     );
-    assert_code(server.auth(a.as_str()), "replayed");
+    assert_kind(server.auth(a.as_str()), ErrorKind::Replayed);
     // And verify() still takes them.
     assert!(server
         .verifier
@@ -606,8 +606,11 @@ fn a_secret_client_is_never_verified_with_anything_but_its_hmac_algorithms() {
         (&ed, "EdDSA"),
     ] {
         let token = sign_json(key, &json!({"alg": alg}), &claims());
-        assert_code(server.auth(&token), "algorithm_not_allowed");
-        assert_code(server.verifier.verify(&token), "algorithm_not_allowed");
+        assert_kind(server.auth(&token), ErrorKind::AlgorithmNotAllowed);
+        assert_kind(
+            server.verifier.verify(&token),
+            ErrorKind::AlgorithmNotAllowed,
+        );
     }
     // An asymmetric header over a MAC made with the right secret: never.
     for alg in ["RS256", "ES256", "PS256", "EdDSA"] {
@@ -622,9 +625,9 @@ fn a_secret_client_is_never_verified_with_anything_but_its_hmac_algorithms() {
             jsonwebtoken::Algorithm::HS256,
         )
         .unwrap();
-        assert_code(
+        assert_kind(
             server.auth(&format!("{input}.{mac}")),
-            "algorithm_not_allowed",
+            ErrorKind::AlgorithmNotAllowed,
         );
     }
     // Unsecured (alg none), with and without a signature.
@@ -634,10 +637,13 @@ fn a_secret_client_is_never_verified_with_anything_but_its_hmac_algorithms() {
             b64(json!({"alg": alg}).to_string().as_bytes()),
             b64(claims().to_string().as_bytes())
         );
-        assert_code(server.auth(&format!("{input}.")), "algorithm_not_allowed");
-        assert_code(
+        assert_kind(
+            server.auth(&format!("{input}.")),
+            ErrorKind::AlgorithmNotAllowed,
+        );
+        assert_kind(
             server.auth(&format!("{input}.{}", b64(b"x"))),
-            "algorithm_not_allowed",
+            ErrorKind::AlgorithmNotAllowed,
         );
     }
     // HMAC names that are not exactly ours.
@@ -648,7 +654,7 @@ fn a_secret_client_is_never_verified_with_anything_but_its_hmac_algorithms() {
             &json!({"alg": alg}),
             &claims(),
         );
-        assert_code(server.auth(&token), "algorithm_not_allowed");
+        assert_kind(server.auth(&token), ErrorKind::AlgorithmNotAllowed);
     }
     // The right secret, the right algorithm: accepted (the control).
     let token = hs_token(
@@ -665,13 +671,16 @@ fn a_secret_client_is_never_verified_with_anything_but_its_hmac_algorithms() {
         &hs_header("HS256"),
         &claims(),
     );
-    assert_code(server.verifier.verify(&token), "algorithm_not_allowed");
-    assert_code(
+    assert_kind(
+        server.verifier.verify(&token),
+        ErrorKind::AlgorithmNotAllowed,
+    );
+    assert_kind(
         server
             .verifier
             .dangerous()
             .verify_without_replay_check(&token),
-        "algorithm_not_allowed",
+        ErrorKind::AlgorithmNotAllowed,
     );
 }
 
@@ -690,7 +699,7 @@ fn an_algorithm_outside_the_clients_registration_is_refused() {
             &hs_header(alg.name()),
             &claims_for("hs256-only", &format!("x-{alg}"), NOW),
         );
-        assert_code(server.auth(&token), "algorithm_not_allowed");
+        assert_kind(server.auth(&token), ErrorKind::AlgorithmNotAllowed);
     }
     let token = hs_token(
         jsonwebtoken::Algorithm::HS256,
@@ -706,14 +715,17 @@ fn hmac_is_refused_unless_the_policy_opts_in() {
     let server = Server::new(Policy::new(ISSUER));
     assert!(!server.verifier.policy().allows_client_secret_jwt());
     let a = signer(HmacAlgorithm::Hs256, &server.clock).sign().unwrap();
-    assert_code(server.auth(a.as_str()), "algorithm_not_allowed");
-    assert_code(server.verifier.verify(a.as_str()), "algorithm_not_allowed");
+    assert_kind(server.auth(a.as_str()), ErrorKind::AlgorithmNotAllowed);
+    assert_kind(
+        server.verifier.verify(a.as_str()),
+        ErrorKind::AlgorithmNotAllowed,
+    );
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    assert_code(
+    assert_kind(
         rt.block_on(server.verifier.authenticate_client_async(a.as_str(), None)),
-        "algorithm_not_allowed",
+        ErrorKind::AlgorithmNotAllowed,
     );
     // Opting in is the only change needed.
     let server = Server::allowing();
@@ -732,7 +744,7 @@ fn a_wrong_secret_or_a_damaged_mac_is_a_bad_signature() {
             &hs_header(alg.name()),
             &claims_for(SECRET_CLIENT, &format!("w-{alg}"), NOW),
         );
-        assert_code(server.auth(&token), "bad_signature");
+        assert_kind(server.auth(&token), ErrorKind::BadSignature);
     }
     let good = signer(HmacAlgorithm::Hs512, &server.clock)
         .sign()
@@ -742,16 +754,16 @@ fn a_wrong_secret_or_a_damaged_mac_is_a_bad_signature() {
     let mac = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(mac)
         .unwrap();
-    assert_code(
+    assert_kind(
         server.auth(&format!("{input}.{}", b64(&mac[..32]))),
-        "bad_signature",
+        ErrorKind::BadSignature,
     );
-    assert_code(server.auth(&format!("{input}.")), "bad_signature");
+    assert_kind(server.auth(&format!("{input}.")), ErrorKind::BadSignature);
     let mut flipped = mac.clone();
     flipped[63] ^= 1;
-    assert_code(
+    assert_kind(
         server.auth(&format!("{input}.{}", b64(&flipped))),
-        "bad_signature",
+        ErrorKind::BadSignature,
     );
     // A token of the secret client whose claims were changed after MACing.
     let tampered = format!(
@@ -762,7 +774,7 @@ fn a_wrong_secret_or_a_damaged_mac_is_a_bad_signature() {
             .as_bytes()),
         b64(&mac)
     );
-    assert_code(server.auth(&tampered), "bad_signature");
+    assert_kind(server.auth(&tampered), ErrorKind::BadSignature);
     // The untouched token still passes (and only once).
     assert!(server.auth(&good).is_ok());
 }
@@ -773,15 +785,15 @@ fn replay_and_claim_rules_are_unchanged() {
     let signer = signer(HmacAlgorithm::Hs256, &server.clock);
     let a = signer.sign().unwrap();
     assert!(server.auth(a.as_str()).is_ok());
-    assert_code(server.auth(a.as_str()), "replayed");
+    assert_kind(server.auth(a.as_str()), ErrorKind::Replayed);
 
     // client_id parameter.
     let b = signer.sign().unwrap();
-    assert_code(
+    assert_kind(
         server
             .verifier
             .authenticate_client(b.as_str(), Some("someone-else")),
-        "issuer_mismatch",
+        ErrorKind::IssuerMismatch,
     );
     assert!(server
         .verifier
@@ -802,30 +814,36 @@ fn replay_and_claim_rules_are_unchanged() {
         c[name] = v;
         c
     };
-    assert_code(
+    assert_kind(
         server.auth(&mac(&with("aud", json!("https://evil.example")))),
-        "audience_mismatch",
+        ErrorKind::AudienceMismatch,
     );
-    assert_code(
+    assert_kind(
         server.auth(&mac(&with("aud", json!([ISSUER])))),
-        "audience_mismatch",
+        ErrorKind::AudienceMismatch,
     );
-    assert_code(
+    assert_kind(
         server.auth(&mac(&with("sub", json!("other")))),
-        "subject_mismatch",
+        ErrorKind::SubjectMismatch,
     );
-    assert_code(server.auth(&mac(&with("exp", json!(NOW - 60)))), "expired");
-    assert_code(
+    assert_kind(
+        server.auth(&mac(&with("exp", json!(NOW - 60)))),
+        ErrorKind::Expired,
+    );
+    assert_kind(
         server.auth(&mac(&with("iat", json!(NOW + 600)))),
-        "not_yet_valid",
+        ErrorKind::NotYetValid,
     );
-    assert_code(server.auth(&mac(&with("jti", json!(7)))), "invalid_claim");
+    assert_kind(
+        server.auth(&mac(&with("jti", json!(7)))),
+        ErrorKind::InvalidClaim,
+    );
     let mut no_jti = good();
     no_jti.as_object_mut().unwrap().remove("jti");
-    assert_code(server.auth(&mac(&no_jti)), "missing_claim");
-    assert_code(
+    assert_kind(server.auth(&mac(&no_jti)), ErrorKind::MissingClaim);
+    assert_kind(
         server.auth(&mac(&with("iss", json!("unregistered")))),
-        "unknown_client",
+        ErrorKind::UnknownClient,
     );
     // Forbidden header members apply too.
     let t = hs_token(
@@ -834,19 +852,19 @@ fn replay_and_claim_rules_are_unchanged() {
         &json!({"alg": "HS256", "jwk": {"kty": "oct", "k": "AAAA"}}),
         &good(),
     );
-    assert_code(server.auth(&t), "header_not_allowed");
+    assert_kind(server.auth(&t), ErrorKind::HeaderNotAllowed);
     let t = hs_token(
         jsonwebtoken::Algorithm::HS256,
         SECRET.as_bytes(),
         &json!({"alg": "HS256", "typ": "at+jwt"}),
         &good(),
     );
-    assert_code(server.auth(&t), "type_not_allowed");
+    assert_kind(server.auth(&t), ErrorKind::TypeNotAllowed);
 
     // Time moves on: the signer's assertion expires.
     let late = signer.sign().unwrap();
     server.clock.advance(Duration::from_secs(60 + 30));
-    assert_code(server.auth(late.as_str()), "expired");
+    assert_kind(server.auth(late.as_str()), ErrorKind::Expired);
 }
 
 #[test]
@@ -859,7 +877,7 @@ fn registering_keys_replaces_a_secret_and_back() {
         .registry
         .register(SECRET_CLIENT, &jwk_set([&key as &dyn KeySource]))
         .unwrap();
-    assert_code(server.auth(a.as_str()), "algorithm_not_allowed");
+    assert_kind(server.auth(a.as_str()), ErrorKind::AlgorithmNotAllowed);
     // And back to a secret: its key-signed assertions are refused.
     server
         .registry
@@ -870,7 +888,7 @@ fn registering_keys_replaces_a_secret_and_back() {
         &json!({"alg": "ES256", "kid": key.kid()}),
         &claims_for(SECRET_CLIENT, "es", NOW),
     );
-    assert_code(server.auth(&signed), "algorithm_not_allowed");
+    assert_kind(server.auth(&signed), ErrorKind::AlgorithmNotAllowed);
     assert!(server.auth(a.as_str()).is_ok());
 }
 

@@ -133,15 +133,15 @@ fn grant_claims(iss: &str, sub: &str, jti: &str) -> Value {
     })
 }
 
-/// Asserts a rejection with `code` that says it is a grant's (so
+/// Asserts a rejection of `kind` that says it is a grant's (so
 /// `invalid_grant`) and whose texts carry nothing of the token.
 #[track_caller]
-fn assert_grant_rejected(result: Result<VerifiedGrant, Error>, code: &str, token: &str) {
+fn assert_grant_rejected(result: Result<VerifiedGrant, Error>, kind: ErrorKind, token: &str) {
     let err = match result {
-        Ok(v) => panic!("expected `{code}`, but the grant was accepted: {v:?}"),
+        Ok(v) => panic!("expected `{kind:?}`, but the grant was accepted: {v:?}"),
         Err(e) => e,
     };
-    assert_eq!(err.code(), code, "wrong code: {err:?}");
+    assert_eq!(err.kind(), kind, "wrong kind: {err:?}");
     assert!(err.kind().is_rejection());
     assert_eq!(err.usage(), Some(Usage::AuthorizationGrant), "{err:?}");
     assert_eq!(token_endpoint_error(&err), "invalid_grant");
@@ -212,7 +212,7 @@ fn each_issuer_is_checked_with_its_own_keys() {
         &grant_header(&*g.other_key),
         &grant_claims(IDP, USER, &g.jti()),
     );
-    assert_grant_rejected(g.verify(&forged), "unknown_key", &forged);
+    assert_grant_rejected(g.verify(&forged), ErrorKind::UnknownKey, &forged);
     let forged_no_kid = sign_json(
         &*g.other_key,
         &json!({"alg": "EdDSA", "typ": "JWT"}),
@@ -220,7 +220,7 @@ fn each_issuer_is_checked_with_its_own_keys() {
     );
     assert_grant_rejected(
         g.verify(&forged_no_kid),
-        "algorithm_not_allowed",
+        ErrorKind::AlgorithmNotAllowed,
         &forged_no_kid,
     );
 }
@@ -231,14 +231,14 @@ fn the_subject_may_equal_the_issuer_and_must_be_a_non_empty_string() {
     let same = g.token(&g.header(), &grant_claims(IDP, IDP, &g.jti()));
     assert_eq!(g.verify(&same).unwrap().subject(), IDP);
 
-    for (sub, code) in [
-        (Value::Null, "missing_claim"),
-        (json!(""), "invalid_claim"),
-        (json!(42), "invalid_claim"),
-        (json!([USER]), "invalid_claim"),
+    for (sub, kind) in [
+        (Value::Null, ErrorKind::MissingClaim),
+        (json!(""), ErrorKind::InvalidClaim),
+        (json!(42), ErrorKind::InvalidClaim),
+        (json!([USER]), ErrorKind::InvalidClaim),
     ] {
         let t = g.token(&g.header(), &with(g.claims(), "sub", sub.clone()));
-        assert_grant_rejected(g.verify(&t), code, &t);
+        assert_grant_rejected(g.verify(&t), kind, &t);
     }
 }
 
@@ -249,13 +249,13 @@ fn an_unknown_or_missing_issuer_is_rejected() {
         &g.header(),
         &grant_claims("https://evil.example", USER, &g.jti()),
     );
-    assert_grant_rejected(g.verify(&t), "unknown_issuer", &t);
+    assert_grant_rejected(g.verify(&t), ErrorKind::UnknownIssuer, &t);
     let t = g.token(&g.header(), &with(g.claims(), "iss", Value::Null));
-    assert_grant_rejected(g.verify(&t), "missing_claim", &t);
+    assert_grant_rejected(g.verify(&t), ErrorKind::MissingClaim, &t);
     let t = g.token(&g.header(), &with(g.claims(), "iss", json!([IDP])));
-    assert_grant_rejected(g.verify(&t), "invalid_claim", &t);
+    assert_grant_rejected(g.verify(&t), ErrorKind::InvalidClaim, &t);
     let t = g.token(&g.header(), &with(g.claims(), "iss", json!("")));
-    assert_grant_rejected(g.verify(&t), "unknown_issuer", &t);
+    assert_grant_rejected(g.verify(&t), ErrorKind::UnknownIssuer, &t);
 
     // A registered client is not a trusted issuer.
     let clients = ClientRegistry::new();
@@ -263,12 +263,12 @@ fn an_unknown_or_missing_issuer_is_rejected() {
         .register("a-client", &jwk_set([&*g.idp_key as &dyn KeySource]))
         .unwrap();
     let t = g.token(&g.header(), &grant_claims("a-client", USER, &g.jti()));
-    assert_grant_rejected(g.verify(&t), "unknown_issuer", &t);
+    assert_grant_rejected(g.verify(&t), ErrorKind::UnknownIssuer, &t);
 
     // An issuer no longer trusted.
     let t = g.good();
     assert!(g.issuers.remove(IDP));
-    assert_grant_rejected(g.verify(&t), "unknown_issuer", &t);
+    assert_grant_rejected(g.verify(&t), ErrorKind::UnknownIssuer, &t);
 }
 
 // ----- audience -----
@@ -277,21 +277,24 @@ fn an_unknown_or_missing_issuer_is_rejected() {
 fn the_audience_is_the_issuer_identifier_as_a_single_string_by_default() {
     let g = Grants::new();
     assert_eq!(g.verify(&g.good()).unwrap().audience(), ISSUER);
-    for (aud, code) in [
-        (json!(TOKEN_ENDPOINT), "audience_mismatch"),
-        (json!([ISSUER]), "audience_mismatch"),
+    for (aud, kind) in [
+        (json!(TOKEN_ENDPOINT), ErrorKind::AudienceMismatch),
+        (json!([ISSUER]), ErrorKind::AudienceMismatch),
         (
             json!([ISSUER, "https://other.example"]),
-            "audience_mismatch",
+            ErrorKind::AudienceMismatch,
         ),
-        (json!([]), "audience_mismatch"),
-        (json!("https://as.example.com/"), "audience_mismatch"),
-        (json!(IDP), "audience_mismatch"),
-        (json!(42), "audience_mismatch"),
-        (Value::Null, "missing_claim"),
+        (json!([]), ErrorKind::AudienceMismatch),
+        (
+            json!("https://as.example.com/"),
+            ErrorKind::AudienceMismatch,
+        ),
+        (json!(IDP), ErrorKind::AudienceMismatch),
+        (json!(42), ErrorKind::AudienceMismatch),
+        (Value::Null, ErrorKind::MissingClaim),
     ] {
         let t = g.token(&g.header(), &with(g.claims(), "aud", aud.clone()));
-        assert_grant_rejected(g.verify(&t), code, &t);
+        assert_grant_rejected(g.verify(&t), kind, &t);
     }
 }
 
@@ -320,7 +323,7 @@ fn the_token_endpoint_and_one_element_arrays_are_named_opt_ins() {
         json!("https://other.example"),
     ] {
         let t = g.token(&g.header(), &with(g.claims(), "aud", aud));
-        assert_grant_rejected(g.verify(&t), "audience_mismatch", &t);
+        assert_grant_rejected(g.verify(&t), ErrorKind::AudienceMismatch, &t);
     }
 
     // The token endpoint alone, without the array opt-in.
@@ -331,7 +334,7 @@ fn the_token_endpoint_and_one_element_arrays_are_named_opt_ins() {
         &g.header(),
         &with(g.claims(), "aud", json!([TOKEN_ENDPOINT])),
     );
-    assert_grant_rejected(g.verify(&t), "audience_mismatch", &t);
+    assert_grant_rejected(g.verify(&t), ErrorKind::AudienceMismatch, &t);
 }
 
 // ----- explicit typing -----
@@ -349,7 +352,7 @@ fn a_client_assertion_is_never_accepted_as_a_grant() {
         .unwrap();
     assert_grant_rejected(
         g.verify(client_assertion.as_str()),
-        "type_not_allowed",
+        ErrorKind::TypeNotAllowed,
         client_assertion.as_str(),
     );
     for typ in [
@@ -358,7 +361,7 @@ fn a_client_assertion_is_never_accepted_as_a_grant() {
         "Client-Authentication+JWT",
     ] {
         let t = g.token(&with(g.header(), "typ", json!(typ)), &g.claims());
-        assert_grant_rejected(g.verify(&t), "type_not_allowed", &t);
+        assert_grant_rejected(g.verify(&t), ErrorKind::TypeNotAllowed, &t);
     }
     // Not even with a verifier that accepts a profile's own type...
     let g = Grants::with(|b| b.also_accept_type("oauth-id-jag+jwt"));
@@ -366,7 +369,7 @@ fn a_client_assertion_is_never_accepted_as_a_grant() {
         &with(g.header(), "typ", json!("client-authentication+jwt")),
         &g.claims(),
     );
-    assert_grant_rejected(g.verify(&t), "type_not_allowed", &t);
+    assert_grant_rejected(g.verify(&t), ErrorKind::TypeNotAllowed, &t);
     // ...and configuring it is refused.
     for typ in [
         "client-authentication+jwt",
@@ -408,7 +411,7 @@ fn grants_are_untyped_or_jwt_unless_configured() {
         json!(1),
     ] {
         let t = g.token(&with(g.header(), "typ", typ), &g.claims());
-        assert_grant_rejected(g.verify(&t), "type_not_allowed", &t);
+        assert_grant_rejected(g.verify(&t), ErrorKind::TypeNotAllowed, &t);
     }
 
     let g = Grants::with(|b| b.also_accept_type("application/oauth-id-jag+jwt"));
@@ -425,7 +428,7 @@ fn grants_are_untyped_or_jwt_unless_configured() {
     g.verify(&t).unwrap();
     for typ in [Value::Null, json!("JWT")] {
         let t = g.token(&with(g.header(), "typ", typ), &g.claims());
-        assert_grant_rejected(g.verify(&t), "type_not_allowed", &t);
+        assert_grant_rejected(g.verify(&t), ErrorKind::TypeNotAllowed, &t);
     }
 }
 
@@ -436,7 +439,7 @@ fn header_rules_are_those_of_the_client_verifier() {
     let g = Grants::new();
     for member in ["crit", "jwk", "jku", "x5u"] {
         let t = g.token(&with(g.header(), member, json!(["x"])), &g.claims());
-        assert_grant_rejected(g.verify(&t), "header_not_allowed", &t);
+        assert_grant_rejected(g.verify(&t), ErrorKind::HeaderNotAllowed, &t);
     }
     // `none` (an unsecured JWS) and HMAC.
     let unsigned = format!(
@@ -444,7 +447,11 @@ fn header_rules_are_those_of_the_client_verifier() {
         b64(json!({"alg": "none", "typ": "JWT"}).to_string().as_bytes()),
         b64(g.claims().to_string().as_bytes())
     );
-    assert_grant_rejected(g.verify(&unsigned), "algorithm_not_allowed", &unsigned);
+    assert_grant_rejected(
+        g.verify(&unsigned),
+        ErrorKind::AlgorithmNotAllowed,
+        &unsigned,
+    );
     let hmac = format!(
         "{}.{}.{}",
         b64(json!({"alg": "HS256", "kid": g.idp_key.kid()})
@@ -453,13 +460,13 @@ fn header_rules_are_those_of_the_client_verifier() {
         b64(g.claims().to_string().as_bytes()),
         b64(&[7; 32])
     );
-    assert_grant_rejected(g.verify(&hmac), "algorithm_not_allowed", &hmac);
+    assert_grant_rejected(g.verify(&hmac), ErrorKind::AlgorithmNotAllowed, &hmac);
     // The header names an algorithm the IdP's P-256 key does not have.
     let t = g.token(&with(g.header(), "alg", json!("RS256")), &g.claims());
-    assert_grant_rejected(g.verify(&t), "algorithm_not_allowed", &t);
+    assert_grant_rejected(g.verify(&t), ErrorKind::AlgorithmNotAllowed, &t);
     // Unknown kid, bad signature.
     let t = g.token(&with(g.header(), "kid", json!("rotated-away")), &g.claims());
-    assert_grant_rejected(g.verify(&t), "unknown_key", &t);
+    assert_grant_rejected(g.verify(&t), ErrorKind::UnknownKey, &t);
     let good = g.good();
     let other = g.good();
     let spliced = format!(
@@ -467,10 +474,10 @@ fn header_rules_are_those_of_the_client_verifier() {
         good.rsplit_once('.').unwrap().0,
         other.rsplit_once('.').unwrap().1
     );
-    assert_grant_rejected(g.verify(&spliced), "bad_signature", &spliced);
-    assert_grant_rejected(g.verify("a.b"), "malformed", "a.b");
+    assert_grant_rejected(g.verify(&spliced), ErrorKind::BadSignature, &spliced);
+    assert_grant_rejected(g.verify("a.b"), ErrorKind::Malformed, "a.b");
     let huge = "e".repeat(9000);
-    assert_grant_rejected(g.verify(&huge), "too_large", &huge);
+    assert_grant_rejected(g.verify(&huge), ErrorKind::TooLarge, &huge);
 }
 
 // ----- time -----
@@ -486,18 +493,27 @@ fn time_rules_are_the_policys() {
         )
     };
     let cases = [
-        (at(NOW - 120, NOW - 31), "expired"),
-        (at(NOW + 31, NOW + 90), "not_yet_valid"),
-        (with(g.claims(), "nbf", json!(NOW + 31)), "not_yet_valid"),
-        (at(NOW, NOW + 3601), "lifetime_too_long"),
-        (at(NOW - 331, NOW + 60), "lifetime_too_long"),
-        (with(g.claims(), "exp", Value::Null), "missing_claim"),
-        (with(g.claims(), "exp", json!("tomorrow")), "invalid_claim"),
-        (at(NOW, NOW - 1), "invalid_claim"),
+        (at(NOW - 120, NOW - 31), ErrorKind::Expired),
+        (at(NOW + 31, NOW + 90), ErrorKind::NotYetValid),
+        (
+            with(g.claims(), "nbf", json!(NOW + 31)),
+            ErrorKind::NotYetValid,
+        ),
+        (at(NOW, NOW + 3601), ErrorKind::LifetimeTooLong),
+        (at(NOW - 331, NOW + 60), ErrorKind::LifetimeTooLong),
+        (
+            with(g.claims(), "exp", Value::Null),
+            ErrorKind::MissingClaim,
+        ),
+        (
+            with(g.claims(), "exp", json!("tomorrow")),
+            ErrorKind::InvalidClaim,
+        ),
+        (at(NOW, NOW - 1), ErrorKind::InvalidClaim),
     ];
-    for (claims, code) in cases {
+    for (claims, kind) in cases {
         let t = g.token(&g.header(), &claims);
-        assert_grant_rejected(g.verify(&t), code, &t);
+        assert_grant_rejected(g.verify(&t), kind, &t);
     }
     // Within the leeway and the bounds.
     for claims in [
@@ -513,7 +529,7 @@ fn time_rules_are_the_policys() {
     // A tighter policy applies to grants as it does to client assertions.
     let g = Grants::with(|b| b.policy(Policy::new(ISSUER).max_lifetime(Duration::from_secs(600))));
     let t = g.token(&g.header(), &with(g.claims(), "exp", json!(NOW + 601)));
-    assert_grant_rejected(g.verify(&t), "lifetime_too_long", &t);
+    assert_grant_rejected(g.verify(&t), ErrorKind::LifetimeTooLong, &t);
 }
 
 // ----- replay -----
@@ -523,20 +539,20 @@ fn a_grant_is_accepted_once() {
     let g = Grants::new();
     let t = g.good();
     g.verify(&t).unwrap();
-    assert_grant_rejected(g.verify(&t), "replayed", &t);
+    assert_grant_rejected(g.verify(&t), ErrorKind::Replayed, &t);
     // The same jti in a different grant of the same issuer is a replay too.
     let claims = with(g.claims(), "jti", json!("grant-jti-0001-Zr4p"));
     let t = g.token(&g.header(), &with(claims, "sub", json!("someone-else")));
-    assert_grant_rejected(g.verify(&t), "replayed", &t);
+    assert_grant_rejected(g.verify(&t), ErrorKind::Replayed, &t);
 
-    for (jti, code) in [
-        (Value::Null, "missing_claim"),
-        (json!(""), "invalid_claim"),
-        (json!("j".repeat(257)), "invalid_claim"),
-        (json!(7), "invalid_claim"),
+    for (jti, kind) in [
+        (Value::Null, ErrorKind::MissingClaim),
+        (json!(""), ErrorKind::InvalidClaim),
+        (json!("j".repeat(257)), ErrorKind::InvalidClaim),
+        (json!(7), ErrorKind::InvalidClaim),
     ] {
         let t = g.token(&g.header(), &with(g.claims(), "jti", jti));
-        assert_grant_rejected(g.verify(&t), code, &t);
+        assert_grant_rejected(g.verify(&t), kind, &t);
     }
 }
 
@@ -575,8 +591,8 @@ fn replay_is_scoped_by_issuer_and_apart_from_client_assertions() {
     client_verifier.verify(&client_assertion).unwrap();
 
     // Each is still a replay of itself.
-    assert_grant_rejected(g.verify(&from_idp), "replayed", &from_idp);
-    assert_grant_rejected(g.verify(&from_other), "replayed", &from_other);
+    assert_grant_rejected(g.verify(&from_idp), ErrorKind::Replayed, &from_idp);
+    assert_grant_rejected(g.verify(&from_other), ErrorKind::Replayed, &from_other);
     let err = client_verifier.verify(&client_assertion).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Replayed);
     assert_eq!(token_endpoint_error(&err), "invalid_client");
@@ -616,7 +632,11 @@ async fn the_async_path_with_the_in_memory_cache() {
         &grant_header(&*g.idp_key),
         &grant_claims("https://evil.example", USER, "async-evil-1"),
     );
-    assert_grant_rejected(verifier.verify_async(&bad).await, "unknown_issuer", &bad);
+    assert_grant_rejected(
+        verifier.verify_async(&bad).await,
+        ErrorKind::UnknownIssuer,
+        &bad,
+    );
 }
 
 /// Serves an issuer's JWK Set, counting fetches and recording what it was
@@ -665,7 +685,7 @@ async fn remote_issuer_keys_follow_a_rotation_with_one_refresh() {
 
     // The sync path never fetches: nothing cached yet.
     let t = grant_by(&old, "remote-1");
-    assert_grant_rejected(g.verify(&t), "keys_unavailable", &t);
+    assert_grant_rejected(g.verify(&t), ErrorKind::KeysUnavailable, &t);
     assert_eq!(fetcher.fetches.load(Ordering::SeqCst), 0);
 
     // The async path fetches, asking for the issuer.
@@ -680,7 +700,7 @@ async fn remote_issuer_keys_follow_a_rotation_with_one_refresh() {
     // exactly one refresh.
     fetcher.serve(&[&old, &new]);
     let t = grant_by(&new, "remote-2a");
-    assert_grant_rejected(g.verifier.verify_async(&t).await, "unknown_key", &t);
+    assert_grant_rejected(g.verifier.verify_async(&t).await, ErrorKind::UnknownKey, &t);
     assert_eq!(fetcher.fetches.load(Ordering::SeqCst), 1, "cooling down");
     g.clock
         .advance(RemoteJwksConfig::default().cooldown + Duration::from_secs(1));
@@ -691,7 +711,7 @@ async fn remote_issuer_keys_follow_a_rotation_with_one_refresh() {
     // Another unknown kid within the cooldown: no fetch, unknown_key.
     let stranger = key(KeyType::P256);
     let t = grant_by(&stranger, "remote-3");
-    assert_grant_rejected(g.verifier.verify_async(&t).await, "unknown_key", &t);
+    assert_grant_rejected(g.verifier.verify_async(&t).await, ErrorKind::UnknownKey, &t);
     assert_eq!(fetcher.fetches.load(Ordering::SeqCst), 2);
 
     // The cached set now serves the sync path too.
@@ -845,7 +865,7 @@ fn debug_and_display_leak_no_token_content() {
                 "aud",
                 json!("https://x.example"),
             ),
-            "audience_mismatch",
+            ErrorKind::AudienceMismatch,
         ),
         (
             with(
@@ -853,7 +873,7 @@ fn debug_and_display_leak_no_token_content() {
                 "exp",
                 json!(NOW - 100),
             ),
-            "expired",
+            ErrorKind::Expired,
         ),
         (
             grant_claims(
@@ -861,12 +881,12 @@ fn debug_and_display_leak_no_token_content() {
                 secret_sub,
                 &g.jti(),
             ),
-            "unknown_issuer",
+            ErrorKind::UnknownIssuer,
         ),
     ];
-    for (claims, code) in rejected {
+    for (claims, kind) in rejected {
         let t = g.token(&g.header(), &claims);
-        assert_grant_rejected(g.verify(&t), code, &t);
+        assert_grant_rejected(g.verify(&t), kind, &t);
     }
-    assert_grant_rejected(g.verify(&good), "replayed", &good);
+    assert_grant_rejected(g.verify(&good), ErrorKind::Replayed, &good);
 }

@@ -254,7 +254,7 @@ fn verifier_fails_closed_on_a_full_cache() {
         match verifier.verify(a.as_str()) {
             Ok(_) => accepted.push(a),
             Err(e) => {
-                assert_eq!(e.code(), "replay_cache_full");
+                assert_eq!(e.kind(), ErrorKind::ReplayCacheFull);
                 assert_eq!(
                     e.oauth_error(client_assertion::Usage::ClientAuthentication),
                     "invalid_client"
@@ -266,7 +266,10 @@ fn verifier_fails_closed_on_a_full_cache() {
     assert!(full > 0);
     assert!(accepted.len() <= cache.capacity());
     for a in &accepted {
-        assert_eq!(verifier.verify(a.as_str()).unwrap_err().code(), "replayed");
+        assert_eq!(
+            verifier.verify(a.as_str()).unwrap_err().kind(),
+            ErrorKind::Replayed
+        );
     }
     // After the assertions' replay window there is room again.
     clock.advance(Duration::from_secs(200));

@@ -379,24 +379,24 @@ fn a_refresh_storm_of_unknown_kids_fetches_at_most_once_per_cooldown() {
                 while !go.load(Ordering::SeqCst) {
                     std::hint::spin_loop();
                 }
-                let mut codes: HashMap<&'static str, usize> = HashMap::new();
+                let mut kinds: HashMap<ErrorKind, usize> = HashMap::new();
                 for token in s.iter().skip(t).step_by(8) {
                     let e = block_on(v.verify_async(token)).unwrap_err();
-                    *codes.entry(e.code()).or_default() += 1;
+                    *kinds.entry(e.kind()).or_default() += 1;
                 }
-                codes
+                kinds
             })
         })
         .collect();
     go.store(true, Ordering::SeqCst);
     let mut total = 0;
     for t in threads {
-        let codes = t.join().unwrap();
+        let kinds = t.join().unwrap();
         assert_eq!(
-            codes.keys().copied().collect::<Vec<_>>(),
-            vec!["unknown_key"]
+            kinds.keys().copied().collect::<Vec<_>>(),
+            vec![ErrorKind::UnknownKey]
         );
-        total += codes.values().sum::<usize>();
+        total += kinds.values().sum::<usize>();
     }
     assert_eq!(total, 10_000);
     assert_eq!(

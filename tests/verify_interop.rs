@@ -105,7 +105,11 @@ fn authlib_rs256_token_endpoint_audience() {
     // Strict default: the token endpoint is not the issuer identifier.
     let strict = Fixture::with_key(rsa_fixture(), Policy::new(ISSUER));
     let token = strict.token(&json!({"alg": "RS256", "typ": "JWT"}), &authlib_claims(NOW));
-    assert_rejected(strict.verify(&token), "audience_mismatch", &token);
+    assert_rejected(
+        strict.verify(&token),
+        client_assertion::ErrorKind::AudienceMismatch,
+        &token,
+    );
 
     let f = Fixture::with_key(
         rsa_fixture(),
@@ -132,7 +136,11 @@ fn authlib_rs256_token_endpoint_audience() {
         &json!({"alg": "RS256", "typ": "JWT"}),
         &authlib_claims(NOW - 400),
     );
-    assert_rejected(f.verify(&token), "lifetime_too_long", &token);
+    assert_rejected(
+        f.verify(&token),
+        client_assertion::ErrorKind::LifetimeTooLong,
+        &token,
+    );
     // The issuer is still accepted alongside the extra audience.
     let claims = with(authlib_claims(NOW), "aud", json!(ISSUER));
     f.verify(&f.token(&json!({"alg": "RS256", "typ": "JWT"}), &claims))
@@ -203,7 +211,11 @@ fn msal_rs256_and_ps256_with_x5t() {
         &msal_claims(NOW).to_string(),
     );
     f.clock.advance(Duration::from_secs(9 * 60));
-    assert_rejected(f.verify(&token), "lifetime_too_long", &token);
+    assert_rejected(
+        f.verify(&token),
+        client_assertion::ErrorKind::LifetimeTooLong,
+        &token,
+    );
 }
 
 /// Our own signer, every algorithm: accepted, and the verified fields are
@@ -255,7 +267,11 @@ fn own_signer_all_algorithms() {
             assert_eq!(v.expires_at(), a.expires_at());
             assert_eq!(v.issued_at(), Some(a.issued_at()));
             assert_eq!(v.audience(), ISSUER);
-            assert_rejected(f.verify(a.as_str()), "replayed", a.as_str());
+            assert_rejected(
+                f.verify(a.as_str()),
+                client_assertion::ErrorKind::Replayed,
+                a.as_str(),
+            );
         }
         let signer = builder.lifetime(Duration::from_secs(3600)).build().unwrap();
         let a = signer.sign().unwrap();
@@ -404,7 +420,11 @@ fn re_registration_replaces_keys() {
     registry
         .register(CLIENT, &jwk_set([&new as &dyn KeySource]))
         .unwrap();
-    assert_rejected(verifier.verify(&old_token), "unknown_key", &old_token);
+    assert_rejected(
+        verifier.verify(&old_token),
+        client_assertion::ErrorKind::UnknownKey,
+        &old_token,
+    );
     verifier.verify(&new_token).expect("the new key");
 }
 

@@ -72,7 +72,11 @@ fn each_jti_is_accepted_exactly_once_across_threads() {
                             accepted.push(v.jti().to_owned());
                         }
                         Err(e) => {
-                            assert_eq!(e.code(), "replayed", "unexpected rejection: {e}");
+                            assert_eq!(
+                                e.kind(),
+                                client_assertion::ErrorKind::Replayed,
+                                "unexpected rejection: {e}"
+                            );
                             replayed += 1;
                         }
                     }

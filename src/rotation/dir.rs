@@ -239,68 +239,9 @@ impl DirectoryKeyRing {
         previous: Option<&View>,
         backend: Backend,
     ) -> Option<View> {
-        scan.problems.clear();
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) => {
-                scan.problems
-                    .push((dir.to_path_buf(), Error::with_source(ErrorKind::Io, e)));
-                return None;
-            }
-        };
-        let mut seen = BTreeMap::new();
-        for entry in entries.flatten() {
-            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                continue;
-            };
-            let path = entry.path();
-            if name.starts_with('.') || !path.is_file() {
-                continue;
-            }
-            let old = scan.files.remove(&name);
-            let fresh = match std::fs::read(&path) {
-                Ok(bytes) => {
-                    let bytes = zeroize::Zeroizing::new(bytes);
-                    let digest: [u8; 32] = Sha256::digest(&*bytes).into();
-                    match old {
-                        Some(old) if old.digest == digest => old,
-                        old => {
-                            let parsed = PrivateKey::from_bytes(&bytes)
-                                .and_then(|k| k.with_backend(backend));
-                            let kept = old.and_then(|o| o.key);
-                            match parsed {
-                                Ok(key) => FileEntry {
-                                    digest,
-                                    activates_at: activation_of(&name),
-                                    key: Some(Arc::new(key)),
-                                    error: None,
-                                },
-                                Err(e) => FileEntry {
-                                    digest,
-                                    activates_at: activation_of(&name),
-                                    key: kept,
-                                    error: Some(e),
-                                },
-                            }
-                        }
-                    }
-                }
-                Err(e) => FileEntry {
-                    digest: [0; 32],
-                    activates_at: activation_of(&name),
-                    key: old.and_then(|o| o.key),
-                    error: Some(Error::with_source(ErrorKind::Io, e)),
-                },
-            };
-            if let Some(e) = &fresh.error {
-                scan.problems.push((path, e.clone()));
-            }
-            seen.insert(name, fresh);
-        }
-        scan.files = seen;
-
+        read_files(dir, scan, backend)?;
         let now_s = unix_seconds(now);
-        let usable: Vec<(&String, &FileEntry, &Arc<PrivateKey>)> = scan
+        let usable: Vec<Usable<'_>> = scan
             .files
             .iter()
             .filter_map(|(n, f)| f.key.as_ref().map(|k| (n, f, k)))
@@ -315,39 +256,8 @@ impl DirectoryKeyRing {
             ));
             return None;
         }
-        let eligible = usable.iter().filter(|(_, f, _)| f.activates_at <= now_s);
-        let active = eligible
-            .clone()
-            .max_by(|a, b| (a.1.activates_at, a.0).cmp(&(b.1.activates_at, b.0)))
-            .map(|(_, _, k)| Arc::clone(k))
-            .or_else(|| previous.map(|p| p.active.clone()))
-            .or_else(|| {
-                usable
-                    .iter()
-                    .min_by_key(|(n, f, _)| (f.activates_at, *n))
-                    .map(|(_, _, k)| Arc::clone(k))
-            })?;
-        let mut public = vec![active.public_jwk()];
-        for (_, f, k) in &usable {
-            if Arc::ptr_eq(k, &active) || public.iter().any(|p| p.kid() == k.kid()) {
-                continue;
-            }
-            let keep = if f.activates_at > now_s {
-                true // next
-            } else {
-                // Retired: published until `grace` after its successor activated.
-                let superseded_at = eligible
-                    .clone()
-                    .map(|(_, g, _)| g.activates_at)
-                    .filter(|t| *t > f.activates_at)
-                    .min()
-                    .unwrap_or(now_s);
-                now_s < superseded_at.saturating_add(grace.as_secs())
-            };
-            if keep {
-                public.push(k.public_jwk());
-            }
-        }
+        let active = choose_active(&usable, now_s, previous)?;
+        let public = published_keys(&usable, &active, now_s, grace);
         let published = PublishedJwks::new(
             &JwkSet::from_keys(public.iter().cloned()),
             previous.map(|p| &p.published),
@@ -363,6 +273,133 @@ impl DirectoryKeyRing {
         self.maybe_reload();
         self.current().active.clone()
     }
+}
+
+/// A file that holds a usable key: its name, its entry and the key.
+type Usable<'a> = (&'a String, &'a FileEntry, &'a Arc<PrivateKey>);
+
+/// Reads every key file in `dir` into `scan.files` (clearing and refilling
+/// `scan.problems`); `None` if the directory itself cannot be read (then
+/// `scan.files` is left as it was).
+fn read_files(dir: &Path, scan: &mut Scan, backend: Backend) -> Option<()> {
+    scan.problems.clear();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            scan.problems
+                .push((dir.to_path_buf(), Error::with_source(ErrorKind::Io, e)));
+            return None;
+        }
+    };
+    let mut seen = BTreeMap::new();
+    for entry in entries.flatten() {
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        let path = entry.path();
+        if name.starts_with('.') || !path.is_file() {
+            continue;
+        }
+        let old = scan.files.remove(&name);
+        let fresh = read_file(&path, &name, old, backend);
+        if let Some(e) = &fresh.error {
+            scan.problems.push((path, e.clone()));
+        }
+        seen.insert(name, fresh);
+    }
+    scan.files = seen;
+    Some(())
+}
+
+/// The entry for the key file `name` at `path`: `old` itself if the
+/// contents are unchanged, else the file parsed again; a file that cannot
+/// be read or parsed keeps `old`'s key and records the error.
+fn read_file(path: &Path, name: &str, old: Option<FileEntry>, backend: Backend) -> FileEntry {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => zeroize::Zeroizing::new(bytes),
+        Err(e) => {
+            return FileEntry {
+                digest: [0; 32],
+                activates_at: activation_of(name),
+                key: old.and_then(|o| o.key),
+                error: Some(Error::with_source(ErrorKind::Io, e)),
+            }
+        }
+    };
+    let digest: [u8; 32] = Sha256::digest(&*bytes).into();
+    let kept = match old {
+        Some(old) if old.digest == digest => return old,
+        old => old.and_then(|o| o.key),
+    };
+    match PrivateKey::from_bytes(&bytes).and_then(|k| k.with_backend(backend)) {
+        Ok(key) => FileEntry {
+            digest,
+            activates_at: activation_of(name),
+            key: Some(Arc::new(key)),
+            error: None,
+        },
+        Err(e) => FileEntry {
+            digest,
+            activates_at: activation_of(name),
+            key: kept,
+            error: Some(e),
+        },
+    }
+}
+
+/// The key in service: the usable key with the latest activation time not
+/// after `now_s` (ties: the greatest file name); if none has activated yet,
+/// the previous active key, else the one that activates first.
+fn choose_active(
+    usable: &[Usable<'_>],
+    now_s: u64,
+    previous: Option<&View>,
+) -> Option<Arc<PrivateKey>> {
+    usable
+        .iter()
+        .filter(|(_, f, _)| f.activates_at <= now_s)
+        .max_by(|a, b| (a.1.activates_at, a.0).cmp(&(b.1.activates_at, b.0)))
+        .map(|(_, _, k)| Arc::clone(k))
+        .or_else(|| previous.map(|p| p.active.clone()))
+        .or_else(|| {
+            usable
+                .iter()
+                .min_by_key(|(n, f, _)| (f.activates_at, *n))
+                .map(|(_, _, k)| Arc::clone(k))
+        })
+}
+
+/// The public keys to publish: `active` first, then the next keys and the
+/// retired keys still within `grace` of their successor's activation (one
+/// key per kid).
+fn published_keys(
+    usable: &[Usable<'_>],
+    active: &Arc<PrivateKey>,
+    now_s: u64,
+    grace: Duration,
+) -> Vec<PublicJwk> {
+    let mut public = vec![active.public_jwk()];
+    for (_, f, k) in usable {
+        if Arc::ptr_eq(k, active) || public.iter().any(|p| p.kid() == k.kid()) {
+            continue;
+        }
+        let keep = if f.activates_at > now_s {
+            true // next
+        } else {
+            // Retired: published until `grace` after its successor activated.
+            let superseded_at = usable
+                .iter()
+                .map(|(_, g, _)| g.activates_at)
+                .filter(|t| *t <= now_s && *t > f.activates_at)
+                .min()
+                .unwrap_or(now_s);
+            now_s < superseded_at.saturating_add(grace.as_secs())
+        };
+        if keep {
+            public.push(k.public_jwk());
+        }
+    }
+    public
 }
 
 impl fmt::Debug for DirectoryKeyRing {

@@ -424,7 +424,7 @@ impl GrantVerifierBuilder {
 ///
 /// // The same grant again is a replay, answered with `invalid_grant`.
 /// let err = verifier.verify(grant.as_str()).unwrap_err();
-/// assert_eq!(err.code(), "replayed");
+/// assert_eq!(err.kind(), ErrorKind::Replayed);
 /// assert_eq!(err.usage(), Some(Usage::AuthorizationGrant));
 /// assert_eq!(err.oauth_error(Usage::AuthorizationGrant), "invalid_grant");
 /// # Ok::<(), client_assertion::Error>(())

@@ -185,17 +185,21 @@ impl Fixture {
     }
 }
 
-/// Asserts that `result` is a rejection with `code`, whose client-facing
+/// Asserts that `result` is a rejection of `kind`, whose client-facing
 /// texts carry nothing of the token, and that maps to `invalid_client`.
 #[track_caller]
-pub fn assert_rejected(result: Result<VerifiedAssertion, Error>, code: &str, token: &str) {
+pub fn assert_rejected(
+    result: Result<VerifiedAssertion, Error>,
+    kind: client_assertion::ErrorKind,
+    token: &str,
+) {
     let err = match result {
-        Ok(v) => panic!("expected `{code}`, but the token was accepted: {v:?}"),
+        Ok(v) => panic!("expected `{kind:?}`, but the token was accepted: {v:?}"),
         Err(e) => e,
     };
-    assert_eq!(err.code(), code, "wrong code: {err:?}");
-    assert_eq!(err.kind().code(), code);
-    assert!(err.kind().is_rejection(), "{code} is a rejection");
+    assert_eq!(err.kind(), kind, "wrong kind: {err:?}");
+    assert_eq!(err.code(), kind.code());
+    assert!(err.kind().is_rejection(), "{kind:?} is a rejection");
     assert_eq!(
         err.oauth_error(Usage::ClientAuthentication),
         "invalid_client"

@@ -219,6 +219,27 @@ pub(crate) fn read_key(session: &Session, key: ObjectHandle) -> Result<KeyInfo, 
     let attrs = session
         .get_attributes(key, &wanted)
         .map_err(ck("C_GetAttributeValue"))?;
+    let (ck_type, key_type) = private_key_type(&attrs)?;
+    check_signing_flags(&attrs)?;
+    let id = bytes(&attrs, AttributeType::Id)
+        .unwrap_or_default()
+        .to_vec();
+    let label = bytes(&attrs, AttributeType::Label)
+        .filter(|l| !l.is_empty())
+        .map(|l| String::from_utf8_lossy(l).into_owned());
+    let publics = matching_publics(session, ck_type, &id, label.as_deref())?;
+    let params = public_params(session, &publics, &attrs, ck_type, key_type)?;
+    Ok(KeyInfo {
+        key_type,
+        params,
+        label,
+        id,
+    })
+}
+
+/// A private key's type (PKCS#11 and the crate's) from its `CKA_KEY_TYPE`
+/// and, for EC and Edwards keys, its `CKA_EC_PARAMS`.
+fn private_key_type(attrs: &[Attribute]) -> Result<(CkKeyType, KeyType), Error> {
     let ck_type = attrs
         .iter()
         .find_map(|a| match a {
@@ -226,7 +247,7 @@ pub(crate) fn read_key(session: &Session, key: ObjectHandle) -> Result<KeyInfo, 
             _ => None,
         })
         .ok_or_else(|| unsupported("the private key has no CKA_KEY_TYPE"))?;
-    let ec_params_attr = bytes(&attrs, AttributeType::EcParams);
+    let ec_params_attr = bytes(attrs, AttributeType::EcParams);
     let key_type = if ck_type == CkKeyType::RSA {
         KeyType::Rsa
     } else if ck_type == CkKeyType::EC || ck_type == CkKeyType::EC_EDWARDS {
@@ -236,40 +257,62 @@ pub(crate) fn read_key(session: &Session, key: ObjectHandle) -> Result<KeyInfo, 
             "unsupported key type (EC P-256/P-384, Ed25519 and RSA only)",
         ));
     };
-    if flag(&attrs, AttributeType::Sign) == Some(false) {
+    Ok((ck_type, key_type))
+}
+
+/// Refuses a private key that may not sign, or that needs a PIN for every
+/// signature.
+fn check_signing_flags(attrs: &[Attribute]) -> Result<(), Error> {
+    if flag(attrs, AttributeType::Sign) == Some(false) {
         return Err(unsupported("the key may not sign (CKA_SIGN is false)"));
     }
-    if flag(&attrs, AttributeType::AlwaysAuthenticate) == Some(true) {
+    if flag(attrs, AttributeType::AlwaysAuthenticate) == Some(true) {
         return Err(unsupported(
             "keys with CKA_ALWAYS_AUTHENTICATE (a PIN per signature) are not supported",
         ));
     }
-    let id = bytes(&attrs, AttributeType::Id)
-        .unwrap_or_default()
-        .to_vec();
-    let label = bytes(&attrs, AttributeType::Label)
-        .filter(|l| !l.is_empty())
-        .map(|l| String::from_utf8_lossy(l).into_owned());
+    Ok(())
+}
 
-    // The public-key object that belongs to this private key.
+/// The public-key objects that belong to a private key: the same key type
+/// and `CKA_ID` (or, without an id, the same `CKA_LABEL`); none if the
+/// private key has neither.
+fn matching_publics(
+    session: &Session,
+    ck_type: CkKeyType,
+    id: &[u8],
+    label: Option<&str>,
+) -> Result<Vec<ObjectHandle>, Error> {
     let mut template = vec![
         Attribute::Class(ObjectClass::PUBLIC_KEY),
         Attribute::KeyType(ck_type),
     ];
     if !id.is_empty() {
-        template.push(Attribute::Id(id.clone()));
-    } else if let Some(label) = &label {
+        template.push(Attribute::Id(id.to_vec()));
+    } else if let Some(label) = label {
         template.push(Attribute::Label(label.as_bytes().to_vec()));
     }
-    let publics = if template.len() > 2 {
-        session
-            .find_objects(&template)
-            .map_err(ck("C_FindObjects"))?
+    if template.len() > 2 {
+        session.find_objects(&template).map_err(ck("C_FindObjects"))
     } else {
-        Vec::new()
-    };
+        Ok(Vec::new())
+    }
+}
+
+/// The public parameters: from the first of `publics` on the same curve
+/// that holds them, else from the private key's own attributes `own` (RSA
+/// keys carry n and e; some tokens expose CKA_EC_POINT or
+/// CKA_PUBLIC_KEY_INFO on private keys). Without either, the first error
+/// met reading a public-key object, or `PublicKeyUnavailable`.
+fn public_params(
+    session: &Session,
+    publics: &[ObjectHandle],
+    own: &[Attribute],
+    ck_type: CkKeyType,
+    key_type: KeyType,
+) -> Result<PublicParams, Error> {
     let mut first_error = None;
-    for public in publics {
+    for &public in publics {
         let attrs = session
             .get_attributes(public, &PUBLIC_ATTRS)
             .map_err(ck("C_GetAttributeValue"))?;
@@ -281,29 +324,15 @@ pub(crate) fn read_key(session: &Session, key: ObjectHandle) -> Result<KeyInfo, 
             continue;
         }
         match params_from(key_type, &attrs) {
-            Some(Ok(params)) => {
-                return Ok(KeyInfo {
-                    key_type,
-                    params,
-                    label,
-                    id,
-                })
-            }
+            Some(Ok(params)) => return Ok(params),
             Some(Err(e)) => {
                 first_error.get_or_insert(e);
             }
             None => {}
         }
     }
-    // The private key's own attributes (RSA keys carry n and e; some tokens
-    // expose CKA_EC_POINT or CKA_PUBLIC_KEY_INFO on private keys).
-    match params_from(key_type, &attrs) {
-        Some(Ok(params)) => Ok(KeyInfo {
-            key_type,
-            params,
-            label,
-            id,
-        }),
+    match params_from(key_type, own) {
+        Some(Ok(params)) => Ok(params),
         Some(Err(e)) => Err(e),
         None => Err(first_error.unwrap_or_else(|| Pkcs11Error::PublicKeyUnavailable.into())),
     }
