@@ -25,11 +25,11 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use client_assertion::pkcs11::cryptoki::mechanism::Mechanism;
-use client_assertion::pkcs11::cryptoki::object::{Attribute, ObjectClass};
-use client_assertion::pkcs11::cryptoki::session::UserType;
-use client_assertion::pkcs11::cryptoki::types::AuthPin;
-use client_assertion::pkcs11::{self, Pin, Pkcs11Key};
+use client_assertion::keys::pkcs11::cryptoki::mechanism::Mechanism;
+use client_assertion::keys::pkcs11::cryptoki::object::{Attribute, ObjectClass};
+use client_assertion::keys::pkcs11::cryptoki::session::UserType;
+use client_assertion::keys::pkcs11::cryptoki::types::AuthPin;
+use client_assertion::keys::pkcs11::{self, Pin, Pkcs11Key};
 use client_assertion::{AssertionSigner, KeyType};
 use criterion::{black_box, Criterion};
 use sha2::{Digest, Sha256};

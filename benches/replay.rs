@@ -28,7 +28,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use client_assertion::{MemoryReplayCache, ReplayCache, ReplayEntry, ReplayKind, ReplayScope};
+use client_assertion::replay::{ReplayEntry, ReplayKind, ReplayScope};
+use client_assertion::{MemoryReplayCache, ReplayCache};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use rand::RngCore;
 

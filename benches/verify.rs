@@ -44,9 +44,9 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use client_assertion::time::{Clock, ManualClock};
 use client_assertion::{
-    jwk_set, Algorithm, AssertionSigner, ClientRegistry, Clock, KeySource, ManualClock,
-    MemoryReplayCache, PrivateKey, Verifier,
+    jwk_set, Algorithm, AssertionSigner, ClientRegistry, MemoryReplayCache, PrivateKey, Verifier,
 };
 use criterion::{criterion_group, criterion_main, Criterion};
 use pkcs8::EncodePrivateKey;
@@ -298,7 +298,7 @@ fn compare(c: &mut Criterion, alg: Algorithm, der: &[u8], raw: impl Fn(&[u8], &[
         .and_then(|k| k.with_algorithm(alg))
         .expect("the PKCS#8 key loads and fits the algorithm");
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::at_unix(NOW));
-    let jwks = jwk_set([&key as &dyn KeySource]);
+    let jwks = jwk_set([&key]);
     let signer = AssertionSigner::builder(Arc::new(key), CLIENT, AUDIENCE)
         .clock(clock.clone())
         .build()

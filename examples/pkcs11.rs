@@ -54,10 +54,8 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use client_assertion::pkcs11::{Pin, Pkcs11Key};
-use client_assertion::{
-    jwk_set, Algorithm, AssertionSigner, ClientRegistry, KeySource, KeyType, Verifier,
-};
+use client_assertion::keys::pkcs11::{Pin, Pkcs11Key};
+use client_assertion::{jwk_set, Algorithm, AssertionSigner, ClientRegistry, KeyType, Verifier};
 
 mod support;
 use support::one_line;
@@ -179,7 +177,7 @@ fn run(args: Args) -> Result<(), client_assertion::Error> {
         key.kid()
     );
     let key = Arc::new(key);
-    let jwks = jwk_set([&*key as &dyn KeySource]);
+    let jwks = jwk_set([&*key]);
     println!("# public JWK Set (register it, or serve it at your jwks_uri)");
     println!("{}", jwks.to_json_pretty());
 

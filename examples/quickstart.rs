@@ -11,16 +11,14 @@
 
 use std::sync::Arc;
 
-use client_assertion::{
-    jwk_set, AssertionSigner, ClientRegistry, KeySource, KeyType, PrivateKey, Verifier,
-};
+use client_assertion::{jwk_set, AssertionSigner, ClientRegistry, KeyType, PrivateKey, Verifier};
 
 fn main() -> Result<(), client_assertion::Error> {
     let key = Arc::new(PrivateKey::generate(KeyType::P256)?);
     let client_id = "quickstart-client";
     let issuer = "https://as.example.com";
 
-    let jwks = jwk_set([&*key as &dyn KeySource]).to_json_pretty();
+    let jwks = jwk_set([&*key]).to_json_pretty();
     println!("# public JWK Set (register it, or serve it at your jwks_uri)");
     println!("{jwks}");
 

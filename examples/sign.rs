@@ -40,9 +40,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use client_assertion::{
-    Algorithm, AssertionSigner, CertificateChain, CertificateHeaders, KeySource, PrivateKey,
-};
+use client_assertion::keys::{CertificateChain, CertificateHeaders};
+use client_assertion::{Algorithm, AssertionSigner, KeySource, PrivateKey};
 
 mod support;
 use support::{one_line, Pkcs11Flags, PKCS11_FLAGS};

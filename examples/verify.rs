@@ -39,7 +39,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use client_assertion::{AsyncReplayCache, ClientRegistry, Policy, Verifier};
+use client_assertion::replay::AsyncReplayCache;
+use client_assertion::{ClientRegistry, Policy, Verifier};
 
 mod support;
 
@@ -102,7 +103,7 @@ fn verifier(args: &Args) -> Result<Verifier, String> {
 /// The shared replay cache on Redis (connects on first use).
 #[cfg(feature = "redis")]
 fn redis_cache(url: &str) -> Result<Arc<dyn AsyncReplayCache>, String> {
-    use client_assertion::{RedisReplayCache, RedisReplayConfig};
+    use client_assertion::replay::{RedisReplayCache, RedisReplayConfig};
     let cache = RedisReplayCache::new(url, RedisReplayConfig::new())
         .map_err(|e| format!("--redis: {e}"))?;
     Ok(Arc::new(cache))

@@ -82,7 +82,7 @@ fn fixture() -> &'static Fixture {
             PrivateKey::from_der(&ed25519_pkcs8_der(&ED25519_SEED)),
         ]
         .map(|k| k.expect("the fuzz fixture's constant keys parse"));
-        let mut set = jwk_set(keys.iter().map(|k| k as &dyn KeySource));
+        let mut set = jwk_set(keys.iter());
         set.push(PublicJwk::from_json(RSA_PUBLIC_JWK).expect("the fixture's RSA JWK parses"));
         let registries = Backend::available()
             .iter()
@@ -101,7 +101,7 @@ fn fixture() -> &'static Fixture {
 /// The public JWK Set registered for [`FUZZ_CLIENT`] (e.g. to build seeds).
 pub fn fixture_jwks() -> String {
     let f = fixture();
-    let mut set = jwk_set(f.keys.iter().map(|k| k as &dyn KeySource));
+    let mut set = jwk_set(f.keys.iter());
     set.push(PublicJwk::from_json(RSA_PUBLIC_JWK).expect("the fixture's RSA JWK parses"));
     set.to_json()
 }

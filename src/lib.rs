@@ -41,13 +41,13 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use client_assertion::{jwk_set, AssertionSigner, KeySource, KeyType, PrivateKey};
+//! use client_assertion::{AssertionSigner, jwk_set, KeySource, KeyType, PrivateKey};
 //!
 //! // The workload's key (here generated; usually PrivateKey::from_pem or FileKey::open).
 //! let key = Arc::new(PrivateKey::generate(KeyType::P256)?);
 //!
 //! // Register this JWK Set with the authorization server (or serve it at jwks_uri).
-//! let jwks = jwk_set([&*key as &dyn KeySource]).to_json();
+//! let jwks = jwk_set([&*key]).to_json();
 //! assert!(jwks.contains(r#""kty":"EC""#));
 //!
 //! // At token time: a fresh, short-lived assertion and the form body to POST.
@@ -73,61 +73,76 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod jose;
-mod keys;
+pub mod keys;
 mod params;
-mod platform;
+pub mod platform;
 mod profile;
-mod replay;
+pub mod replay;
 mod rotation;
-mod secret;
+pub mod secret;
 mod signing;
-mod time;
+pub mod time;
 mod verify;
 
+// ----- the common path -----
 pub use algorithm::{Algorithm, KeyType};
 pub use backend::Backend;
 pub use error::{Error, ErrorKind, Result, Usage};
-pub use keys::file::DEFAULT_CHECK_INTERVAL;
-#[cfg(feature = "pkcs11")]
-pub use keys::pkcs11;
-pub use keys::{
-    jwk_set, FileKey, JwkSet, KeySource, PrivateKey, PublicJwk, ReloadStatus, SignFuture,
-};
-pub use keys::{CertificateChain, CertificateHeaders, MAX_CHAIN_LENGTH};
-pub use params::{FormParams, CLIENT_ASSERTION_TYPE_JWT_BEARER, GRANT_TYPE_JWT_BEARER};
-pub use platform::{PlatformToken, TokenFileSource, DEFAULT_REFRESH_BEFORE};
-pub use profile::{Profile, ENTRA_ID_AUTHORITY, FAPI2_LEEWAY};
-pub use replay::{
-    AsyncReplayCache, MemoryReplayCache, ReplayCache, ReplayEntry, ReplayFuture, ReplayKind,
-    ReplayScope, DEFAULT_REPLAY_CAPACITY,
-};
-#[cfg(feature = "redis")]
-pub use replay::{
-    RedisReplayCache, RedisReplayConfig, DEFAULT_REDIS_KEY_PREFIX, DEFAULT_REDIS_TIMEOUT,
-};
-#[cfg(feature = "pkcs11")]
-pub use rotation::Pkcs11KeyFactory;
-pub use rotation::{
-    DirectoryKeyRing, FileKeyFactory, KeyFactory, KeyRing, KeyState, MemoryKeyFactory,
-    PublishedJwks, RotationPolicy, DEFAULT_ASSERTION_WINDOW,
-};
-pub use secret::{
-    ClientSecret, ClientSecretJwtSigner, ClientSecretJwtSignerBuilder, HmacAlgorithm,
-    MIN_CLIENT_SECRET_LEN,
-};
-pub use signing::{
-    AssertionSigner, AssertionSignerBuilder, ClientAssertion, TokenType, DEFAULT_LIFETIME,
-    MAX_LIFETIME,
-};
-pub use time::{Clock, ManualClock, SystemClock};
-pub use verify::{AuthMethod, AuthenticatedClient};
-pub use verify::{
-    ClientRegistry, DangerousVerifier, FetchFuture, JwksFetcher, Policy, RemoteJwksConfig,
-    VerifiedAssertion, Verifier, VerifierBuilder, DEFAULT_LEEWAY, DEFAULT_MAX_AGE,
-    DEFAULT_MAX_JTI_LENGTH, DEFAULT_MAX_LIFETIME, DEFAULT_MAX_TOKEN_SIZE,
-    MAX_KEYS_TRIED_WITHOUT_KID,
-};
-pub use verify::{GrantVerifier, GrantVerifierBuilder, TrustedIssuers, VerifiedGrant};
+pub use keys::{jwk_set, FileKey, JwkSet, KeyMetadata, KeySource, PrivateKey, PublicJwk};
+pub use params::FormParams;
+pub use profile::Profile;
+pub use replay::{MemoryReplayCache, ReplayCache};
+pub use signing::{AssertionSigner, ClientAssertion};
+pub use verify::{ClientRegistry, Policy, VerifiedAssertion, Verifier};
+
+/// The client side: minting assertions, the form parameters to send, server
+/// profiles and key rotation.
+///
+/// [`AssertionSigner`] signs with a [`KeySource`](crate::KeySource) and
+/// returns a [`ClientAssertion`] whose [`FormParams`] you POST with your own
+/// HTTP client. A [`KeyRing`] (next, active and retired keys on a
+/// [`RotationPolicy`]) or a [`DirectoryKeyRing`] (a mounted secret
+/// directory) is itself a key source that signs with the active key and
+/// publishes every key that may still be verified ([`PublishedJwks`]).
+pub mod client {
+    #[cfg(feature = "pkcs11")]
+    pub use crate::rotation::Pkcs11KeyFactory;
+    pub use crate::rotation::{
+        DirectoryKeyRing, FileKeyFactory, KeyFactory, KeyRing, KeyState, MemoryKeyFactory,
+        PublishedJwks, RotationPolicy,
+    };
+    pub use crate::signing::{AssertionSigner, AssertionSignerBuilder, ClientAssertion, TokenType};
+    pub use crate::{FormParams, Profile};
+}
+
+/// The server side: verifying `private_key_jwt` (and, opted in,
+/// `client_secret_jwt`) client authentication.
+///
+/// A [`ClientRegistry`] holds each client's keys (registered, or fetched
+/// from its `jwks_uri` through your [`JwksFetcher`]); a [`Verifier`] checks
+/// a token against it under a [`Policy`] and a replay cache, returning a
+/// [`VerifiedAssertion`] (or, from [`Verifier::authenticate_client`], an
+/// [`AuthenticatedClient`] with its [`AuthMethod`]).
+pub mod server {
+    pub use crate::verify::{
+        AuthMethod, AuthenticatedClient, ClientRegistry, FetchFuture, JwksFetcher, Policy,
+        RemoteJwksConfig, VerifiedAssertion, Verifier, VerifierBuilder,
+    };
+}
+
+/// The server side of the RFC 7523 §2.1 JWT bearer authorization grant:
+/// [`TrustedIssuers`] and their keys, a [`GrantVerifier`], and the
+/// [`VerifiedGrant`] whose subject you map to a local user.
+pub mod grant {
+    pub use crate::verify::{GrantVerifier, GrantVerifierBuilder, TrustedIssuers, VerifiedGrant};
+}
+
+/// Every loosening of the verifier's rules, in one place so that a review
+/// can find them: [`DangerousVerifier`] verifies without a replay check,
+/// for callers that record `jti`s themselves.
+pub mod danger {
+    pub use crate::verify::DangerousVerifier;
+}
 
 /// The README's code samples, compiled and run as doctests.
 #[cfg(doctest)]

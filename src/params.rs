@@ -4,10 +4,10 @@
 use std::fmt;
 
 /// `client_assertion_type` for RFC 7523 client authentication.
-pub const CLIENT_ASSERTION_TYPE_JWT_BEARER: &str =
+pub(crate) const CLIENT_ASSERTION_TYPE_JWT_BEARER: &str =
     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// `grant_type` for the RFC 7523 JWT bearer authorization grant.
-pub const GRANT_TYPE_JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+pub(crate) const GRANT_TYPE_JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /// Names of parameters that carry an assertion, redacted by `Debug`.
 const SECRET_PARAMS: [&str; 2] = ["client_assertion", "assertion"];
@@ -23,6 +23,12 @@ pub struct FormParams {
 }
 
 impl FormParams {
+    /// `client_assertion_type` for RFC 7523 client authentication.
+    pub const CLIENT_ASSERTION_TYPE_JWT_BEARER: &'static str = CLIENT_ASSERTION_TYPE_JWT_BEARER;
+
+    /// `grant_type` for the RFC 7523 JWT bearer authorization grant.
+    pub const GRANT_TYPE_JWT_BEARER: &'static str = GRANT_TYPE_JWT_BEARER;
+
     /// `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer`
     /// and `client_assertion=<jws>` (RFC 7523 §2.2).
     pub fn client_authentication(assertion: &str) -> Self {

@@ -25,7 +25,7 @@ use crate::params::FormParams;
 use crate::time::{unix_seconds, Clock, SystemClock};
 
 /// The default margin before `exp` at which the file is read again.
-pub const DEFAULT_REFRESH_BEFORE: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_REFRESH_BEFORE: Duration = Duration::from_secs(60);
 
 /// A token minted by the platform, ready to present.
 #[derive(Clone, PartialEq, Eq)]
@@ -111,7 +111,7 @@ struct Cached {
 /// or nears its expiry.
 ///
 /// ```no_run
-/// use client_assertion::TokenFileSource;
+/// use client_assertion::platform::TokenFileSource;
 ///
 /// let source = TokenFileSource::azure_from_env()?; // AZURE_FEDERATED_TOKEN_FILE
 /// let body = source.token()?.form_params().with_client_id("app-id").to_urlencoded();
@@ -125,6 +125,9 @@ pub struct TokenFileSource {
 }
 
 impl TokenFileSource {
+    /// The default margin before `exp` at which the file is read again.
+    pub const DEFAULT_REFRESH_BEFORE: Duration = DEFAULT_REFRESH_BEFORE;
+
     /// A source reading `path` (read on first use).
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {

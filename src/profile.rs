@@ -39,13 +39,13 @@ use crate::error::{Error, ErrorKind};
 use crate::jose::TokenType;
 
 /// The Microsoft Entra ID (public cloud) login host.
-pub const ENTRA_ID_AUTHORITY: &str = "https://login.microsoftonline.com";
+pub(crate) const ENTRA_ID_AUTHORITY: &str = "https://login.microsoftonline.com";
 
 /// The leeway a FAPI 2.0 verifier uses: `iat`/`nbf` up to 10 s in the future
 /// are accepted (FAPI 2.0 Security Profile §5.3.2.1: "shall accept ... up to
 /// 10 seconds"), and anything beyond is rejected, well before the 60 s the
 /// profile says must be rejected.
-pub const FAPI2_LEEWAY: Duration = Duration::from_secs(10);
+pub(crate) const FAPI2_LEEWAY: Duration = Duration::from_secs(10);
 
 /// FAPI 2.0: `iat`/`nbf` this far in the future or more must be rejected.
 const FAPI2_REJECT_FUTURE: Duration = Duration::from_secs(60);
@@ -80,7 +80,7 @@ const ALL_TYPES: &[TokenType] = &[
 ///     .build()?;
 ///
 /// let registry = Arc::new(ClientRegistry::new());
-/// registry.register("my-client", &jwk_set([&*key as &dyn KeySource]))?;
+/// registry.register("my-client", &jwk_set([&*key]))?;
 /// let verifier = Verifier::builder("https://as.example", registry)
 ///     .profile(Profile::Fapi2)
 ///     .build()?;
@@ -115,6 +115,15 @@ pub enum Profile {
 }
 
 impl Profile {
+    /// The Microsoft Entra ID (public cloud) login host.
+    pub const ENTRA_ID_AUTHORITY: &'static str = ENTRA_ID_AUTHORITY;
+
+    /// The leeway a FAPI 2.0 verifier uses: `iat`/`nbf` up to 10 s in the future
+    /// are accepted (FAPI 2.0 Security Profile §5.3.2.1: "shall accept ... up to
+    /// 10 seconds"), and anything beyond is rejected, well before the 60 s the
+    /// profile says must be rejected.
+    pub const FAPI2_LEEWAY: Duration = FAPI2_LEEWAY;
+
     /// [`Profile::EntraId`] for `tenant`.
     pub fn entra_id(tenant: impl Into<String>) -> Self {
         Self::EntraId {

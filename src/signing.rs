@@ -18,15 +18,15 @@ use crate::b64;
 use crate::backend::PublicParams;
 use crate::error::{Error, ErrorKind, Usage};
 pub use crate::jose::TokenType;
-use crate::keys::{CertificateChain, CertificateHeaders, KeySource};
+use crate::keys::{CertificateChain, CertificateHeaders, KeyMetadata, SignerKey};
 use crate::params::FormParams;
 use crate::profile::Profile;
 use crate::time::{unix_seconds, Clock, SystemClock};
 
 /// The default assertion lifetime (`exp - iat`).
-pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_LIFETIME: Duration = Duration::from_secs(60);
 /// The longest lifetime a signer accepts.
-pub const MAX_LIFETIME: Duration = Duration::from_secs(3600);
+pub(crate) const MAX_LIFETIME: Duration = Duration::from_secs(3600);
 
 const REGISTERED_CLAIMS: [&str; 7] = ["iss", "sub", "aud", "jti", "iat", "nbf", "exp"];
 
@@ -34,7 +34,7 @@ const REGISTERED_CLAIMS: [&str; 7] = ["iss", "sub", "aud", "jti", "iat", "nbf", 
 #[derive(Debug)]
 #[must_use]
 pub struct AssertionSignerBuilder {
-    key: Arc<dyn KeySource>,
+    key: SignerKey,
     usage: Usage,
     issuer: String,
     subject: String,
@@ -106,7 +106,8 @@ impl AssertionSignerBuilder {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use client_assertion::{AssertionSigner, CertificateChain, CertificateHeaders, PrivateKey};
+    /// use client_assertion::{AssertionSigner, PrivateKey};
+    /// use client_assertion::keys::{CertificateChain, CertificateHeaders};
     ///
     /// let key = Arc::new(PrivateKey::from_file("tests/data/certs/rsa.key.pem")?);
     /// let chain = CertificateChain::from_file("tests/data/certs/rsa.chain.pem")?;
@@ -185,7 +186,7 @@ impl AssertionSignerBuilder {
             &self.extra,
         )?;
         if let Some(alg) = self.alg {
-            check_alg(&*self.key, alg)?;
+            check_alg(self.key.pin().metadata(), alg)?;
         }
         let (certificate_header, certificate_key) =
             match (&self.certificate, self.certificate_headers) {
@@ -195,7 +196,7 @@ impl AssertionSignerBuilder {
                     return config("a certificate needs at least one certificate header")
                 }
                 (Some(chain), headers) => {
-                    chain.check_key(&*self.key)?;
+                    chain.check_params(&self.key.pin().metadata().public_jwk().params)?;
                     let members = chain.header_members(headers.unwrap_or_default());
                     (members, chain.leaf_params().cloned())
                 }
@@ -254,9 +255,7 @@ impl AssertionSignerBuilder {
             Some(_) => Ok(None),
             None if !profile.picks_algorithm() => Ok(None),
             None => {
-                let pinned = self.key.snapshot();
-                let key: &dyn KeySource = pinned.as_deref().unwrap_or(&*self.key);
-                pick_algorithm(key, allowed).ok_or_else(not_allowed)?;
+                pick_algorithm(self.key.pin().metadata(), allowed).ok_or_else(not_allowed)?;
                 Ok(Some(allowed))
             }
         }
@@ -264,12 +263,12 @@ impl AssertionSignerBuilder {
 }
 
 /// The first of `preferred` that `key` can sign with.
-fn pick_algorithm(key: &dyn KeySource, preferred: &[Algorithm]) -> Option<Algorithm> {
+fn pick_algorithm(key: &dyn KeyMetadata, preferred: &[Algorithm]) -> Option<Algorithm> {
     let supported = key.algorithms();
     preferred.iter().copied().find(|a| supported.contains(a))
 }
 
-fn check_alg(key: &dyn KeySource, alg: Algorithm) -> Result<(), Error> {
+fn check_alg(key: &dyn KeyMetadata, alg: Algorithm) -> Result<(), Error> {
     if key.algorithms().contains(&alg) {
         Ok(())
     } else {
@@ -300,7 +299,7 @@ fn check_alg(key: &dyn KeySource, alg: Algorithm) -> Result<(), Error> {
 /// # Ok::<(), client_assertion::Error>(())
 /// ```
 pub struct AssertionSigner {
-    key: Arc<dyn KeySource>,
+    key: SignerKey,
     usage: Usage,
     issuer: String,
     audience: String,
@@ -319,18 +318,24 @@ pub struct AssertionSigner {
 }
 
 impl AssertionSigner {
+    /// The default assertion lifetime (`exp - iat`).
+    pub const DEFAULT_LIFETIME: Duration = DEFAULT_LIFETIME;
+
+    /// The longest lifetime a signer accepts.
+    pub const MAX_LIFETIME: Duration = MAX_LIFETIME;
+
     /// A signer for RFC 7523 §2.2 client authentication (`private_key_jwt`):
     /// `iss` = `sub` = `client_id`. `audience` should be the authorization
     /// server's issuer identifier (draft-ietf-oauth-rfc7523bis, OIDC Core
     /// errata); pass the token endpoint URL only for servers that demand it.
     pub fn builder(
-        key: Arc<dyn KeySource>,
+        key: impl Into<SignerKey>,
         client_id: impl Into<String>,
         audience: impl Into<String>,
     ) -> AssertionSignerBuilder {
         let client_id = client_id.into();
         AssertionSignerBuilder {
-            key,
+            key: key.into(),
             usage: Usage::ClientAuthentication,
             subject: client_id.clone(),
             issuer: client_id,
@@ -349,7 +354,7 @@ impl AssertionSigner {
     /// A signer for an RFC 7523 §2.1 authorization grant, where `iss` (the
     /// assertion's issuer) and `sub` (the principal) may differ.
     pub fn grant_builder(
-        key: Arc<dyn KeySource>,
+        key: impl Into<SignerKey>,
         issuer: impl Into<String>,
         subject: impl Into<String>,
         audience: impl Into<String>,
@@ -362,7 +367,7 @@ impl AssertionSigner {
     }
 
     /// The key source.
-    pub fn key(&self) -> &Arc<dyn KeySource> {
+    pub fn key(&self) -> &SignerKey {
         &self.key
     }
 
@@ -398,23 +403,21 @@ impl AssertionSigner {
     }
 
     fn mint(&self) -> Result<ClientAssertion, Error> {
-        let pinned = self.key.snapshot();
-        let key: &dyn KeySource = pinned.as_deref().unwrap_or(&*self.key);
-        let draft = self.draft(key)?;
-        let signature = key.sign(draft.alg, draft.token.as_bytes())?;
+        let pinned = self.key.pin();
+        let draft = self.draft(pinned.metadata())?;
+        let signature = pinned.sign(draft.alg, draft.token.as_bytes())?;
         Ok(draft.finish(&signature))
     }
 
     async fn mint_async(&self) -> Result<ClientAssertion, Error> {
-        let pinned = self.key.snapshot();
-        let key: &dyn KeySource = pinned.as_deref().unwrap_or(&*self.key);
-        let draft = self.draft(key)?;
-        let signature = key.sign_async(draft.alg, draft.token.as_bytes()).await?;
+        let pinned = self.key.pin();
+        let draft = self.draft(pinned.metadata())?;
+        let signature = pinned.sign_async(draft.alg, draft.token.as_bytes()).await?;
         Ok(draft.finish(&signature))
     }
 
     /// Header and claims, encoded: the JWS signing input.
-    fn draft(&self, key: &dyn KeySource) -> Result<Draft<Algorithm>, Error> {
+    fn draft(&self, key: &dyn KeyMetadata) -> Result<Draft<Algorithm>, Error> {
         let alg = match self.alg {
             Some(alg) => {
                 check_alg(key, alg)?;

@@ -12,10 +12,13 @@ use client_assertion::audit::{
     KEY_ACTIVATED, KEY_RELOADED, KEY_RELOAD_FAILED, MAX_FIELD_LEN, REJECTED, SIGNED, SIGN_FAILED,
     TARGET, VERIFIED,
 };
+use client_assertion::client::{DirectoryKeyRing, KeyRing, MemoryKeyFactory, RotationPolicy};
+use client_assertion::server::AuthMethod;
+use client_assertion::time::ManualClock;
+use client_assertion::KeyMetadata;
 use client_assertion::{
-    jwk_set, Algorithm, AssertionSigner, AuthMethod, ClientRegistry, DirectoryKeyRing, Error,
-    ErrorKind, FileKey, KeyRing, KeySource, KeyType, ManualClock, MemoryKeyFactory, PrivateKey,
-    PublicJwk, RotationPolicy, Verifier,
+    jwk_set, Algorithm, AssertionSigner, ClientRegistry, Error, ErrorKind, FileKey, KeySource,
+    KeyType, PrivateKey, PublicJwk, Verifier,
 };
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -130,9 +133,7 @@ fn fixture() -> Fixture {
         .build()
         .unwrap();
     let registry = Arc::new(ClientRegistry::new());
-    registry
-        .register(CLIENT, &jwk_set([&*key as &dyn KeySource]))
-        .unwrap();
+    registry.register(CLIENT, &jwk_set([&*key])).unwrap();
     let verifier = Verifier::builder(ISSUER, registry.clone())
         .clock(clock.clone())
         .build()
@@ -211,16 +212,21 @@ fn signing_emits_assertion_signed() {
 #[derive(Debug)]
 struct Unavailable(Arc<PrivateKey>);
 
-impl KeySource for Unavailable {
+impl KeyMetadata for Unavailable {
     fn algorithms(&self) -> &'static [Algorithm] {
         self.0.algorithms()
     }
+
     fn kid(&self) -> std::borrow::Cow<'_, str> {
         self.0.kid()
     }
+
     fn public_jwk(&self) -> PublicJwk {
         self.0.public_jwk()
     }
+}
+
+impl KeySource for Unavailable {
     fn sign(&self, _: Algorithm, _: &[u8]) -> Result<Vec<u8>, Error> {
         Err(Error::new(ErrorKind::KeyBackend))
     }
@@ -684,11 +690,11 @@ fn tracing_is_a_dependency_only_with_its_feature_and_brings_little() {
 
 #[test]
 fn grant_verification_reports_the_issuer_and_never_the_subject() {
-    use client_assertion::{GrantVerifier, TrustedIssuers};
+    use client_assertion::grant::{GrantVerifier, TrustedIssuers};
     let f = fixture();
     let issuers = Arc::new(TrustedIssuers::new());
     issuers
-        .register("https://idp.example", &jwk_set([&*f.key as &dyn KeySource]))
+        .register("https://idp.example", &jwk_set([&*f.key]))
         .unwrap();
     let grants = GrantVerifier::builder(ISSUER, issuers)
         .clock(f.clock.clone())
@@ -722,7 +728,8 @@ fn grant_verification_reports_the_issuer_and_never_the_subject() {
 
 #[test]
 fn client_secret_jwt_events_carry_no_secret() {
-    use client_assertion::{ClientSecret, ClientSecretJwtSigner, HmacAlgorithm, Policy};
+    use client_assertion::secret::{ClientSecret, ClientSecretJwtSigner, HmacAlgorithm};
+    use client_assertion::Policy;
     let f = fixture();
     let secret = "s3cr3t-marker-0123456789abcdefghijklmnopqrstuvwxyz";
     let signer = ClientSecretJwtSigner::builder(

@@ -87,9 +87,10 @@ mod both {
     use std::sync::Arc;
     use std::time::Duration;
 
+    use client_assertion::time::ManualClock;
     use client_assertion::{
         jwk_set, Algorithm, AssertionSigner, Backend, ClientRegistry, Error, KeySource, KeyType,
-        ManualClock, PrivateKey, VerifiedAssertion, Verifier,
+        PrivateKey, VerifiedAssertion, Verifier,
     };
     use rsa::BigUint;
     use serde_json::json;
@@ -548,7 +549,7 @@ mod both {
                 let registry = Arc::new(ClientRegistry::with_backend(b));
                 for (i, k) in keys.iter().enumerate() {
                     registry
-                        .register(format!("client-{i}"), &jwk_set([&**k as &dyn KeySource]))
+                        .register(format!("client-{i}"), &jwk_set([&**k]))
                         .unwrap();
                 }
                 Verifier::builder(ISSUER, registry).build().unwrap()
@@ -599,10 +600,9 @@ mod sources {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use client_assertion::{
-        AssertionSigner, Backend, DirectoryKeyRing, FileKey, KeyRing, KeySource, KeyType,
-        ManualClock, MemoryKeyFactory, PrivateKey, RotationPolicy,
-    };
+    use client_assertion::client::{DirectoryKeyRing, KeyRing, MemoryKeyFactory, RotationPolicy};
+    use client_assertion::time::ManualClock;
+    use client_assertion::{AssertionSigner, Backend, FileKey, KeySource, KeyType, PrivateKey};
 
     fn pem(key_type: KeyType) -> String {
         PrivateKey::generate(key_type)

@@ -13,9 +13,12 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use client_assertion::keys::{CertificateChain, CertificateHeaders};
+use client_assertion::time::ManualClock;
+use client_assertion::KeyMetadata;
 use client_assertion::{
-    jwk_set, Algorithm, AssertionSigner, CertificateChain, CertificateHeaders, ClientRegistry,
-    Error, ErrorKind, FileKey, KeySource, KeyType, ManualClock, PrivateKey, PublicJwk, Verifier,
+    jwk_set, Algorithm, AssertionSigner, ClientRegistry, Error, ErrorKind, FileKey, KeySource,
+    KeyType, PrivateKey, PublicJwk, Verifier,
 };
 use common::*;
 use proptest::prelude::*;
@@ -187,9 +190,12 @@ fn malformed_certificates_are_typed_errors() {
     let unterminated = pem.replace("-----END CERTIFICATE-----", "");
     invalid(CertificateChain::from_pem(&unterminated));
     // More than MAX_CHAIN_LENGTH certificates.
-    let long = pem.repeat(client_assertion::MAX_CHAIN_LENGTH + 1);
+    let long = pem.repeat(client_assertion::keys::CertificateChain::MAX_LENGTH + 1);
     invalid(CertificateChain::from_pem(&long));
-    assert!(CertificateChain::from_pem(&pem.repeat(client_assertion::MAX_CHAIN_LENGTH)).is_ok());
+    assert!(CertificateChain::from_pem(
+        &pem.repeat(client_assertion::keys::CertificateChain::MAX_LENGTH)
+    )
+    .is_ok());
     assert_eq!(
         CertificateChain::from_file(cert_path("missing.pem"))
             .unwrap_err()
@@ -352,16 +358,21 @@ fn header_options_need_a_certificate() {
 #[derive(Debug)]
 struct Opaque(PrivateKey);
 
-impl KeySource for Opaque {
+impl KeyMetadata for Opaque {
     fn algorithms(&self) -> &'static [Algorithm] {
         self.0.algorithms()
     }
+
     fn kid(&self) -> Cow<'_, str> {
         Cow::Borrowed("opaque-kid")
     }
+
     fn public_jwk(&self) -> PublicJwk {
         self.0.public_jwk().with_kid("opaque-kid")
     }
+}
+
+impl KeySource for Opaque {
     fn sign(&self, alg: Algorithm, input: &[u8]) -> Result<Vec<u8>, Error> {
         self.0.sign(alg, input)
     }

@@ -10,11 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use client_assertion::pkcs11::{Pin, Pkcs11Key};
-use client_assertion::{
-    jwk_set, AssertionSigner, CertificateChain, CertificateHeaders, ClientRegistry, ErrorKind,
-    KeySource, Verifier,
-};
+use client_assertion::keys::pkcs11::{Pin, Pkcs11Key};
+use client_assertion::keys::{CertificateChain, CertificateHeaders};
+use client_assertion::{jwk_set, AssertionSigner, ClientRegistry, ErrorKind, Verifier};
 use common::*;
 
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
@@ -114,9 +112,7 @@ fn certificates_on_pkcs11_keys() {
         assert_eq!(header["x5t#S256"], chain.thumbprint_sha256());
         assert_eq!(header["x5c"].as_array().unwrap().len(), 2);
         let registry = Arc::new(ClientRegistry::new());
-        registry
-            .register("app-id", &jwk_set([&*key as &dyn KeySource]))
-            .unwrap();
+        registry.register("app-id", &jwk_set([&*key])).unwrap();
         Verifier::builder(AUD, registry)
             .build()
             .unwrap()

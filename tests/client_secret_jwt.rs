@@ -18,11 +18,13 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use client_assertion::client::TokenType;
+use client_assertion::secret::{ClientSecret, ClientSecretJwtSigner, HmacAlgorithm};
+use client_assertion::server::{AuthMethod, AuthenticatedClient};
+use client_assertion::time::ManualClock;
 use client_assertion::{
-    jwk_set, AssertionSigner, AuthMethod, AuthenticatedClient, Backend, ClientRegistry,
-    ClientSecret, ClientSecretJwtSigner, Error, ErrorKind, HmacAlgorithm, KeySource, KeyType,
-    ManualClock, Policy, PrivateKey, TokenType, Usage, Verifier, CLIENT_ASSERTION_TYPE_JWT_BEARER,
-    MIN_CLIENT_SECRET_LEN,
+    jwk_set, AssertionSigner, Backend, ClientRegistry, Error, ErrorKind, FormParams, KeySource,
+    KeyType, Policy, PrivateKey, Usage, Verifier,
 };
 use serde_json::{json, Value};
 use verify_common::{b64, backend, claims_for, registry, sign_json, ISSUER, NOW};
@@ -164,7 +166,7 @@ fn round_trip_on_every_backend_and_algorithm_with_jsonwebtoken_as_oracle() {
             let form = a.form_params();
             assert_eq!(
                 form.get("client_assertion_type"),
-                Some(CLIENT_ASSERTION_TYPE_JWT_BEARER)
+                Some(FormParams::CLIENT_ASSERTION_TYPE_JWT_BEARER)
             );
             assert_eq!(form.get("client_assertion"), Some(a.as_str()));
 
@@ -254,7 +256,7 @@ fn signer_options_and_async_authentication() {
     );
 
     // Builder checks are the AssertionSigner's.
-    let build = |b: client_assertion::ClientSecretJwtSignerBuilder| b.build().map(|_| ());
+    let build = |b: client_assertion::secret::ClientSecretJwtSignerBuilder| b.build().map(|_| ());
     let b = || ClientSecretJwtSigner::builder(secret(), SECRET_CLIENT, ISSUER);
     assert_eq!(
         build(b().claim("iss", json!("x"))).unwrap_err().kind(),
@@ -280,7 +282,7 @@ fn private_key_jwt_clients_still_authenticate_through_the_same_door() {
     let key = Arc::new(PrivateKey::generate(KeyType::P256).unwrap());
     server
         .registry
-        .register(KEY_CLIENT, &jwk_set([&*key as &dyn KeySource]))
+        .register(KEY_CLIENT, &jwk_set([&*key]))
         .unwrap();
     let signer = AssertionSigner::builder(key, KEY_CLIENT, ISSUER)
         .clock(Arc::new(server.clock.clone()))
@@ -305,7 +307,7 @@ fn private_key_jwt_clients_still_authenticate_through_the_same_door() {
 
 #[test]
 fn short_secrets_are_refused_per_rfc_7518() {
-    assert_eq!(MIN_CLIENT_SECRET_LEN, 32);
+    assert_eq!(ClientSecret::MIN_LEN, 32);
     for short in [&b""[..], b"hunter2", &[b'x'; 31]] {
         let e = ClientSecret::from_bytes(short).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::WeakSecret);
@@ -511,7 +513,7 @@ fn a_public_key_client_is_never_verified_with_hmac() {
             let server = Server::new(policy);
             server
                 .registry
-                .register(KEY_CLIENT, &jwk_set([&key as &dyn KeySource]))
+                .register(KEY_CLIENT, &jwk_set([&key]))
                 .unwrap();
             // Registered as PEM too: the PEM text itself is then "known".
             server
@@ -875,7 +877,7 @@ fn registering_keys_replaces_a_secret_and_back() {
     // Now SECRET_CLIENT has keys: its HMAC assertion is refused.
     server
         .registry
-        .register(SECRET_CLIENT, &jwk_set([&key as &dyn KeySource]))
+        .register(SECRET_CLIENT, &jwk_set([&key]))
         .unwrap();
     assert_kind(server.auth(a.as_str()), ErrorKind::AlgorithmNotAllowed);
     // And back to a secret: its key-signed assertions are refused.

@@ -9,9 +9,8 @@ use std::process::{Command, Output};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use client_assertion::{
-    jwk_set, CertificateChain, ClientRegistry, KeySource, PrivateKey, Verifier,
-};
+use client_assertion::keys::CertificateChain;
+use client_assertion::{jwk_set, ClientRegistry, PrivateKey, Verifier};
 use common::*;
 use serde_json::Value;
 
@@ -90,9 +89,7 @@ fn sign_example_certificate_flags() {
         .iter()
         .map(|k| PrivateKey::from_file(cert_path(&format!("{k}.key.pem"))).unwrap())
         .collect();
-    registry
-        .register("app-id", &jwk_set(keys.iter().map(|k| k as &dyn KeySource)))
-        .unwrap();
+    registry.register("app-id", &jwk_set(keys.iter())).unwrap();
     let verifier = Verifier::builder("https://as.example.com", registry)
         .build()
         .unwrap();

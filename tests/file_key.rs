@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use client_assertion::{
-    Algorithm, AssertionSigner, ErrorKind, FileKey, KeySource, KeyType, ManualClock, ReloadStatus,
-    DEFAULT_CHECK_INTERVAL,
-};
+use client_assertion::keys::ReloadStatus;
+use client_assertion::time::ManualClock;
+use client_assertion::KeyMetadata;
+use client_assertion::{Algorithm, AssertionSigner, ErrorKind, FileKey, KeySource, KeyType};
 use common::*;
 
 const INTERVAL: Duration = Duration::from_secs(30);
@@ -253,7 +253,7 @@ fn the_default_check_interval_applies() {
             .with_clock(Arc::new(clock.clone())),
     );
     replace(&path, &read("p384.pkcs8.pem"));
-    clock.advance(DEFAULT_CHECK_INTERVAL - Duration::from_millis(1));
+    clock.advance(FileKey::DEFAULT_CHECK_INTERVAL - Duration::from_millis(1));
     assert_eq!(key.snapshot().unwrap().kid(), expected_thumbprint("p256"));
     clock.advance(Duration::from_millis(1));
     assert_eq!(key.snapshot().unwrap().kid(), expected_thumbprint("p384"));

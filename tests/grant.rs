@@ -14,10 +14,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
+use client_assertion::grant::{GrantVerifier, GrantVerifierBuilder, TrustedIssuers, VerifiedGrant};
+use client_assertion::server::{FetchFuture, JwksFetcher, RemoteJwksConfig};
+use client_assertion::time::ManualClock;
+use client_assertion::KeyMetadata;
 use client_assertion::{
-    jwk_set, AssertionSigner, ClientRegistry, Error, ErrorKind, FetchFuture, GrantVerifier,
-    GrantVerifierBuilder, JwksFetcher, KeySource, KeyType, ManualClock, MemoryReplayCache, Policy,
-    PrivateKey, RemoteJwksConfig, ReplayCache, TrustedIssuers, Usage, VerifiedGrant, Verifier,
+    jwk_set, AssertionSigner, ClientRegistry, Error, ErrorKind, KeySource, KeyType,
+    MemoryReplayCache, Policy, PrivateKey, ReplayCache, Usage, Verifier,
 };
 use serde_json::{json, Value};
 use verify_common::{
@@ -60,10 +63,10 @@ impl Grants {
         let other_key = key(KeyType::Ed25519);
         let issuers = Arc::new(TrustedIssuers::with_backend(backend()));
         issuers
-            .register(IDP, &jwk_set([&*idp_key as &dyn KeySource]))
+            .register(IDP, &jwk_set([&*idp_key]))
             .expect("trust the idp");
         issuers
-            .register(OTHER_IDP, &jwk_set([&*other_key as &dyn KeySource]))
+            .register(OTHER_IDP, &jwk_set([&*other_key]))
             .expect("trust the other idp");
         let clock = ManualClock::at_unix(NOW);
         let builder =
@@ -179,7 +182,7 @@ fn a_foreign_issuers_grant_verifies_and_returns_its_subject() {
     let params = grant.form_params();
     assert_eq!(
         params.get("grant_type"),
-        Some(client_assertion::GRANT_TYPE_JWT_BEARER)
+        Some(client_assertion::FormParams::GRANT_TYPE_JWT_BEARER)
     );
 
     // The IdP is no client: a client-authentication verifier does not know it.
@@ -260,7 +263,7 @@ fn an_unknown_or_missing_issuer_is_rejected() {
     // A registered client is not a trusted issuer.
     let clients = ClientRegistry::new();
     clients
-        .register("a-client", &jwk_set([&*g.idp_key as &dyn KeySource]))
+        .register("a-client", &jwk_set([&*g.idp_key]))
         .unwrap();
     let t = g.token(&g.header(), &grant_claims("a-client", USER, &g.jti()));
     assert_grant_rejected(g.verify(&t), ErrorKind::UnknownIssuer, &t);
@@ -575,9 +578,7 @@ fn replay_is_scoped_by_issuer_and_apart_from_client_assertions() {
     // The same jti in a client assertion of a client whose id is the IdP's
     // issuer identifier, through the same cache: a third, distinct pair.
     let clients = Arc::new(registry());
-    clients
-        .register(IDP, &jwk_set([&*g.idp_key as &dyn KeySource]))
-        .unwrap();
+    clients.register(IDP, &jwk_set([&*g.idp_key])).unwrap();
     let client_verifier = Verifier::builder(ISSUER, clients)
         .replay_cache(cache.clone())
         .clock(Arc::new(g.clock.clone()))
@@ -651,14 +652,14 @@ struct IssuerJwks {
 impl IssuerJwks {
     fn serving(keys: &[&PrivateKey]) -> Arc<Self> {
         Arc::new(Self {
-            jwks: Mutex::new(jwk_set(keys.iter().map(|k| *k as &dyn KeySource)).to_json()),
+            jwks: Mutex::new(jwk_set(keys.iter().copied()).to_json()),
             fetches: AtomicUsize::new(0),
             asked: Mutex::new(Vec::new()),
         })
     }
 
     fn serve(&self, keys: &[&PrivateKey]) {
-        *self.jwks.lock().unwrap() = jwk_set(keys.iter().map(|k| *k as &dyn KeySource)).to_json();
+        *self.jwks.lock().unwrap() = jwk_set(keys.iter().copied()).to_json();
     }
 }
 
@@ -727,7 +728,7 @@ fn trusted_issuers_reuse_the_key_registration_rules() {
     let issuers = TrustedIssuers::with_backend(backend());
     assert!(issuers.is_empty());
     let k = key(KeyType::P256);
-    let set = jwk_set([&*k as &dyn KeySource]);
+    let set = jwk_set([&*k]);
     assert_eq!(
         issuers.register("", &set).unwrap_err().kind(),
         ErrorKind::InvalidConfig

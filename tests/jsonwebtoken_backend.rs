@@ -19,7 +19,7 @@ use std::process::Command;
 fn jsonwebtoken_signs_and_verifies_next_to_our_conversions() {
     use std::sync::Arc;
 
-    use client_assertion::{jwk_set, AssertionSigner, JwkSet, KeySource, PrivateKey, PublicJwk};
+    use client_assertion::{jwk_set, AssertionSigner, JwkSet, KeyMetadata, PrivateKey, PublicJwk};
     use common::*;
     use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
     use serde_json::{json, Value};
@@ -63,7 +63,7 @@ fn jsonwebtoken_signs_and_verifies_next_to_our_conversions() {
         .iter()
         .map(|(name, _, _)| PrivateKey::from_file(data_path(name)).unwrap())
         .collect();
-    let set = jwk_set(keys.iter().map(|k| k as &dyn KeySource));
+    let set = jwk_set(keys.iter());
     let theirs = set.to_jsonwebtoken();
     assert_eq!(theirs.keys.len(), 4);
     for key in &keys {

@@ -6,7 +6,8 @@ mod common;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use client_assertion::{AssertionSigner, KeyType, ManualClock, PrivateKey};
+use client_assertion::time::ManualClock;
+use client_assertion::{AssertionSigner, KeyType, PrivateKey};
 use common::{b64url, on_backend};
 
 #[test]

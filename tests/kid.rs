@@ -6,9 +6,9 @@ mod common;
 
 use std::sync::Arc;
 
-use client_assertion::{
-    jwk_set, AssertionSigner, JwkSet, KeySource, ManualClock, PrivateKey, PublicJwk,
-};
+use client_assertion::time::ManualClock;
+use client_assertion::KeyMetadata;
+use client_assertion::{jwk_set, AssertionSigner, JwkSet, PrivateKey, PublicJwk};
 use common::*;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -75,7 +75,7 @@ fn every_encoding_of_a_key_has_the_same_kid_the_thumbprint() {
             let file = format!("{name}.{format}");
             let key = on_backend(PrivateKey::from_file(data(&file)).unwrap());
             assert_eq!(key.kid(), expected, "{file}");
-            assert_eq!(KeySource::kid(&key), expected, "{file}");
+            assert_eq!(KeyMetadata::kid(&key), expected, "{file}");
             let jwk = key.public_jwk();
             assert_eq!(jwk.kid(), expected, "{file}");
             assert_eq!(jwk.thumbprint(), expected, "{file}");
@@ -125,7 +125,7 @@ fn the_kid_in_the_header_is_the_published_kid() {
             let key = Arc::new(on_backend(
                 PrivateKey::from_file(data(&format!("{name}.{format}"))).unwrap(),
             ));
-            let set = jwk_set([&*key as &dyn KeySource]);
+            let set = jwk_set([&*key]);
             let a = AssertionSigner::builder(key.clone(), "c", "https://as.example")
                 .clock(clock.clone())
                 .build()
@@ -155,7 +155,7 @@ fn a_private_jwk_keeps_its_own_kid() {
         .sign()
         .unwrap();
     assert_eq!(split(a.as_str()).header["kid"], "fixture-p256-2024");
-    let set: Value = serde_json::from_str(&jwk_set([&*key as &dyn KeySource]).to_json()).unwrap();
+    let set: Value = serde_json::from_str(&jwk_set([&*key]).to_json()).unwrap();
     assert_eq!(set["keys"][0]["kid"], "fixture-p256-2024");
     assert_eq!(set["keys"][0]["alg"], "ES256");
 
@@ -187,7 +187,7 @@ fn with_kid_sets_an_explicit_kid() {
         .unwrap();
     assert_eq!(a.kid(), "2024-06-signing");
     assert_eq!(split(a.as_str()).header["kid"], "2024-06-signing");
-    let set = jwk_set([&*key as &dyn KeySource]);
+    let set = jwk_set([&*key]);
     assert_eq!(set.keys()[0].kid(), "2024-06-signing");
 
     let jwk = key.public_jwk().with_kid("renamed");
@@ -235,7 +235,7 @@ fn the_jwk_set_never_contains_private_members() {
         .collect();
     keys.push(PrivateKey::from_file(data("p256.sec1.pem")).unwrap());
     keys.push(PrivateKey::from_file(data("p256.kid.jwk.json")).unwrap());
-    let set = jwk_set(keys.iter().map(|k| k as &dyn KeySource));
+    let set = jwk_set(keys.iter());
     // The P-256 key read twice with the same kid appears once.
     assert_eq!(set.keys().len(), 5);
     assert_public_only(&set.to_json());

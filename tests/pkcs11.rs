@@ -11,15 +11,18 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
-use client_assertion::pkcs11::cryptoki::context::{CInitializeArgs, CInitializeFlags};
-use client_assertion::pkcs11::cryptoki::mechanism::Mechanism;
-use client_assertion::pkcs11::cryptoki::object::{Attribute, AttributeType, ObjectClass};
-use client_assertion::pkcs11::cryptoki::session::UserType;
-use client_assertion::pkcs11::cryptoki::types::AuthPin;
-use client_assertion::pkcs11::{self, Pin, Pkcs11Error, Pkcs11Key, Pkcs11KeyBuilder};
+use client_assertion::client::{KeyRing, Pkcs11KeyFactory, RotationPolicy};
+use client_assertion::keys::pkcs11::cryptoki::context::{CInitializeArgs, CInitializeFlags};
+use client_assertion::keys::pkcs11::cryptoki::mechanism::Mechanism;
+use client_assertion::keys::pkcs11::cryptoki::object::{Attribute, AttributeType, ObjectClass};
+use client_assertion::keys::pkcs11::cryptoki::session::UserType;
+use client_assertion::keys::pkcs11::cryptoki::types::AuthPin;
+use client_assertion::keys::pkcs11::{self, Pin, Pkcs11Error, Pkcs11Key, Pkcs11KeyBuilder};
+use client_assertion::time::ManualClock;
+use client_assertion::KeyMetadata;
 use client_assertion::{
-    jwk_set, Algorithm, AssertionSigner, ClientRegistry, Error, ErrorKind, KeyRing, KeySource,
-    KeyType, ManualClock, Pkcs11KeyFactory, RotationPolicy, Verifier,
+    jwk_set, Algorithm, AssertionSigner, ClientRegistry, Error, ErrorKind, KeySource, KeyType,
+    Verifier,
 };
 
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
@@ -307,7 +310,7 @@ fn generated_private_key_never_leaves_the_token() {
     assert!(
         !matches!(
             info.as_deref(),
-            Ok([client_assertion::pkcs11::cryptoki::object::AttributeInfo::Available(_)])
+            Ok([client_assertion::keys::pkcs11::cryptoki::object::AttributeInfo::Available(_)])
         ),
         "CKA_VALUE reported as available: {info:?}"
     );

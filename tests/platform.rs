@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use client_assertion::{ErrorKind, ManualClock, TokenFileSource, CLIENT_ASSERTION_TYPE_JWT_BEARER};
+use client_assertion::platform::TokenFileSource;
+use client_assertion::time::ManualClock;
+use client_assertion::{ErrorKind, FormParams};
 
 const NOW: u64 = 1_750_000_000;
 
@@ -41,7 +43,7 @@ fn presents_the_file_token_and_rereads_it_when_it_changes_or_nears_exp() {
     let params = first.form_params();
     assert_eq!(
         params.get("client_assertion_type"),
-        Some(CLIENT_ASSERTION_TYPE_JWT_BEARER)
+        Some(FormParams::CLIENT_ASSERTION_TYPE_JWT_BEARER)
     );
     assert_eq!(params.get("client_assertion"), Some(first.as_str()));
     assert!(!format!("{first:?}{source:?}").contains(first.as_str()));

@@ -8,9 +8,12 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use client_assertion::client::TokenType;
+use client_assertion::keys::{CertificateChain, CertificateHeaders};
+use client_assertion::time::ManualClock;
 use client_assertion::{
-    jwk_set, Algorithm, AssertionSigner, CertificateChain, CertificateHeaders, ClientRegistry,
-    ErrorKind, KeySource, KeyType, ManualClock, Policy, PrivateKey, Profile, TokenType, Verifier,
+    jwk_set, Algorithm, AssertionSigner, ClientRegistry, ErrorKind, KeySource, KeyType, Policy,
+    PrivateKey, Profile, Verifier,
 };
 use common::*;
 use serde_json::{json, Value};
@@ -404,7 +407,7 @@ fn entra_id_signer() {
     assert_eq!(jws.header["x5t"], entra_chain().thumbprint_sha1());
 
     // Refusals.
-    let kind = |b: client_assertion::AssertionSignerBuilder| b.build().unwrap_err().kind();
+    let kind = |b: client_assertion::client::AssertionSignerBuilder| b.build().unwrap_err().kind();
     assert_eq!(kind(base("")), ErrorKind::InvalidConfig, "no certificate");
     assert_eq!(
         kind(
@@ -488,7 +491,7 @@ fn entra_id_round_trip_and_verifier_rules() {
         }
         h
     };
-    let kid = key.kid().into_owned();
+    let kid = key.kid().to_owned();
     // Accepted: RS256, typ JWT or none.
     for (i, (alg, typ)) in [(Algorithm::Rs256, Some("JWT")), (Algorithm::Ps256, None)]
         .into_iter()
@@ -520,7 +523,7 @@ fn entra_id_round_trip_and_verifier_rules() {
     let token = forge(
         &k.p256,
         Algorithm::Es256,
-        header("ES256", Some("JWT"), &k.p256.kid()),
+        header("ES256", Some("JWT"), k.p256.kid()),
         claims(json!(ENTRA_ENDPOINT), now, "r3"),
     );
     assert_eq!(rejected(&v, &token), ErrorKind::AlgorithmNotAllowed);
@@ -576,9 +579,7 @@ fn legacy_token_endpoint_both_sides() {
         .build()
         .unwrap();
     let registry = replaced.registry();
-    registry
-        .register("app-id", &jwk_set([&*k.rsa as &dyn KeySource]))
-        .unwrap();
+    registry.register("app-id", &jwk_set([&*k.rsa])).unwrap();
     let token = s.sign().unwrap();
     assert_eq!(
         rejected(&replaced, token.as_str()),

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
+use client_assertion::keys::ReloadStatus;
 use client_assertion::{
     jwk_set, AssertionSigner, Error, FileKey, FormParams, KeySource, PrivateKey, PublicJwk,
-    ReloadStatus,
 };
 use common::*;
 use serde_json::json;
@@ -186,7 +186,7 @@ fn keys_signers_assertions_params_and_errors_print_no_secrets() {
             for text in debug_forms(&key.public_jwk()) {
                 assert_clean("PublicJwk", &text, &secrets);
             }
-            let set = jwk_set([&key as &dyn KeySource]);
+            let set = jwk_set([&key]);
             for text in debug_forms(&set) {
                 assert_clean("JwkSet", &text, &secrets);
             }

@@ -14,10 +14,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use client_assertion::replay::{
+    AsyncReplayCache, RedisReplayCache, RedisReplayConfig, ReplayEntry, ReplayKind, ReplayScope,
+};
 use client_assertion::{
-    jwk_set, Algorithm, AssertionSigner, AsyncReplayCache, ClientRegistry, ErrorKind, JwkSet,
-    KeySource, KeyType, Policy, PrivateKey, RedisReplayCache, RedisReplayConfig, ReplayEntry,
-    ReplayKind, ReplayScope, Verifier,
+    jwk_set, Algorithm, AssertionSigner, ClientRegistry, ErrorKind, JwkSet, KeySource, KeyType,
+    Policy, PrivateKey, Verifier,
 };
 use tempfile::TempDir;
 
@@ -460,7 +462,7 @@ fn two_processes_accept_each_jti_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let key = key();
     let signer = signer(&key);
-    let mut text = jwk_set([&*key as &dyn KeySource]).to_json();
+    let mut text = jwk_set([&*key]).to_json();
     let mut minted = HashSet::new();
     for _ in 0..CROSS_PROCESS_TOKENS {
         let a = signer.sign().unwrap();
@@ -887,7 +889,7 @@ fn two_verify_example_processes_share_one_redis() {
     let dir = tempfile::tempdir().unwrap();
     let key = key();
     let jwks = dir.path().join("jwks.json");
-    std::fs::write(&jwks, jwk_set([&*key as &dyn KeySource]).to_json()).unwrap();
+    std::fs::write(&jwks, jwk_set([&*key]).to_json()).unwrap();
     let jwks = jwks.to_str().unwrap();
     let signer = signer(&key);
     let (first, second) = (signer.sign().unwrap(), signer.sign().unwrap());

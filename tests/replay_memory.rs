@@ -11,9 +11,10 @@ use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use backend::{on_backend, registry};
+use client_assertion::replay::{ReplayEntry, ReplayKind, ReplayScope};
+use client_assertion::time::ManualClock;
 use client_assertion::{
-    jwk_set, ErrorKind, KeySource, KeyType, ManualClock, MemoryReplayCache, PrivateKey,
-    ReplayCache, ReplayEntry, ReplayKind, ReplayScope, Verifier, DEFAULT_REPLAY_CAPACITY,
+    jwk_set, ErrorKind, KeyType, MemoryReplayCache, PrivateKey, ReplayCache, Verifier,
 };
 
 const T0: u64 = 1_750_000_000;
@@ -229,9 +230,7 @@ fn full_cache_remembers_each_entry_until_its_own_expiry() {
 fn verifier_fails_closed_on_a_full_cache() {
     let key = on_backend(PrivateKey::generate(KeyType::Ed25519).unwrap());
     let registry = Arc::new(registry());
-    registry
-        .register("client", &jwk_set([&key as &dyn KeySource]))
-        .unwrap();
+    registry.register("client", &jwk_set([&key])).unwrap();
     let cache = Arc::new(MemoryReplayCache::with_capacity(64));
     let clock = ManualClock::at_unix(T0);
     let verifier = Verifier::builder("https://as.example.com", registry)
@@ -280,7 +279,7 @@ fn verifier_fails_closed_on_a_full_cache() {
 #[test]
 fn default_capacity() {
     let c = MemoryReplayCache::default();
-    assert_eq!(c.capacity(), DEFAULT_REPLAY_CAPACITY);
+    assert_eq!(c.capacity(), MemoryReplayCache::DEFAULT_CAPACITY);
     assert!(c.is_empty());
     assert!(format!("{c:?}").contains("MemoryReplayCache"));
     // Small capacities round up to one entry per shard.

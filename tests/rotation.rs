@@ -14,10 +14,15 @@ use std::thread::Thread;
 use std::time::Duration;
 
 use backend::{on_backend, registry};
+use client_assertion::client::{
+    DirectoryKeyRing, FileKeyFactory, KeyFactory, KeyRing, KeyState, MemoryKeyFactory,
+    RotationPolicy,
+};
+use client_assertion::server::{FetchFuture, JwksFetcher, RemoteJwksConfig};
+use client_assertion::time::ManualClock;
+use client_assertion::KeyMetadata;
 use client_assertion::{
-    AssertionSigner, DirectoryKeyRing, ErrorKind, FetchFuture, FileKeyFactory, JwksFetcher,
-    KeyFactory, KeyRing, KeySource, KeyState, KeyType, ManualClock, MemoryKeyFactory, Policy,
-    PrivateKey, RemoteJwksConfig, RotationPolicy, Verifier,
+    AssertionSigner, ErrorKind, KeySource, KeyType, Policy, PrivateKey, Verifier,
 };
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -332,7 +337,7 @@ fn a_refresh_storm_of_unknown_kids_fetches_at_most_once_per_cooldown() {
     let clock = Arc::new(ManualClock::at_unix(1_700_000_000));
     let key = Arc::new(on_backend(PrivateKey::generate(KeyType::Ed25519).unwrap()));
     let fetcher = Arc::new(SlowFetcher {
-        jwks: client_assertion::jwk_set([&*key as &dyn KeySource]).to_json(),
+        jwks: client_assertion::jwk_set([&*key]).to_json(),
         fetches: AtomicUsize::new(0),
     });
     let registry = Arc::new(registry());
@@ -457,8 +462,7 @@ fn a_failed_fetch_keeps_the_last_good_set_then_fails_closed() {
         ErrorKind::KeysUnavailable
     );
 
-    *fetcher.good.lock().unwrap() =
-        Some(client_assertion::jwk_set([&*key as &dyn KeySource]).to_json());
+    *fetcher.good.lock().unwrap() = Some(client_assertion::jwk_set([&*key]).to_json());
     clock.advance(Duration::from_secs(31));
     block_on(verifier.verify_async(signer.sign().unwrap().as_str())).unwrap();
     verifier.verify(signer.sign().unwrap().as_str()).unwrap();
@@ -477,10 +481,7 @@ fn statically_registered_clients_are_unchanged() {
     let key = Arc::new(on_backend(PrivateKey::generate(KeyType::P256).unwrap()));
     let registry = Arc::new(registry());
     registry
-        .register(
-            "static",
-            &client_assertion::jwk_set([&*key as &dyn KeySource]),
-        )
+        .register("static", &client_assertion::jwk_set([&*key]))
         .unwrap();
     let verifier = Verifier::builder(ISSUER, registry)
         .policy(Policy::new(ISSUER))
@@ -565,10 +566,7 @@ fn directory_ring_survives_files_appearing_breaking_and_vanishing_under_load() {
         .collect();
     let registry = Arc::new(registry());
     registry
-        .register(
-            CLIENT,
-            &client_assertion::jwk_set(keys.iter().map(|k| k as &dyn KeySource)),
-        )
+        .register(CLIENT, &client_assertion::jwk_set(keys.iter()))
         .unwrap();
     let verifier = Arc::new(
         Verifier::builder(ISSUER, registry)

@@ -9,10 +9,13 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
+use client_assertion::client::TokenType;
+use client_assertion::keys::{AsyncKeySource, SignFuture, SignerKey};
+use client_assertion::time::ManualClock;
+use client_assertion::KeyMetadata;
 use client_assertion::{
-    Algorithm, AssertionSigner, ClientAssertion, ErrorKind, KeySource, KeyType, ManualClock,
-    PrivateKey, PublicJwk, SignFuture, TokenType, CLIENT_ASSERTION_TYPE_JWT_BEARER,
-    GRANT_TYPE_JWT_BEARER, MAX_LIFETIME,
+    Algorithm, AssertionSigner, ClientAssertion, ErrorKind, FormParams, KeySource, KeyType,
+    PrivateKey, PublicJwk,
 };
 use common::*;
 use serde_json::{json, Value};
@@ -211,7 +214,7 @@ fn default_algorithm_follows_the_key_and_default_settings() {
         let form = a.form_params();
         assert_eq!(
             form.get("client_assertion_type"),
-            Some(CLIENT_ASSERTION_TYPE_JWT_BEARER)
+            Some(FormParams::CLIENT_ASSERTION_TYPE_JWT_BEARER)
         );
         assert_eq!(form.get("client_assertion"), Some(a.as_str()));
     }
@@ -293,7 +296,10 @@ fn token_types_and_the_grant_builder() {
     );
     assert_eq!(a.usage(), client_assertion::Usage::AuthorizationGrant);
     let form = a.form_params().with_scope("openid");
-    assert_eq!(form.get("grant_type"), Some(GRANT_TYPE_JWT_BEARER));
+    assert_eq!(
+        form.get("grant_type"),
+        Some(FormParams::GRANT_TYPE_JWT_BEARER)
+    );
     assert_eq!(form.get("assertion"), Some(a.as_str()));
     assert_eq!(form.get("client_assertion"), None);
     assert_eq!(form.get("scope"), Some("openid"));
@@ -351,22 +357,27 @@ fn sign_async_with_in_memory_keys() {
     }
 }
 
-/// A remote-style key source: it implements only `sign_async`.
+/// A remote-style key source: it implements only `AsyncKeySource`.
 #[derive(Debug)]
 struct AsyncOnly {
     key: PrivateKey,
 }
 
-impl KeySource for AsyncOnly {
+impl KeyMetadata for AsyncOnly {
     fn algorithms(&self) -> &'static [Algorithm] {
         self.key.algorithms()
     }
+
     fn kid(&self) -> Cow<'_, str> {
         Cow::Borrowed(self.key.kid())
     }
+
     fn public_jwk(&self) -> PublicJwk {
         self.key.public_jwk()
     }
+}
+
+impl AsyncKeySource for AsyncOnly {
     fn sign_async<'a>(&'a self, alg: Algorithm, input: &'a [u8]) -> SignFuture<'a> {
         Box::pin(async move { self.key.sign(alg, input) })
     }
@@ -378,16 +389,16 @@ fn async_only_key_source_requires_sign_async() {
     let source = Arc::new(AsyncOnly {
         key: load("p384", "sec1.pem"),
     });
-    let signer = AssertionSigner::builder(source.clone(), CLIENT, AUDIENCE)
-        .clock(Arc::new(clock.clone()))
-        .build()
-        .unwrap();
+    let signer =
+        AssertionSigner::builder(SignerKey::asynchronous(source.clone()), CLIENT, AUDIENCE)
+            .clock(Arc::new(clock.clone()))
+            .build()
+            .unwrap();
     let e = signer.sign().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::RequiresAsync);
-    assert_eq!(
-        source.sign(Algorithm::Es384, b"x").unwrap_err().kind(),
-        ErrorKind::RequiresAsync
-    );
+    // `AsyncOnly` has no synchronous `sign` at all: it implements
+    // `AsyncKeySource` only, so a source that signs in neither way cannot
+    // compile (the old default `sign` returned `RequiresAsync` at run time).
 
     let a = block_on(signer.sign_async()).unwrap();
     check_assertion(
@@ -407,10 +418,10 @@ fn async_only_key_source_requires_sign_async() {
 #[test]
 fn builder_refuses_bad_configuration() {
     let key: Arc<dyn KeySource> = Arc::new(load("p256", "pkcs8.pem"));
-    let kind = |b: client_assertion::AssertionSignerBuilder| b.build().unwrap_err().kind();
+    let kind = |b: client_assertion::client::AssertionSignerBuilder| b.build().unwrap_err().kind();
     let b = || AssertionSigner::builder(key.clone(), CLIENT, AUDIENCE);
 
-    assert_eq!(MAX_LIFETIME, Duration::from_secs(3600));
+    assert_eq!(AssertionSigner::MAX_LIFETIME, Duration::from_secs(3600));
     assert_eq!(
         kind(b().lifetime(Duration::from_secs(3601))),
         ErrorKind::InvalidConfig

@@ -11,7 +11,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
 use backend::on_backend;
-use client_assertion::{jwk_set, AssertionSigner, KeySource, KeyType, PrivateKey};
+use client_assertion::{jwk_set, AssertionSigner, KeyType, PrivateKey};
 
 const ISSUER: &str = "https://as.example.com";
 const CLIENT: &str = "cli-client";
@@ -64,7 +64,7 @@ fn setup(key_type: KeyType) -> Setup {
     let key = Arc::new(on_backend(PrivateKey::generate(key_type).unwrap()));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jwks.json");
-    std::fs::write(&path, jwk_set([&*key as &dyn KeySource]).to_json_pretty()).unwrap();
+    std::fs::write(&path, jwk_set([&*key]).to_json_pretty()).unwrap();
     // The example uses the system clock, and so does this signer.
     let signer = AssertionSigner::builder(key, CLIENT, ISSUER)
         .build()

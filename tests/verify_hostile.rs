@@ -11,9 +11,9 @@ mod verify_common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use client_assertion::KeyMetadata;
 use client_assertion::{
     jwk_set, Algorithm, ErrorKind, KeySource, KeyType, Policy, PrivateKey, Verifier,
-    DEFAULT_MAX_TOKEN_SIZE,
 };
 use p256::ecdsa::signature::Signer as _;
 use p256::elliptic_curve::Generate as _;
@@ -77,7 +77,7 @@ fn hs256_keyed_with_the_public_key_is_algorithm_not_allowed() {
     ));
     let f = Fixture::with_key(key, Policy::new(ISSUER));
     let public_jwk = f.key.public_jwk().to_json();
-    let jwks = jwk_set([&*f.key as &dyn KeySource]).to_json();
+    let jwks = jwk_set([&*f.key]).to_json();
     for secret in [public_jwk.as_str(), rsa_pem, jwks.as_str()] {
         for alg in ["HS256", "HS384", "HS512"] {
             let header = json!({"alg": alg, "kid": f.key.kid(), "typ": "JWT"}).to_string();
@@ -159,9 +159,7 @@ fn ed25519_kid_with_an_es256_header_is_algorithm_not_allowed() {
             .with_algorithm(Algorithm::Ps256)
             .unwrap(),
     );
-    f.registry
-        .register(CLIENT, &jwk_set([&rsa as &dyn KeySource]))
-        .unwrap();
+    f.registry.register(CLIENT, &jwk_set([&rsa])).unwrap();
     let unpinned =
         on_backend(PrivateKey::from_pem(include_str!("data/rsa2048.pkcs8.pem")).unwrap());
     let header = json!({"alg": "RS256", "kid": rsa.kid()});
@@ -325,12 +323,10 @@ fn no_kid_and_several_keys_finds_the_right_one() {
         assert_eq!(v.kid(), key.kid());
     }
     // At most MAX_KEYS_TRIED_WITHOUT_KID keys of the algorithm are tried.
-    let many: Vec<PrivateKey> = (0..=client_assertion::MAX_KEYS_TRIED_WITHOUT_KID)
+    let many: Vec<PrivateKey> = (0..=client_assertion::Verifier::MAX_KEYS_TRIED_WITHOUT_KID)
         .map(|_| on_backend(PrivateKey::generate(KeyType::Ed25519).unwrap()))
         .collect();
-    f.registry
-        .register(CLIENT, &jwk_set(many.iter().map(|k| k as &dyn KeySource)))
-        .unwrap();
+    f.registry.register(CLIENT, &jwk_set(many.iter())).unwrap();
     let last = many.last().unwrap();
     let token = sign_json(last, &json!({"alg": "EdDSA"}), &f.claims());
     assert_rejected(f.verify(&token), ErrorKind::BadSignature, &token);
@@ -441,7 +437,7 @@ fn duplicate_json_members_are_malformed() {
 fn iss_differs_from_sub_is_subject_mismatch() {
     let f = p256();
     f.registry
-        .register(OTHER_CLIENT, &jwk_set([&*f.key as &dyn KeySource]))
+        .register(OTHER_CLIENT, &jwk_set([&*f.key]))
         .unwrap();
     for sub in [
         json!(OTHER_CLIENT),
@@ -479,7 +475,7 @@ fn other_client_signed_with_this_clients_key() {
     let f = p256();
     let b_key = on_backend(PrivateKey::generate(KeyType::P256).unwrap());
     f.registry
-        .register(OTHER_CLIENT, &jwk_set([&b_key as &dyn KeySource]))
+        .register(OTHER_CLIENT, &jwk_set([&b_key]))
         .unwrap();
     let claims = claims_for(OTHER_CLIENT, &f.jti(), NOW);
     let token = f.token(&f.header(), &claims);
@@ -502,7 +498,7 @@ fn other_client_signed_with_this_clients_key() {
 fn client_id_parameter_must_match_iss() {
     let f = p256();
     f.registry
-        .register(OTHER_CLIENT, &jwk_set([&*f.key as &dyn KeySource]))
+        .register(OTHER_CLIENT, &jwk_set([&*f.key]))
         .unwrap();
     let token = f.good();
     for client_id in [OTHER_CLIENT, "", "tenant-7f3a-clien"] {
@@ -722,7 +718,7 @@ fn same_jti_from_two_clients_is_two_assertions() {
     let f = p256();
     let b_key = on_backend(PrivateKey::generate(KeyType::Ed25519).unwrap());
     f.registry
-        .register(OTHER_CLIENT, &jwk_set([&b_key as &dyn KeySource]))
+        .register(OTHER_CLIENT, &jwk_set([&b_key]))
         .unwrap();
     let a = f.token(&f.header(), &claims_for(CLIENT, "shared-jti", NOW));
     let b = sign_json(
@@ -817,11 +813,11 @@ fn client_assertion_token_types_are_accepted() {
 #[test]
 fn oversized_token_is_too_large() {
     let f = p256();
-    let padding = "x".repeat(DEFAULT_MAX_TOKEN_SIZE);
+    let padding = "x".repeat(Policy::DEFAULT_MAX_TOKEN_SIZE);
     let token = f.token(&f.header(), &with(f.claims(), "pad", json!(padding)));
     assert_rejected(f.verify(&token), ErrorKind::TooLarge, &token);
     // Garbage beyond the limit is too large before it is malformed.
-    let garbage = "!".repeat(DEFAULT_MAX_TOKEN_SIZE + 1);
+    let garbage = "!".repeat(Policy::DEFAULT_MAX_TOKEN_SIZE + 1);
     assert_rejected(f.verify(&garbage), ErrorKind::TooLarge, &garbage);
     // A valid token just under a smaller limit passes.
     let f = Fixture::with_policy(KeyType::P256, Policy::new(ISSUER).max_token_size(1024));

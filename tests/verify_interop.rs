@@ -9,9 +9,11 @@ mod verify_common;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
+use client_assertion::client::TokenType;
+use client_assertion::time::ManualClock;
+use client_assertion::KeyMetadata;
 use client_assertion::{
-    jwk_set, Algorithm, AssertionSigner, ClientRegistry, KeySource, KeyType, ManualClock, Policy,
-    PrivateKey, TokenType, Verifier,
+    jwk_set, Algorithm, AssertionSigner, ClientRegistry, KeyType, Policy, PrivateKey, Verifier,
 };
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -369,7 +371,7 @@ fn register_jwks_json_fixture_set() {
     let (verifier, _) = verifier_for(|r| r.register_jwks_json(CLIENT, &set).unwrap());
     check_every_key_verifies(&verifier, &keys);
     // Our own JWK Set JSON round-trips the same way.
-    let ours = jwk_set(keys.iter().map(|(k, _, _)| k as &dyn KeySource)).to_json();
+    let ours = jwk_set(keys.iter().map(|(k, _, _)| k)).to_json();
     let (verifier, _) = verifier_for(|r| r.register_jwks_json(CLIENT, &ours).unwrap());
     check_every_key_verifies(&verifier, &keys);
 }
@@ -408,18 +410,14 @@ fn re_registration_replaces_keys() {
     let old = on_backend(PrivateKey::generate(KeyType::P256).unwrap());
     let new = on_backend(PrivateKey::generate(KeyType::P256).unwrap());
     let registry = Arc::new(registry());
-    registry
-        .register(CLIENT, &jwk_set([&old as &dyn KeySource]))
-        .unwrap();
+    registry.register(CLIENT, &jwk_set([&old])).unwrap();
     let verifier = Verifier::builder(ISSUER, registry.clone())
         .clock(Arc::new(ManualClock::at_unix(NOW)))
         .build()
         .unwrap();
     let old_token = sign_json(&old, &header_of(&old), &claims_for(CLIENT, "r-1", NOW));
     let new_token = sign_json(&new, &header_of(&new), &claims_for(CLIENT, "r-2", NOW));
-    registry
-        .register(CLIENT, &jwk_set([&new as &dyn KeySource]))
-        .unwrap();
+    registry.register(CLIENT, &jwk_set([&new])).unwrap();
     assert_rejected(
         verifier.verify(&old_token),
         client_assertion::ErrorKind::UnknownKey,
@@ -433,7 +431,7 @@ fn re_registration_replaces_keys() {
 fn register_jsonwebtoken_jwk_set() {
     // jsonwebtoken's JWK Set type is only a data type here (no crypto).
     let keys = fixture_keys();
-    let ours = jwk_set(keys.iter().map(|(k, _, _)| k as &dyn KeySource)).to_json();
+    let ours = jwk_set(keys.iter().map(|(k, _, _)| k)).to_json();
     let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(&ours).unwrap();
     let (verifier, _) = verifier_for(|r| r.register_jsonwebtoken(CLIENT, &set).unwrap());
     check_every_key_verifies(&verifier, &keys);

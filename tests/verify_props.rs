@@ -10,9 +10,10 @@ use std::sync::{Arc, OnceLock};
 use backend::{on_backend, registry};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use client_assertion::client::TokenType;
+use client_assertion::time::ManualClock;
 use client_assertion::{
-    jwk_set, AssertionSigner, KeySource, KeyType, ManualClock, Policy, PrivateKey, TokenType,
-    Verifier,
+    jwk_set, AssertionSigner, KeySource, KeyType, Policy, PrivateKey, Verifier,
 };
 use proptest::prelude::*;
 

@@ -14,9 +14,8 @@ use std::thread;
 use std::time::Instant;
 
 use backend::{on_backend, registry};
-use client_assertion::{
-    jwk_set, AssertionSigner, KeySource, KeyType, ManualClock, PrivateKey, Verifier,
-};
+use client_assertion::time::ManualClock;
+use client_assertion::{jwk_set, AssertionSigner, KeyType, PrivateKey, Verifier};
 
 const ISSUER: &str = "https://as.example.com";
 const DISTINCT: usize = 50_000;
@@ -30,9 +29,7 @@ fn each_jti_is_accepted_exactly_once_across_threads() {
     let mut signers = Vec::new();
     for client in ["client-a", "client-b"] {
         let key = Arc::new(on_backend(PrivateKey::generate(KeyType::Ed25519).unwrap()));
-        registry
-            .register(client, &jwk_set([&*key as &dyn KeySource]))
-            .unwrap();
+        registry.register(client, &jwk_set([&*key])).unwrap();
         signers.push(
             AssertionSigner::builder(key, client, ISSUER)
                 .clock(clock.clone())

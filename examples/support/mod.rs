@@ -116,7 +116,7 @@ impl Pkcs11Flags {
     /// Opens the key; the PIN comes from the environment variable.
     #[cfg(feature = "pkcs11")]
     pub fn open(&self) -> Result<Arc<dyn KeySource>, Error> {
-        use client_assertion::pkcs11::{Pin, Pkcs11Key};
+        use client_assertion::keys::pkcs11::{Pin, Pkcs11Key};
         let key = Pkcs11Key::builder(&self.module)
             .token_label(&self.token)
             .pin(Pin::from_env(&self.pin_env)?)

@@ -41,7 +41,7 @@ use crate::keys::KeySource;
 
 /// At most this many certificates in one chain (the `x5c` header of a
 /// longer one would not fit a verifier's token size limit anyway).
-pub const MAX_CHAIN_LENGTH: usize = 10;
+pub(crate) const MAX_CHAIN_LENGTH: usize = 10;
 
 const PEM_BEGIN: &str = "-----BEGIN CERTIFICATE-----";
 const PEM_END: &str = "-----END CERTIFICATE-----";
@@ -57,7 +57,7 @@ fn mismatch(detail: &'static str) -> Error {
 /// An X.509 certificate chain, leaf first, as DER.
 ///
 /// ```
-/// use client_assertion::CertificateChain;
+/// use client_assertion::keys::CertificateChain;
 ///
 /// let pem = std::fs::read_to_string("tests/data/certs/ec.chain.pem").unwrap();
 /// let chain = CertificateChain::from_pem(&pem)?;
@@ -75,6 +75,10 @@ pub struct CertificateChain {
 }
 
 impl CertificateChain {
+    /// At most this many certificates in one chain (the `x5c` header of a
+    /// longer one would not fit a verifier's token size limit anyway).
+    pub const MAX_LENGTH: usize = MAX_CHAIN_LENGTH;
+
     /// Reads every `CERTIFICATE` PEM block of `pem`, in order (leaf first).
     /// Text outside the blocks and blocks with other labels (a private key
     /// in the same file, say) are ignored.
@@ -301,7 +305,7 @@ impl fmt::Debug for CertificateChain {
 /// The default (with a certificate) is `x5t#S256` alone; combine with `|`:
 ///
 /// ```
-/// use client_assertion::CertificateHeaders;
+/// use client_assertion::keys::CertificateHeaders;
 ///
 /// let headers = CertificateHeaders::X5T_S256 | CertificateHeaders::X5T | CertificateHeaders::X5C;
 /// assert!(headers.contains(CertificateHeaders::X5C));

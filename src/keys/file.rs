@@ -21,11 +21,11 @@ use zeroize::Zeroizing;
 use crate::algorithm::Algorithm;
 use crate::backend::Backend;
 use crate::error::{Error, ErrorKind};
-use crate::keys::{KeySource, PrivateKey, PublicJwk};
+use crate::keys::{KeyMetadata, KeySource, PrivateKey, PublicJwk};
 use crate::time::{Clock, SystemClock};
 
 /// The default interval between two checks of the key file.
-pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(10);
 
 /// The outcome of a check of the key file.
 #[derive(Clone, Debug)]
@@ -94,6 +94,9 @@ fn read_and_parse(path: &Path, backend: Backend) -> (Option<[u8; 32]>, Result<Pr
 }
 
 impl FileKey {
+    /// The default interval between two checks of the key file.
+    pub const DEFAULT_CHECK_INTERVAL: Duration = DEFAULT_CHECK_INTERVAL;
+
     /// Opens the key file. The first load must succeed.
     ///
     /// # Errors
@@ -252,7 +255,7 @@ impl fmt::Debug for FileKey {
     }
 }
 
-impl KeySource for FileKey {
+impl KeyMetadata for FileKey {
     fn algorithms(&self) -> &'static [Algorithm] {
         self.current().algorithms()
     }
@@ -264,7 +267,9 @@ impl KeySource for FileKey {
     fn public_jwk(&self) -> PublicJwk {
         self.current().public_jwk()
     }
+}
 
+impl KeySource for FileKey {
     fn sign(&self, alg: Algorithm, signing_input: &[u8]) -> Result<Vec<u8>, Error> {
         self.current().sign(alg, signing_input)
     }

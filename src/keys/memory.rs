@@ -9,7 +9,7 @@ use crate::backend::{mismatch, Backend, Secret, SigningKey};
 use crate::error::{Error, ErrorKind};
 use crate::keys::jwk::PublicJwk;
 use crate::keys::parse::{self, ParsedPrivate};
-use crate::keys::KeySource;
+use crate::keys::{KeyMetadata, KeySource};
 
 /// A private signing key held in memory.
 ///
@@ -195,6 +195,18 @@ impl PrivateKey {
         &self.public.kid
     }
 
+    /// The algorithms this key signs with, the default first (as
+    /// [`KeyMetadata::algorithms`], without importing the trait).
+    pub fn algorithms(&self) -> &'static [Algorithm] {
+        self.algorithms
+    }
+
+    /// The public half as a JWK with its `kid` (as
+    /// [`KeyMetadata::public_jwk`], without importing the trait).
+    pub fn public_jwk(&self) -> PublicJwk {
+        self.public.clone()
+    }
+
     /// The key type.
     pub fn key_type(&self) -> KeyType {
         self.key.secret().key_type()
@@ -238,7 +250,7 @@ impl fmt::Debug for PrivateKey {
     }
 }
 
-impl KeySource for PrivateKey {
+impl KeyMetadata for PrivateKey {
     fn algorithms(&self) -> &'static [Algorithm] {
         self.algorithms
     }
@@ -250,7 +262,9 @@ impl KeySource for PrivateKey {
     fn public_jwk(&self) -> PublicJwk {
         self.public.clone()
     }
+}
 
+impl KeySource for PrivateKey {
     fn sign(&self, alg: Algorithm, signing_input: &[u8]) -> Result<Vec<u8>, Error> {
         if !self.algorithms.contains(&alg) {
             return Err(mismatch());

@@ -90,7 +90,7 @@ impl<'a> ReplayScope<'a> {
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use client_assertion::{ReplayEntry, ReplayKind, ReplayScope};
+/// use client_assertion::replay::{ReplayEntry, ReplayKind, ReplayScope};
 ///
 /// let now = SystemTime::now();
 /// let scope = ReplayScope::new(ReplayKind::ClientAssertion, "https://as.example", "my-client");

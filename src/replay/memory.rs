@@ -25,7 +25,7 @@ use crate::error::{Error, ErrorKind};
 use crate::replay::{ReplayCache, ReplayEntry};
 
 /// The default capacity of [`MemoryReplayCache`], in entries.
-pub const DEFAULT_REPLAY_CAPACITY: usize = 1 << 20;
+pub(crate) const DEFAULT_REPLAY_CAPACITY: usize = 1 << 20;
 
 const SHARDS: usize = 64;
 const MIN_SWEEP: usize = 256;
@@ -81,6 +81,9 @@ pub struct MemoryReplayCache {
 }
 
 impl MemoryReplayCache {
+    /// The default capacity of [`MemoryReplayCache`], in entries.
+    pub const DEFAULT_CAPACITY: usize = DEFAULT_REPLAY_CAPACITY;
+
     /// A cache holding at most `capacity` unexpired entries (at least 64).
     pub fn with_capacity(capacity: usize) -> Self {
         let per_shard = capacity.div_ceil(SHARDS).max(1);

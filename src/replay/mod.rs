@@ -20,11 +20,9 @@ mod memory;
 mod redis;
 
 #[cfg(feature = "redis")]
-pub use self::redis::{
-    RedisReplayCache, RedisReplayConfig, DEFAULT_REDIS_KEY_PREFIX, DEFAULT_REDIS_TIMEOUT,
-};
+pub use self::redis::{RedisReplayCache, RedisReplayConfig};
 pub use entry::{ReplayEntry, ReplayKind, ReplayScope};
-pub use memory::{MemoryReplayCache, DEFAULT_REPLAY_CAPACITY};
+pub use memory::MemoryReplayCache;
 
 /// The future returned by [`AsyncReplayCache::check_and_insert_async`].
 pub type ReplayFuture<'a> = Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>>;

@@ -32,11 +32,11 @@ use crate::error::{Error, ErrorKind};
 use crate::replay::{AsyncReplayCache, ReplayEntry, ReplayFuture};
 
 /// The default prefix of the keys written by [`RedisReplayCache`].
-pub const DEFAULT_REDIS_KEY_PREFIX: &str = "ca:jti:";
+pub(crate) const DEFAULT_REDIS_KEY_PREFIX: &str = "ca:jti:";
 
 /// The default bound on one check by [`RedisReplayCache`], connection
 /// attempt included.
-pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+pub(crate) const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// The longest accepted key prefix, in bytes.
 const MAX_PREFIX_LEN: usize = 256;
@@ -51,7 +51,7 @@ const MAX_PX: u64 = (i64::MAX / 4) as u64;
 /// ```
 /// # #[cfg(feature = "redis")] {
 /// use std::time::Duration;
-/// use client_assertion::RedisReplayConfig;
+/// use client_assertion::replay::RedisReplayConfig;
 ///
 /// let config = RedisReplayConfig::new()
 ///     .key_prefix("as-prod:jti:")
@@ -65,6 +65,13 @@ pub struct RedisReplayConfig {
 }
 
 impl RedisReplayConfig {
+    /// The default prefix of the keys written by [`RedisReplayCache`].
+    pub const DEFAULT_KEY_PREFIX: &'static str = DEFAULT_REDIS_KEY_PREFIX;
+
+    /// The default bound on one check by [`RedisReplayCache`], connection
+    /// attempt included.
+    pub const DEFAULT_TIMEOUT: Duration = DEFAULT_REDIS_TIMEOUT;
+
     /// The defaults: prefix [`DEFAULT_REDIS_KEY_PREFIX`], timeout
     /// [`DEFAULT_REDIS_TIMEOUT`].
     pub fn new() -> Self {
@@ -184,7 +191,8 @@ impl Slot {
 /// # async fn run(registry: std::sync::Arc<client_assertion::ClientRegistry>, token: &str)
 /// #     -> Result<(), client_assertion::Error> {
 /// use std::sync::Arc;
-/// use client_assertion::{RedisReplayCache, RedisReplayConfig, Verifier};
+/// use client_assertion::Verifier;
+/// use client_assertion::replay::{RedisReplayCache, RedisReplayConfig};
 ///
 /// let cache = RedisReplayCache::new("redis://127.0.0.1:6379/0", RedisReplayConfig::new())?;
 /// let verifier = Verifier::builder("https://as.example.com", registry)

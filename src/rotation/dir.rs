@@ -39,7 +39,7 @@ use super::{PublishedJwks, DEFAULT_ASSERTION_WINDOW};
 use crate::algorithm::Algorithm;
 use crate::backend::Backend;
 use crate::error::{Error, ErrorKind};
-use crate::keys::{JwkSet, KeySource, PrivateKey, PublicJwk};
+use crate::keys::{JwkSet, KeyMetadata, KeySource, PrivateKey, PublicJwk};
 use crate::time::{unix_seconds, Clock, SystemClock};
 
 struct FileEntry {
@@ -411,7 +411,7 @@ impl fmt::Debug for DirectoryKeyRing {
     }
 }
 
-impl KeySource for DirectoryKeyRing {
+impl KeyMetadata for DirectoryKeyRing {
     fn algorithms(&self) -> &'static [Algorithm] {
         self.active().algorithms()
     }
@@ -424,17 +424,19 @@ impl KeySource for DirectoryKeyRing {
         self.active().public_jwk()
     }
 
+    fn published_jwks(&self) -> Vec<PublicJwk> {
+        self.maybe_reload();
+        self.current().public.clone()
+    }
+}
+
+impl KeySource for DirectoryKeyRing {
     fn sign(&self, alg: Algorithm, signing_input: &[u8]) -> Result<Vec<u8>, Error> {
         self.active().sign(alg, signing_input)
     }
 
     fn snapshot(&self) -> Option<Arc<dyn KeySource>> {
         Some(self.active())
-    }
-
-    fn published_jwks(&self) -> Vec<PublicJwk> {
-        self.maybe_reload();
-        self.current().public.clone()
     }
 }
 

@@ -37,7 +37,7 @@ use crate::algorithm::{Algorithm, KeyType};
 use crate::b64;
 use crate::backend::Backend;
 use crate::error::{Error, ErrorKind};
-use crate::keys::{JwkSet, KeySource, PrivateKey, PublicJwk};
+use crate::keys::{JwkSet, KeyMetadata, KeySource, PrivateKey, PublicJwk};
 use crate::time::{unix_seconds, Clock};
 
 mod dir;
@@ -46,7 +46,7 @@ pub use dir::DirectoryKeyRing;
 
 /// The default assertion acceptance window a retired key must outlive: the
 /// verifier's maximum lifetime (1 hour) plus its maximum leeway (5 minutes).
-pub const DEFAULT_ASSERTION_WINDOW: Duration = Duration::from_secs(3900);
+pub(crate) const DEFAULT_ASSERTION_WINDOW: Duration = Duration::from_secs(3900);
 
 /// The state of a key in a ring.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -71,6 +71,10 @@ pub struct RotationPolicy {
 }
 
 impl RotationPolicy {
+    /// The default assertion acceptance window a retired key must outlive: the
+    /// verifier's maximum lifetime (1 hour) plus its maximum leeway (5 minutes).
+    pub const DEFAULT_ASSERTION_WINDOW: Duration = DEFAULT_ASSERTION_WINDOW;
+
     /// Rotate every `period`. Defaults: the next key is published half a
     /// period before it activates, and a retired key stays published for
     /// [`DEFAULT_ASSERTION_WINDOW`].
@@ -237,14 +241,14 @@ impl KeyFactory for FileKeyFactory {
 /// Creates fresh non-extractable key pairs on a PKCS#11 token (feature
 /// `pkcs11`), labelled `<prefix>-<activation unix seconds>`.
 ///
-/// `builder` returns a [`Pkcs11KeyBuilder`](crate::pkcs11::Pkcs11KeyBuilder)
+/// `builder` returns a [`Pkcs11KeyBuilder`](crate::keys::pkcs11::Pkcs11KeyBuilder)
 /// selecting the module, token and PIN (read the PIN afresh there, e.g.
 /// with `Pin::from_env`); the factory adds the label and generates.
 #[cfg(feature = "pkcs11")]
 pub struct Pkcs11KeyFactory {
     key_type: KeyType,
     label_prefix: String,
-    builder: Box<dyn Fn() -> Result<crate::pkcs11::Pkcs11KeyBuilder, Error> + Send + Sync>,
+    builder: Box<dyn Fn() -> Result<crate::keys::pkcs11::Pkcs11KeyBuilder, Error> + Send + Sync>,
 }
 
 #[cfg(feature = "pkcs11")]
@@ -253,7 +257,10 @@ impl Pkcs11KeyFactory {
     pub fn new(
         key_type: KeyType,
         label_prefix: impl Into<String>,
-        builder: impl Fn() -> Result<crate::pkcs11::Pkcs11KeyBuilder, Error> + Send + Sync + 'static,
+        builder: impl Fn() -> Result<crate::keys::pkcs11::Pkcs11KeyBuilder, Error>
+            + Send
+            + Sync
+            + 'static,
     ) -> Self {
         Self {
             key_type,
@@ -390,7 +397,9 @@ struct Ring {
 /// ```
 /// use std::sync::Arc;
 /// use std::time::Duration;
-/// use client_assertion::{AssertionSigner, KeyRing, KeyType, ManualClock, MemoryKeyFactory, RotationPolicy};
+/// use client_assertion::{AssertionSigner, KeyType};
+/// use client_assertion::client::{KeyRing, MemoryKeyFactory, RotationPolicy};
+/// use client_assertion::time::ManualClock;
 ///
 /// let clock = Arc::new(ManualClock::at_unix(1_700_000_000));
 /// let policy = RotationPolicy::new(Duration::from_secs(86_400))
@@ -686,7 +695,7 @@ impl fmt::Debug for KeyRing {
     }
 }
 
-impl KeySource for KeyRing {
+impl KeyMetadata for KeyRing {
     fn algorithms(&self) -> &'static [Algorithm] {
         self.active().map_or(&[], |k| k.algorithms())
     }
@@ -712,25 +721,19 @@ impl KeySource for KeyRing {
         }
     }
 
+    fn published_jwks(&self) -> Vec<PublicJwk> {
+        let ring = self.ring.read().unwrap_or_else(|p| p.into_inner());
+        ring.slots().map(|(s, _)| s.key.public_jwk()).collect()
+    }
+}
+
+impl KeySource for KeyRing {
     fn sign(&self, alg: Algorithm, signing_input: &[u8]) -> Result<Vec<u8>, Error> {
         self.active()?.sign(alg, signing_input)
-    }
-
-    fn sign_async<'a>(
-        &'a self,
-        alg: Algorithm,
-        signing_input: &'a [u8],
-    ) -> crate::keys::SignFuture<'a> {
-        Box::pin(async move { self.active()?.sign_async(alg, signing_input).await })
     }
 
     fn snapshot(&self) -> Option<Arc<dyn KeySource>> {
         // With no active key, the ring itself answers, and fails loudly.
         self.active().ok()
-    }
-
-    fn published_jwks(&self) -> Vec<PublicJwk> {
-        let ring = self.ring.read().unwrap_or_else(|p| p.into_inner());
-        ring.slots().map(|(s, _)| s.key.public_jwk()).collect()
     }
 }

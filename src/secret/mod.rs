@@ -58,7 +58,7 @@ pub use signer::{ClientSecretJwtSigner, ClientSecretJwtSignerBuilder};
 
 /// The shortest [`ClientSecret`] accepted, in bytes: the HS256 minimum of
 /// RFC 7518 §3.2 (256 bits).
-pub const MIN_CLIENT_SECRET_LEN: usize = 32;
+pub(crate) const MIN_CLIENT_SECRET_LEN: usize = 32;
 
 impl JwsAlgorithm for HmacAlgorithm {
     fn jws_name(self) -> &'static str {
@@ -75,7 +75,8 @@ impl JwsAlgorithm for HmacAlgorithm {
 /// command-line argument, which other local users can read.
 ///
 /// ```
-/// use client_assertion::{ClientSecret, ErrorKind};
+/// use client_assertion::ErrorKind;
+/// use client_assertion::secret::ClientSecret;
 ///
 /// let secret = ClientSecret::from_string("correct horse battery staple, 32+ bytes long")?;
 /// assert_eq!(format!("{secret:?}"), "ClientSecret([redacted])");
@@ -88,6 +89,10 @@ pub struct ClientSecret {
 }
 
 impl ClientSecret {
+    /// The shortest [`ClientSecret`] accepted, in bytes: the HS256 minimum of
+    /// RFC 7518 §3.2 (256 bits).
+    pub const MIN_LEN: usize = MIN_CLIENT_SECRET_LEN;
+
     fn new(bytes: Zeroizing<Vec<u8>>) -> Result<Self, Error> {
         if bytes.len() < MIN_CLIENT_SECRET_LEN {
             return Err(Error::detail(

@@ -117,7 +117,7 @@ impl fmt::Debug for ClientSecretJwtSignerBuilder {
 /// could mint this client's assertions itself.
 ///
 /// ```
-/// use client_assertion::{ClientSecret, ClientSecretJwtSigner, HmacAlgorithm};
+/// use client_assertion::secret::{ClientSecret, ClientSecretJwtSigner, HmacAlgorithm};
 ///
 /// # std::env::set_var("MY_CLIENT_SECRET", "a client secret of at least 48 bytes, for HS384!");
 /// let secret = ClientSecret::from_env("MY_CLIENT_SECRET")?;

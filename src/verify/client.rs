@@ -117,7 +117,7 @@ pub(crate) fn same_issuer(issuer: &str, policy: &Policy) -> Result<(), Error> {
 ///
 /// // Server side: the client's registered keys and a verifier.
 /// let registry = Arc::new(ClientRegistry::new());
-/// registry.register("my-client", &jwk_set([&*key as &dyn KeySource]))?;
+/// registry.register("my-client", &jwk_set([&*key]))?;
 /// let verifier = Verifier::builder("https://as.example", registry).build()?;
 ///
 /// let assertion = signer.sign()?;
@@ -137,6 +137,9 @@ pub struct Verifier {
 }
 
 impl Verifier {
+    /// At most this many keys are tried for a token without `kid`.
+    pub const MAX_KEYS_TRIED_WITHOUT_KID: usize = super::select::MAX_KEYS_TRIED_WITHOUT_KID;
+
     /// A verifier for the authorization server `issuer` (its issuer
     /// identifier, the only accepted audience by default), checking
     /// assertions against `registry`.

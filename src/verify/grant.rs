@@ -103,11 +103,12 @@ const CLIENT_AUTHENTICATION_TYPE: &str = "client-authentication+jwt";
 /// keys at once, while verifiers use the registry.
 ///
 /// ```
-/// use client_assertion::{jwk_set, KeySource, KeyType, PrivateKey, TrustedIssuers};
+/// use client_assertion::{jwk_set, KeySource, KeyType, PrivateKey};
+/// use client_assertion::grant::TrustedIssuers;
 ///
 /// let idp_key = PrivateKey::generate(KeyType::P256)?;
 /// let issuers = TrustedIssuers::new();
-/// issuers.register("https://idp.example.org", &jwk_set([&idp_key as &dyn KeySource]))?;
+/// issuers.register("https://idp.example.org", &jwk_set([&idp_key]))?;
 /// assert!(issuers.contains("https://idp.example.org"));
 /// # Ok::<(), client_assertion::Error>(())
 /// ```
@@ -414,7 +415,7 @@ impl GrantVerifierBuilder {
 ///
 /// // The authorization server trusts that issuer's keys.
 /// let issuers = Arc::new(TrustedIssuers::new());
-/// issuers.register("https://idp.example.org", &jwk_set([&*idp_key as &dyn KeySource]))?;
+/// issuers.register("https://idp.example.org", &jwk_set([&*idp_key]))?;
 /// let verifier = GrantVerifier::builder("https://as.example", issuers).build()?;
 ///
 /// let grant = signer.sign()?;

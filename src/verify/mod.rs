@@ -42,11 +42,7 @@ mod verified;
 
 pub use client::{DangerousVerifier, Verifier, VerifierBuilder};
 pub use grant::{GrantVerifier, GrantVerifierBuilder, TrustedIssuers};
-pub use policy::{
-    Policy, DEFAULT_LEEWAY, DEFAULT_MAX_AGE, DEFAULT_MAX_JTI_LENGTH, DEFAULT_MAX_LIFETIME,
-    DEFAULT_MAX_TOKEN_SIZE,
-};
+pub use policy::Policy;
 pub use registry::ClientRegistry;
 pub use remote::{FetchFuture, JwksFetcher, RemoteJwksConfig};
-pub use select::MAX_KEYS_TRIED_WITHOUT_KID;
 pub use verified::{AuthMethod, AuthenticatedClient, VerifiedAssertion, VerifiedGrant};

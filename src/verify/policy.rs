@@ -25,15 +25,15 @@ use crate::profile::Profile;
 use crate::jose::media_type_is;
 
 /// The default clock-skew allowance.
-pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
 /// The default maximum `exp - iat`.
-pub const DEFAULT_MAX_LIFETIME: Duration = Duration::from_secs(3600);
+pub(crate) const DEFAULT_MAX_LIFETIME: Duration = Duration::from_secs(3600);
 /// The default maximum `now - iat`.
-pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(300);
+pub(crate) const DEFAULT_MAX_AGE: Duration = Duration::from_secs(300);
 /// The default maximum token size in bytes.
-pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
+pub(crate) const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
 /// The default maximum `jti` length in bytes.
-pub const DEFAULT_MAX_JTI_LENGTH: usize = 256;
+pub(crate) const DEFAULT_MAX_JTI_LENGTH: usize = 256;
 
 /// The verification policy of an authorization server.
 ///
@@ -68,6 +68,21 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// The default clock-skew allowance.
+    pub const DEFAULT_LEEWAY: Duration = DEFAULT_LEEWAY;
+
+    /// The default maximum `exp - iat`.
+    pub const DEFAULT_MAX_LIFETIME: Duration = DEFAULT_MAX_LIFETIME;
+
+    /// The default maximum `now - iat`.
+    pub const DEFAULT_MAX_AGE: Duration = DEFAULT_MAX_AGE;
+
+    /// The default maximum token size in bytes.
+    pub const DEFAULT_MAX_TOKEN_SIZE: usize = DEFAULT_MAX_TOKEN_SIZE;
+
+    /// The default maximum `jti` length in bytes.
+    pub const DEFAULT_MAX_JTI_LENGTH: usize = DEFAULT_MAX_JTI_LENGTH;
+
     /// The strict default policy for an authorization server whose issuer
     /// identifier is `issuer`: `aud` must be exactly that string.
     pub fn new(issuer: impl Into<String>) -> Self {

@@ -37,11 +37,11 @@ pub(crate) enum ClientEntry {
 /// included) are parsed for that backend.
 ///
 /// ```
-/// use client_assertion::{ClientRegistry, KeyType, PrivateKey, KeySource, jwk_set};
+/// use client_assertion::{ClientRegistry, jwk_set, KeySource, KeyType, PrivateKey};
 ///
 /// let key = PrivateKey::generate(KeyType::Ed25519)?;
 /// let registry = ClientRegistry::new();
-/// registry.register_jwks_json("my-client", &jwk_set([&key as &dyn KeySource]).to_json())?;
+/// registry.register_jwks_json("my-client", &jwk_set([&key]).to_json())?;
 /// assert!(registry.contains("my-client"));
 /// # Ok::<(), client_assertion::Error>(())
 /// ```
@@ -136,7 +136,8 @@ impl ClientRegistry {
     /// The secret is MACed with this registry's [`Backend`].
     ///
     /// ```
-    /// use client_assertion::{ClientRegistry, ClientSecret, HmacAlgorithm};
+    /// use client_assertion::ClientRegistry;
+    /// use client_assertion::secret::{ClientSecret, HmacAlgorithm};
     ///
     /// let registry = ClientRegistry::new();
     /// let secret = ClientSecret::from_string("the secret the server issued, 32+ bytes")?;

@@ -17,7 +17,7 @@ use crate::error::{Error, ErrorKind};
 use crate::secret::{HmacAlgorithm, MacKey};
 
 /// At most this many keys are tried for a token without `kid`.
-pub const MAX_KEYS_TRIED_WITHOUT_KID: usize = 4;
+pub(crate) const MAX_KEYS_TRIED_WITHOUT_KID: usize = 4;
 
 /// The header `alg`: asymmetric, or HMAC where `client_secret_jwt` is
 /// accepted.

@@ -12,9 +12,11 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use client_assertion::time::ManualClock;
+use client_assertion::KeyMetadata;
 use client_assertion::{
-    jwk_set, Algorithm, ClientRegistry, Error, KeySource, KeyType, ManualClock, Policy, PrivateKey,
-    Usage, VerifiedAssertion, Verifier,
+    jwk_set, Algorithm, ClientRegistry, Error, KeySource, KeyType, Policy, PrivateKey, Usage,
+    VerifiedAssertion, Verifier,
 };
 use serde_json::{json, Value};
 
@@ -129,7 +131,7 @@ impl Fixture {
     pub fn with_key(key: Arc<PrivateKey>, policy: Policy) -> Self {
         let registry = Arc::new(registry());
         registry
-            .register(CLIENT, &jwk_set([&*key as &dyn KeySource]))
+            .register(CLIENT, &jwk_set([&*key]))
             .expect("register");
         let clock = ManualClock::at_unix(NOW);
         let verifier = Verifier::builder(ISSUER, registry.clone())

@@ -43,10 +43,8 @@ use base64::Engine as _;
 use aws_lc_rs::signature::{
     self as lc, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, ParsedPublicKey, RsaKeyPair,
 };
-use client_assertion::{
-    jwk_set, Algorithm, AssertionSigner, Backend, ClientRegistry, Clock, KeySource, ManualClock,
-    MemoryReplayCache, PrivateKey, Verifier,
-};
+use client_assertion::{Algorithm, AssertionSigner, Backend, ClientRegistry, jwk_set, KeySource, MemoryReplayCache, PrivateKey, Verifier};
+use client_assertion::time::{Clock, ManualClock};
 use criterion::Criterion;
 use jwt_simple::prelude as js;
 use jwt_simple::prelude::{
@@ -291,7 +289,7 @@ fn run(c: &mut Criterion, backend: &str, case: Case) {
         .and_then(|k| k.with_algorithm(case.alg))
         .expect("the PKCS#8 key loads and fits the algorithm");
     let kid = key.kid().to_owned();
-    let jwks = jwk_set([&key as &dyn KeySource]);
+    let jwks = jwk_set([&key]);
     let signer = AssertionSigner::builder(Arc::new(key), CLIENT, AUDIENCE)
         .lifetime(LIFETIME)
         .clock(clock.clone())

@@ -29,7 +29,7 @@ use crate::error::{Error, ErrorKind};
 /// contains the PIN or key material.
 ///
 /// ```
-/// use client_assertion::pkcs11::{Pin, Pkcs11Error, Pkcs11Key};
+/// use client_assertion::keys::pkcs11::{Pin, Pkcs11Error, Pkcs11Key};
 /// use client_assertion::ErrorKind;
 ///
 /// let err = Pkcs11Key::builder("/nonexistent/libpkcs11.so")

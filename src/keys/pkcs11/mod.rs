@@ -32,8 +32,8 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use client_assertion::pkcs11::{Pin, Pkcs11Key};
-//! use client_assertion::{jwk_set, AssertionSigner, KeySource, KeyType};
+//! use client_assertion::keys::pkcs11::{Pin, Pkcs11Key};
+//! use client_assertion::{AssertionSigner, jwk_set, KeySource, KeyType};
 //!
 //! let module = "/usr/lib/softhsm/libsofthsm2.so";
 //! // Once: generate a non-extractable key on the token.
@@ -52,7 +52,7 @@
 //!         .key_label("client-key")
 //!         .open()?,
 //! );
-//! println!("{}", jwk_set([&*key as &dyn KeySource]).to_json_pretty());
+//! println!("{}", jwk_set([&*key]).to_json_pretty());
 //! let signer = AssertionSigner::builder(key, "my-client", "https://as.example.com").build()?;
 //! let assertion = signer.sign()?;
 //! # let _ = assertion;
@@ -130,7 +130,7 @@ use crate::backend::PublicParams;
 use crate::error::{Error, ErrorKind};
 use crate::keys::jwk::PublicJwk;
 use crate::keys::parse::MIN_RSA_BITS;
-use crate::keys::KeySource;
+use crate::keys::{KeyMetadata, KeySource};
 
 pub use cryptoki;
 
@@ -584,7 +584,7 @@ impl fmt::Debug for Pkcs11Key {
     }
 }
 
-impl KeySource for Pkcs11Key {
+impl KeyMetadata for Pkcs11Key {
     fn algorithms(&self) -> &'static [Algorithm] {
         self.algorithms
     }
@@ -596,7 +596,9 @@ impl KeySource for Pkcs11Key {
     fn public_jwk(&self) -> PublicJwk {
         self.public.clone()
     }
+}
 
+impl KeySource for Pkcs11Key {
     fn sign(&self, alg: Algorithm, signing_input: &[u8]) -> Result<Vec<u8>, Error> {
         if !self.algorithms.contains(&alg) {
             return Err(Error::detail(

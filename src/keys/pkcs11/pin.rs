@@ -19,7 +19,7 @@ use crate::error::Error;
 /// the machine can see it.
 ///
 /// ```
-/// use client_assertion::pkcs11::Pin;
+/// use client_assertion::keys::pkcs11::Pin;
 ///
 /// let pin = Pin::new("123456");
 /// assert_eq!(format!("{pin:?}"), "Pin([redacted])");
