@@ -20,7 +20,7 @@
 //!
 //! Field values:
 //! - `usage`: `client_authentication` ([`Verifier`](crate::Verifier), both
-//!   signers) or `authorization_grant` ([`GrantVerifier`](crate::GrantVerifier),
+//!   signers) or `authorization_grant` ([`GrantVerifier`](crate::grant::GrantVerifier),
 //!   grant signers). For a grant, `client_id` is its issuer; its subject (a
 //!   user identifier) is never logged. A `client_secret_jwt` assertion has
 //!   an `HS*` `alg` and an empty `kid`.
@@ -28,7 +28,7 @@
 //! - `reason`: the stable [`ErrorKind::code`](crate::ErrorKind::code), e.g.
 //!   `bad_signature`, `expired`, `replayed`.
 //! - `replay_checked`: `false` only for
-//!   [`DangerousVerifier::verify_without_replay_check`](crate::DangerousVerifier::verify_without_replay_check),
+//!   [`DangerousVerifier::verify_without_replay_check`](crate::danger::DangerousVerifier::verify_without_replay_check),
 //!   whose caller runs its own replay check.
 //!
 //! # What a rejection says about its sender
@@ -96,12 +96,12 @@ pub const KEY_RELOADED: &str = "key.reloaded";
 /// A [`FileKey`](crate::FileKey) could not take its changed file; the
 /// previous key stays in service (`WARN`).
 pub const KEY_RELOAD_FAILED: &str = "key.reload_failed";
-/// A [`KeyRing`](crate::KeyRing) or [`DirectoryKeyRing`](crate::DirectoryKeyRing)
+/// A [`KeyRing`](crate::client::KeyRing) or [`DirectoryKeyRing`](crate::client::DirectoryKeyRing)
 /// put a key in service (`INFO`); the key found when a ring is created is
 /// not an activation.
 pub const KEY_ACTIVATED: &str = "key.activated";
 /// The most bytes a string field of an audit event holds (see the module
-/// docs); equal to [`DEFAULT_MAX_JTI_LENGTH`](crate::DEFAULT_MAX_JTI_LENGTH),
+/// docs); equal to [`DEFAULT_MAX_JTI_LENGTH`](crate::Policy::DEFAULT_MAX_JTI_LENGTH),
 /// so that a default-policy `jti` of safe characters is never cut.
 pub const MAX_FIELD_LEN: usize = 256;
 

@@ -4,44 +4,52 @@
 //! `private_key_jwt` client authentication and the JWT bearer authorization
 //! grant, without a shared client secret and without an HTTP stack.
 //!
-//! - **Client side:** a [`KeySource`] (an in-memory [`PrivateKey`], a
-//!   reloading [`FileKey`], or your own HSM/KMS signer) and an
-//!   [`AssertionSigner`] produce a [`ClientAssertion`] and the
-//!   [`FormParams`] to send with your own HTTP client.
-//! - **Server side:** a [`ClientRegistry`] of public keys, a strict
-//!   [`Policy`] and a [`Verifier`] that returns a [`VerifiedAssertion`] only
-//!   after the signature, every claim and the `jti` replay check
-//!   ([`ReplayCache`], e.g. [`MemoryReplayCache`]) have passed, or an
-//!   [`Error`] with a stable reason code.
-//! - **JWT bearer grants:** [`TrustedIssuers`] and a [`GrantVerifier`]
-//!   check RFC 7523 §2.1 authorization grants from other issuers and return
-//!   a [`VerifiedGrant`] with the subject to map to a local user.
-//! - **Rotation:** a [`KeyRing`] (next, active, retired keys on a
-//!   [`RotationPolicy`]) or a [`DirectoryKeyRing`] over a mounted secret
-//!   signs with the active key and publishes a [`PublishedJwks`] with an
-//!   ETag; servers follow rotations through [`JwksFetcher`] with a cooldown
-//!   and single-flight refresh.
-//! - **Keys:** PEM (PKCS#8, SEC1, PKCS#1), DER, JWK; ES256, ES384, EdDSA,
-//!   RS256, PS256; RSA below 2048 bits refused; `kid` = RFC 7638 thumbprint.
-//! - **`client_secret_jwt`** (opt-in, a separate mode): a [`ClientSecret`],
-//!   [`HmacAlgorithm`] (never an [`Algorithm`]), [`ClientSecretJwtSigner`],
-//!   [`ClientRegistry::register_client_secret`] and
-//!   [`Verifier::authenticate_client`]; clients registered with public keys
-//!   are never verified with HMAC.
-//! - **Certificates and profiles:** a [`CertificateChain`] (checked against
-//!   the signing key) names the key by `x5t#S256`, `x5t` or `x5c`; a
-//!   [`Profile`] (rfc7523bis, FAPI 2.0, Entra ID, legacy token endpoint)
-//!   presets both sides.
-//! - **Platform-issued tokens:** [`TokenFileSource`] presents a token the
-//!   platform minted (Kubernetes, Azure workload identity, CI OIDC).
-//! - **Audit events** (feature `tracing`): see [`audit`] for the event names
-//!   and fields.
+//! ## The map
+//!
+//! | Namespace | Side | What it holds |
+//! |---|---|---|
+//! | root | both | the common path: [`PrivateKey`], [`FileKey`], [`KeySource`], [`jwk_set`], [`AssertionSigner`], [`ClientAssertion`], [`FormParams`], [`Profile`], [`ClientRegistry`], [`Policy`], [`Verifier`], [`VerifiedAssertion`], [`ReplayCache`], [`MemoryReplayCache`], [`Error`], [`ErrorKind`] |
+//! | [`keys`] | client | the key-source contract ([`KeyMetadata`], [`KeySource`], [`AsyncKeySource`](keys::AsyncKeySource), [`SignerKey`](keys::SignerKey)), keys in memory, files and HSMs (`keys::pkcs11`), JWKs, certificates |
+//! | [`client`] | client | the signer and its builder, `typ`, form parameters, profiles, key rotation ([`KeyRing`](client::KeyRing), [`DirectoryKeyRing`](client::DirectoryKeyRing)) |
+//! | [`platform`] | client | tokens a platform minted (Kubernetes, Azure, CI OIDC) |
+//! | [`server`] | server | [`Verifier`], [`ClientRegistry`], [`Policy`], remote key sets ([`JwksFetcher`](server::JwksFetcher)), [`AuthenticatedClient`](server::AuthenticatedClient) |
+//! | [`grant`] | server | the RFC 7523 §2.1 JWT bearer grant: [`TrustedIssuers`](grant::TrustedIssuers), [`GrantVerifier`](grant::GrantVerifier) |
+//! | [`replay`] | server | the replay-cache contract (sync and async), its entry and scope, memory and Redis caches |
+//! | [`secret`] | both | `client_secret_jwt` (opt-in, HMAC, a separate mode) |
+//! | [`danger`] | server | every loosening of the verifier's rules |
+//! | [`backend`] | both | the crypto backends (RustCrypto, AWS-LC), one per key or registry |
+//! | [`audit`] | both | audit event names and fields (feature `tracing`) |
+//! | [`time`] | both | the injectable clock |
+//!
+//! Inside, one module per concept: `jose` (the token's shared JOSE pieces),
+//! `backend/` (one file per crypto backend behind one seam), `keys/`
+//! (parsing once, key sources), `signing` and `rotation/` (client side),
+//! `verify/` (the pipeline and its drivers), `replay/`, `audit`, `error`.
+//!
+//! ## The data flow
+//!
+//! **Signing:** a key source (its `kid`, algorithms and public JWK from
+//! [`KeyMetadata`]) → [`AssertionSigner`] pins the key in force, writes the
+//! header (`alg`, `kid`, `typ`) and claims (`iss`, `sub`, `aud`, `jti`,
+//! `iat`, `nbf`, `exp`) → the key signs the signing input through the
+//! crypto seam → [`ClientAssertion`] → [`FormParams`] for your HTTP client.
+//!
+//! **Verification:** one pipeline, driven by [`Verifier`] (client
+//! authentication, `client_secret_jwt`) and [`GrantVerifier`](grant::GrantVerifier):
+//! *screen* (size, three segments, strict base64url, duplicate-free JSON,
+//! header rules: `crit`, `jwk`/`jku`/`x5u`, `typ`, the algorithm allowlist)
+//! → *keys* (the registered client's or trusted issuer's keys, parsed once;
+//! the only step that may be async, for a remote JWK Set) → *signature*
+//! (the algorithm pinned by the key) → *claims* (subject, audience, times,
+//! lifetime, `jti`) → *replay record* (one [`ReplayCache`] call) →
+//! [`VerifiedAssertion`], or an [`Error`] with a stable [`ErrorKind`].
+//! Audit events are built from what the pipeline already knows.
 //!
 //! ## Getting started
 //!
 //! ```
 //! use std::sync::Arc;
-//! use client_assertion::{AssertionSigner, jwk_set, KeySource, KeyType, PrivateKey};
+//! use client_assertion::{jwk_set, AssertionSigner, KeyType, PrivateKey};
 //!
 //! // The workload's key (here generated; usually PrivateKey::from_pem or FileKey::open).
 //! let key = Arc::new(PrivateKey::generate(KeyType::P256)?);
@@ -98,12 +106,12 @@ pub use verify::{ClientRegistry, Policy, VerifiedAssertion, Verifier};
 /// The client side: minting assertions, the form parameters to send, server
 /// profiles and key rotation.
 ///
-/// [`AssertionSigner`] signs with a [`KeySource`](crate::KeySource) and
+/// [`AssertionSigner`] signs with a [`KeySource`] and
 /// returns a [`ClientAssertion`] whose [`FormParams`] you POST with your own
-/// HTTP client. A [`KeyRing`] (next, active and retired keys on a
-/// [`RotationPolicy`]) or a [`DirectoryKeyRing`] (a mounted secret
+/// HTTP client. A [`KeyRing`](crate::client::KeyRing) (next, active and retired keys on a
+/// [`RotationPolicy`](crate::client::RotationPolicy)) or a [`DirectoryKeyRing`](crate::client::DirectoryKeyRing) (a mounted secret
 /// directory) is itself a key source that signs with the active key and
-/// publishes every key that may still be verified ([`PublishedJwks`]).
+/// publishes every key that may still be verified ([`PublishedJwks`](crate::client::PublishedJwks)).
 pub mod client {
     #[cfg(feature = "pkcs11")]
     pub use crate::rotation::Pkcs11KeyFactory;
@@ -119,10 +127,10 @@ pub mod client {
 /// `client_secret_jwt`) client authentication.
 ///
 /// A [`ClientRegistry`] holds each client's keys (registered, or fetched
-/// from its `jwks_uri` through your [`JwksFetcher`]); a [`Verifier`] checks
+/// from its `jwks_uri` through your [`JwksFetcher`](crate::server::JwksFetcher)); a [`Verifier`] checks
 /// a token against it under a [`Policy`] and a replay cache, returning a
 /// [`VerifiedAssertion`] (or, from [`Verifier::authenticate_client`], an
-/// [`AuthenticatedClient`] with its [`AuthMethod`]).
+/// [`AuthenticatedClient`](crate::server::AuthenticatedClient) with its [`AuthMethod`](crate::server::AuthMethod)).
 pub mod server {
     pub use crate::verify::{
         AuthMethod, AuthenticatedClient, ClientRegistry, FetchFuture, JwksFetcher, Policy,
@@ -131,14 +139,14 @@ pub mod server {
 }
 
 /// The server side of the RFC 7523 §2.1 JWT bearer authorization grant:
-/// [`TrustedIssuers`] and their keys, a [`GrantVerifier`], and the
-/// [`VerifiedGrant`] whose subject you map to a local user.
+/// [`TrustedIssuers`](crate::grant::TrustedIssuers) and their keys, a [`GrantVerifier`](crate::grant::GrantVerifier), and the
+/// [`VerifiedGrant`](crate::grant::VerifiedGrant) whose subject you map to a local user.
 pub mod grant {
     pub use crate::verify::{GrantVerifier, GrantVerifierBuilder, TrustedIssuers, VerifiedGrant};
 }
 
 /// Every loosening of the verifier's rules, in one place so that a review
-/// can find them: [`DangerousVerifier`] verifies without a replay check,
+/// can find them: [`DangerousVerifier`](crate::danger::DangerousVerifier) verifies without a replay check,
 /// for callers that record `jti`s themselves.
 pub mod danger {
     pub use crate::verify::DangerousVerifier;

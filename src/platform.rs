@@ -167,7 +167,7 @@ impl TokenFileSource {
     }
 
     /// Re-reads the file once the token is within `margin` of its `exp`
-    /// (default [`DEFAULT_REFRESH_BEFORE`]).
+    /// (default [`TokenFileSource::DEFAULT_REFRESH_BEFORE`]).
     pub fn with_refresh_before(mut self, margin: Duration) -> Self {
         self.refresh_before = margin;
         self

@@ -90,7 +90,7 @@ impl AssertionSignerBuilder {
     /// identify a client key by its certificate (Microsoft Entra ID, ADFS).
     ///
     /// The leaf must certify the signing key: [`build`](Self::build)
-    /// checks it against the key in force ([`KeySource::snapshot`]), and
+    /// checks it against the key in force ([`KeySource::snapshot`](crate::KeySource::snapshot)), and
     /// every signature checks it again against the key that signs, so a
     /// reloaded or rotated key is never sent with a certificate that names
     /// another key ([`ErrorKind::CertificateMismatch`]). Rotate key and
@@ -392,7 +392,7 @@ impl AssertionSigner {
         audited(self.client_id(), self.usage, self.mint())
     }
 
-    /// Mints a fresh assertion through [`KeySource::sign_async`], for remote
+    /// Mints a fresh assertion through [`KeySource::sign_async`](crate::keys::AsyncKeySource::sign_async), for remote
     /// signers; in-memory keys complete immediately.
     ///
     /// # Errors
@@ -688,9 +688,9 @@ impl fmt::Debug for AssertionSigner {
 /// print it; use [`ClientAssertion::as_str`] to send it.
 ///
 /// `A` is the kind of algorithm that signed it: [`Algorithm`] (the default)
-/// for `private_key_jwt` and grants, [`HmacAlgorithm`](crate::HmacAlgorithm)
+/// for `private_key_jwt` and grants, [`HmacAlgorithm`](crate::secret::HmacAlgorithm)
 /// for an assertion MACed by a
-/// [`ClientSecretJwtSigner`](crate::ClientSecretJwtSigner). The two are
+/// [`ClientSecretJwtSigner`](crate::secret::ClientSecretJwtSigner). The two are
 /// distinct types, so code written for one mode never receives the other.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ClientAssertion<A = Algorithm> {

@@ -86,7 +86,7 @@ impl CertificateChain {
     /// # Errors
     /// [`ErrorKind::InvalidCertificate`] when there is no certificate block,
     /// a block is not valid PEM, a certificate is not valid DER X.509, or
-    /// there are more than [`MAX_CHAIN_LENGTH`] certificates.
+    /// there are more than [`CertificateChain::MAX_LENGTH`] certificates.
     pub fn from_pem(pem: &str) -> Result<Self, Error> {
         let mut ders = Vec::new();
         let mut rest = pem;

@@ -72,8 +72,8 @@ impl RedisReplayConfig {
     /// attempt included.
     pub const DEFAULT_TIMEOUT: Duration = DEFAULT_REDIS_TIMEOUT;
 
-    /// The defaults: prefix [`DEFAULT_REDIS_KEY_PREFIX`], timeout
-    /// [`DEFAULT_REDIS_TIMEOUT`].
+    /// The defaults: prefix [`RedisReplayConfig::DEFAULT_KEY_PREFIX`], timeout
+    /// [`RedisReplayConfig::DEFAULT_TIMEOUT`].
     pub fn new() -> Self {
         Self {
             key_prefix: DEFAULT_REDIS_KEY_PREFIX.to_owned(),
@@ -81,7 +81,7 @@ impl RedisReplayConfig {
         }
     }
 
-    /// Sets the prefix of every key (default [`DEFAULT_REDIS_KEY_PREFIX`],
+    /// Sets the prefix of every key (default [`RedisReplayConfig::DEFAULT_KEY_PREFIX`],
     /// at most 256 bytes). Give each authorization server (issuer) sharing
     /// one Redis its own prefix, or a `jti` reused across them counts as a
     /// replay.
@@ -91,7 +91,7 @@ impl RedisReplayConfig {
     }
 
     /// Sets the bound on one check, connection attempt included (default
-    /// [`DEFAULT_REDIS_TIMEOUT`], between 1 ms and 60 s). When it passes the
+    /// [`RedisReplayConfig::DEFAULT_TIMEOUT`], between 1 ms and 60 s). When it passes the
     /// check fails closed with [`ErrorKind::ReplayStoreUnavailable`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -152,14 +152,14 @@ impl Slot {
     }
 }
 
-/// A [`ReplayCache`] on Redis, shared by every server that points at the
+/// A [`ReplayCache`](crate::ReplayCache) on Redis, shared by every server that points at the
 /// same Redis (and key prefix): an assertion accepted by one is a replay
 /// for all.
 ///
-/// Async only: it implements [`ReplayCache::check_and_insert_async`] and is
+/// Async only: it implements [`AsyncReplayCache::check_and_insert_async`](crate::replay::AsyncReplayCache::check_and_insert_async) and is
 /// used through `Verifier::verify_async` inside a Tokio runtime (with time
 /// enabled, as `#[tokio::main]` has). The sync
-/// [`ReplayCache::check_and_insert`] keeps its default and fails closed
+/// [`ReplayCache::check_and_insert`](crate::ReplayCache::check_and_insert) keeps its default and fails closed
 /// with [`ErrorKind::RequiresAsync`], so `Verifier::verify` with this cache
 /// rejects every assertion rather than blocking an executor thread.
 ///

@@ -85,7 +85,7 @@ fn activation_of(name: &str) -> u64 {
 
 impl DirectoryKeyRing {
     /// Reads `dir` (system clock, 10 s check interval, grace
-    /// [`DEFAULT_ASSERTION_WINDOW`]).
+    /// [`RotationPolicy::DEFAULT_ASSERTION_WINDOW`](crate::client::RotationPolicy::DEFAULT_ASSERTION_WINDOW)).
     ///
     /// # Errors
     /// [`ErrorKind::Io`] if the directory cannot be read;
@@ -139,7 +139,7 @@ impl DirectoryKeyRing {
     }
 
     /// How long a superseded key stays published (default
-    /// [`DEFAULT_ASSERTION_WINDOW`]).
+    /// [`RotationPolicy::DEFAULT_ASSERTION_WINDOW`](crate::client::RotationPolicy::DEFAULT_ASSERTION_WINDOW)).
     pub fn with_grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
         self.reload();

@@ -77,7 +77,7 @@ impl RotationPolicy {
 
     /// Rotate every `period`. Defaults: the next key is published half a
     /// period before it activates, and a retired key stays published for
-    /// [`DEFAULT_ASSERTION_WINDOW`].
+    /// [`RotationPolicy::DEFAULT_ASSERTION_WINDOW`].
     pub fn new(period: Duration) -> Self {
         Self {
             period,
@@ -109,7 +109,7 @@ impl RotationPolicy {
 
     /// How long the server accepts an assertion after it was signed (its
     /// maximum lifetime plus leeway); the grace must be at least this.
-    /// Default [`DEFAULT_ASSERTION_WINDOW`].
+    /// Default [`RotationPolicy::DEFAULT_ASSERTION_WINDOW`].
     pub fn assertion_window(mut self, window: Duration) -> Self {
         self.assertion_window = window;
         self

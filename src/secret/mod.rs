@@ -67,7 +67,7 @@ impl JwsAlgorithm for HmacAlgorithm {
 }
 
 /// A `client_secret` used as an HMAC key: at least
-/// [`MIN_CLIENT_SECRET_LEN`] bytes, wiped from memory when dropped.
+/// [`ClientSecret::MIN_LEN`] bytes, wiped from memory when dropped.
 ///
 /// `Debug` prints `ClientSecret([redacted])`; there is no `Display` and no
 /// `Clone` (use [`ClientSecret::clone_secret`] where a second copy is really
@@ -107,7 +107,7 @@ impl ClientSecret {
     /// caller's business).
     ///
     /// # Errors
-    /// [`ErrorKind::WeakSecret`] below [`MIN_CLIENT_SECRET_LEN`] bytes.
+    /// [`ErrorKind::WeakSecret`] below [`ClientSecret::MIN_LEN`] bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
         Self::new(Zeroizing::new(bytes.to_vec()))
     }
@@ -116,7 +116,7 @@ impl ClientSecret {
     /// Core §16.19). A `String` passed by value is moved in, not copied.
     ///
     /// # Errors
-    /// [`ErrorKind::WeakSecret`] below [`MIN_CLIENT_SECRET_LEN`] bytes.
+    /// [`ErrorKind::WeakSecret`] below [`ClientSecret::MIN_LEN`] bytes.
     pub fn from_string(secret: impl Into<String>) -> Result<Self, Error> {
         Self::new(Zeroizing::new(secret.into().into_bytes()))
     }

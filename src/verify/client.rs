@@ -268,6 +268,8 @@ impl Verifier {
     /// ```
     /// use std::sync::Arc;
     /// use client_assertion::*;
+    /// use client_assertion::secret::{ClientSecret, ClientSecretJwtSigner, HmacAlgorithm};
+    /// use client_assertion::server::AuthMethod;
     ///
     /// let registry = Arc::new(ClientRegistry::new());
     /// let secret = ClientSecret::generate();

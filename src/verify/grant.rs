@@ -45,7 +45,7 @@
 //!   case-insensitively, with or without the `application/` prefix. Other
 //!   typed JWTs (`at+jwt`, `dpop+jwt`, ...) are rejected.
 //! - **Replay:** `jti` is required and recorded through the same
-//!   [`ReplayCache`] as client assertions, in a scope of its own kind
+//!   [`ReplayCache`](crate::ReplayCache) as client assertions, in a scope of its own kind
 //!   ([`ReplayKind::AuthorizationGrant`](crate::ReplayKind::AuthorizationGrant))
 //!   per issuer: two issuers never collide, no grant scope equals a client's,
 //!   and one cache can serve both verifiers.
@@ -305,7 +305,7 @@ impl GrantVerifierBuilder {
 
     /// Uses `cache` for `jti` replay checks (default: a fresh
     /// [`MemoryReplayCache`](crate::MemoryReplayCache) of default capacity). One cache may serve this
-    /// verifier and a client-authentication [`Verifier`]: their scopes never
+    /// verifier and a client-authentication [`Verifier`](crate::Verifier): their scopes never
     /// collide.
     pub fn replay_cache(mut self, cache: Arc<dyn ReplayCache>) -> Self {
         self.replay = ReplayStore::Sync(cache);
@@ -385,7 +385,7 @@ impl GrantVerifierBuilder {
 /// The same parser, header rules (`crit`/`jwk`/`jku`/`x5u` refused, `alg`
 /// pinned by the key, no `none` or HMAC), key selection and [`Policy`]
 /// (audience, leeway, lifetime, age, bounds) as the client-authentication
-/// [`Verifier`], with these grant rules:
+/// [`Verifier`](crate::Verifier), with these grant rules:
 ///
 /// - `iss` must be one of the [`TrustedIssuers`] (else
 ///   [`ErrorKind::UnknownIssuer`]); it picks the keys.
@@ -397,7 +397,7 @@ impl GrantVerifierBuilder {
 /// - `typ` absent or `JWT` by default ([`GrantVerifierBuilder::also_accept_type`],
 ///   [`GrantVerifierBuilder::require_type`]); `client-authentication+jwt`
 ///   is always rejected, so a client assertion is never taken for a grant.
-/// - `jti` is required and recorded once per issuer in the [`ReplayCache`],
+/// - `jti` is required and recorded once per issuer in the [`ReplayCache`](crate::ReplayCache),
 ///   under a scope (`"grant\u{1f}"` + `iss`) that no client id shares.
 /// - Every error carries [`Usage::AuthorizationGrant`](crate::Usage::AuthorizationGrant) ([`Error::usage`]):
 ///   answer `invalid_grant`.
@@ -405,6 +405,7 @@ impl GrantVerifierBuilder {
 /// ```
 /// use std::sync::Arc;
 /// use client_assertion::*;
+/// use client_assertion::grant::{GrantVerifier, TrustedIssuers};
 ///
 /// // The identity provider (another party) signs a grant for user "alice".
 /// let idp_key = Arc::new(PrivateKey::generate(KeyType::P256)?);

@@ -130,7 +130,7 @@ pub(crate) fn verify_signature<'k>(
 }
 
 /// The registered key that verifies the token: by `kid`, or (without one)
-/// the first of at most [`MAX_KEYS_TRIED_WITHOUT_KID`] keys of its algorithm.
+/// the first of at most [`Verifier::MAX_KEYS_TRIED_WITHOUT_KID`] keys of its algorithm.
 fn select_key<'k>(
     keys: &'k [VerifyingKey],
     token: &Signed<'_>,

@@ -78,7 +78,7 @@
 //! threads may sign at once.
 //!
 //! A signature is a blocking call into the module (microseconds on
-//! SoftHSM2, milliseconds on a network HSM). [`KeySource::sign_async`]
+//! SoftHSM2, milliseconds on a network HSM). [`KeySource::sign_async`](crate::keys::AsyncKeySource::sign_async)
 //! keeps its default, which makes that call in place; in async code, sign
 //! on a blocking thread (e.g. `tokio::task::spawn_blocking`) when the HSM
 //! is slow.
