@@ -13,6 +13,9 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+echo "== structure (no module cycle, no function over 80 lines, at most 25 root names)"
+python3 scripts/test_check_structure.py
+python3 scripts/check_structure.py
 echo "== cargo clippy"
 cargo clippy --all-targets --all-features -- -D warnings
 echo "== cargo test (backend: rust-crypto)"
