@@ -216,6 +216,11 @@ impl PrivateKey {
     /// store a generated key. The text is secret and zeroized on drop; the
     /// `kid` and algorithm restriction are not part of it.
     ///
+    /// The return type is `zeroize::Zeroizing<String>` (it derefs to `&str`)
+    /// on purpose: `zeroize` 1.x is the wipe-on-drop wrapper every RustCrypto
+    /// crate and most secret-handling code already share, so the secret can
+    /// move into the caller's own zeroizing storage without a copy.
+    ///
     /// # Errors
     /// [`ErrorKind::KeyBackend`] if encoding fails.
     pub fn to_pkcs8_pem(&self) -> Result<zeroize::Zeroizing<String>, Error> {

@@ -60,6 +60,9 @@ impl ClientSecretJwtSignerBuilder {
     /// Adds a claim to every assertion. Registered claims (`iss`, `sub`,
     /// `aud`, `jti`, `iat`, `nbf`, `exp`) are set by the signer and refused
     /// here when building.
+    ///
+    /// The value is a `serde_json::Value` on purpose: an extra claim is any
+    /// JSON value, and `serde_json` 1.x is the JSON type the ecosystem shares.
     pub fn claim(mut self, name: impl Into<String>, value: serde_json::Value) -> Self {
         self.extra.insert(name.into(), value);
         self

@@ -132,6 +132,15 @@ use crate::keys::jwk::PublicJwk;
 use crate::keys::parse::MIN_RSA_BITS;
 use crate::keys::{KeyMetadata, KeySource};
 
+/// The `cryptoki` crate this module is built on, re-exported on purpose.
+///
+/// This is the one foreign crate in the public API, for a written reason:
+/// PKCS#11 allows one `C_Initialize` per module and process, so code that
+/// also provisions the token (creating keys, listing slots) must use the
+/// same initialised module as the key source ([`context`] returns it, a
+/// `cryptoki::context::Pkcs11`), and must name that type from the same
+/// `cryptoki` version this crate links. A `cryptoki` major upgrade is
+/// therefore a breaking change of this crate, recorded in the CHANGELOG.
 pub use cryptoki;
 
 mod error;
