@@ -23,7 +23,7 @@ use crate::keys::{jwk_set, JwkSet, KeySource, PrivateKey, PublicJwk};
 use crate::replay::MemoryReplayCache;
 use crate::time::ManualClock;
 use crate::verify::token;
-use crate::verify::{ClientRegistry, VerifiedAssertion, Verifier, DEFAULT_MAX_TOKEN_SIZE};
+use crate::verify::{ClientRegistry, Policy, VerifiedAssertion, Verifier};
 
 /// The client registered in the [`verify_token`] fixture.
 pub const FUZZ_CLIENT: &str = "fuzz-client";
@@ -216,7 +216,7 @@ fn verify_on(registry: &Arc<ClientRegistry>, token: &str) -> Result<VerifiedAsse
 /// whatever it accepts is canonical: each segment re-encodes to itself.
 pub fn parse_token(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    for max in [DEFAULT_MAX_TOKEN_SIZE, 64] {
+    for max in [Policy::DEFAULT_MAX_TOKEN_SIZE, 64] {
         match token::parse(&text, max) {
             Ok(parsed) => {
                 assert!(text.len() <= max);

@@ -32,9 +32,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use client_assertion::time::ManualClock;
 use client_assertion::{
-    jwk_set, Algorithm, Backend, ClientRegistry, Error, ErrorKind, KeySource, ManualClock, Policy,
-    PrivateKey, VerifiedAssertion, Verifier,
+    jwk_set, Algorithm, Backend, ClientRegistry, Error, ErrorKind, KeySource, Policy, PrivateKey,
+    VerifiedAssertion, Verifier,
 };
 use jsonwebtoken::{DecodingKey, Validation};
 use serde_json::Value;

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use client_assertion::fuzzing::{self, FUZZ_CLIENT, FUZZ_ISSUER, FUZZ_NOW};
-use client_assertion::{ClientRegistry, Verifier};
 use client_assertion::time::ManualClock;
+use client_assertion::{ClientRegistry, Verifier};
 
 /// Every `fuzz/corpus/<target>/seed-*` file, replayed through `entry`.
 fn replay_seeds(target: &str, entry: fn(&[u8])) {
