@@ -177,8 +177,12 @@ impl AssertionSignerBuilder {
     /// certify the key.
     pub fn build(mut self) -> Result<AssertionSigner, Error> {
         let config = |d| Err(Error::detail(ErrorKind::InvalidConfig, d));
+        // Every check below looks at one snapshot of the key in force.
+        let source = self.key.clone();
+        let pinned = source.pin();
+        let key = pinned.metadata();
         let profile_algorithms = match self.profile.take() {
-            Some(profile) => self.apply_profile(&profile)?,
+            Some(profile) => self.apply_profile(&profile, key)?,
             None => None,
         };
         let claims = ClaimsTemplate::new(
@@ -189,7 +193,7 @@ impl AssertionSignerBuilder {
             &self.extra,
         )?;
         if let Some(alg) = self.alg {
-            check_alg(self.key.pin().metadata(), alg)?;
+            check_alg(key, alg)?;
         }
         let (certificate_header, certificate_key) =
             match (&self.certificate, self.certificate_headers) {
@@ -199,7 +203,7 @@ impl AssertionSignerBuilder {
                     return config("a certificate needs at least one certificate header")
                 }
                 (Some(chain), headers) => {
-                    chain.check_params(&self.key.pin().metadata().public_jwk().params)?;
+                    chain.check_params(&key.public_jwk().params)?;
                     let members = chain.header_members(headers.unwrap_or_default());
                     (members, chain.leaf_params().cloned())
                 }
@@ -222,7 +226,11 @@ impl AssertionSignerBuilder {
 
     /// Checks the builder against `profile` and sets the profile's audience;
     /// returns the algorithms to choose from when none was set explicitly.
-    fn apply_profile(&mut self, profile: &Profile) -> Result<Option<&'static [Algorithm]>, Error> {
+    fn apply_profile(
+        &mut self,
+        profile: &Profile,
+        key: &dyn KeyMetadata,
+    ) -> Result<Option<&'static [Algorithm]>, Error> {
         let config = |d| Err(Error::detail(ErrorKind::InvalidConfig, d));
         profile.validate()?;
         if self.usage != Usage::ClientAuthentication {
@@ -258,7 +266,7 @@ impl AssertionSignerBuilder {
             Some(_) => Ok(None),
             None if !profile.picks_algorithm() => Ok(None),
             None => {
-                pick_algorithm(self.key.pin().metadata(), allowed).ok_or_else(not_allowed)?;
+                pick_algorithm(key, allowed).ok_or_else(not_allowed)?;
                 Ok(Some(allowed))
             }
         }

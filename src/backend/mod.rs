@@ -157,6 +157,8 @@ mod public;
 mod rust_crypto;
 
 pub(crate) use public::{sec1_uncompressed, PublicParams};
+#[cfg(feature = "pkcs11")]
+pub(crate) use rust_crypto::ecdsa_signature_from_der;
 pub(crate) use rust_crypto::Secret;
 
 use crate::algorithm::{Algorithm, HmacAlgorithm};
@@ -276,13 +278,6 @@ impl VerifyingKey {
             Self::AwsLc(k) => k.verify(alg, input, signature),
         }
     }
-}
-
-/// Converts a DER ECDSA signature (as tokens return it) into raw `r || s`;
-/// `None` if it is not one for `alg`.
-#[cfg(feature = "pkcs11")]
-pub(crate) fn ecdsa_signature_from_der(alg: Algorithm, der: &[u8]) -> Option<Vec<u8>> {
-    rust_crypto::ecdsa_signature_from_der(alg, der)
 }
 
 /// A shared secret ready to MAC with, for one backend and a fixed set of

@@ -301,7 +301,8 @@ fn verify<M: Mac + hmac::digest::KeyInit>(key: &[u8], input: &[u8], tag: &[u8]) 
     keyed::<M>(key, input).is_some_and(|m| m.verify_slice(tag).is_ok())
 }
 
-/// A DER ECDSA signature for `alg` as raw `r || s`.
+/// Converts a DER ECDSA signature (as tokens return it) into raw `r || s`;
+/// `None` if it is not one for `alg`.
 #[cfg(feature = "pkcs11")]
 pub(crate) fn ecdsa_signature_from_der(alg: Algorithm, der: &[u8]) -> Option<Vec<u8>> {
     match alg {

@@ -257,15 +257,15 @@ impl fmt::Debug for PrivateKey {
 
 impl KeyMetadata for PrivateKey {
     fn algorithms(&self) -> &'static [Algorithm] {
-        self.algorithms
+        PrivateKey::algorithms(self)
     }
 
     fn kid(&self) -> Cow<'_, str> {
-        Cow::Borrowed(&self.public.kid)
+        Cow::Borrowed(PrivateKey::kid(self))
     }
 
     fn public_jwk(&self) -> PublicJwk {
-        self.public.clone()
+        PrivateKey::public_jwk(self)
     }
 }
 

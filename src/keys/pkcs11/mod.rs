@@ -610,10 +610,7 @@ impl KeyMetadata for Pkcs11Key {
 impl KeySource for Pkcs11Key {
     fn sign(&self, alg: Algorithm, signing_input: &[u8]) -> Result<Vec<u8>, Error> {
         if !self.algorithms.contains(&alg) {
-            return Err(Error::detail(
-                ErrorKind::AlgorithmNotAllowed,
-                "the algorithm does not fit the key",
-            ));
+            return Err(crate::backend::mismatch());
         }
         self.sign_raw(alg, signing_input)
     }
