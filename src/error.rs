@@ -49,6 +49,20 @@ pub enum ErrorKind {
     InvalidCertificate,
     /// The certificate does not certify the signing key.
     CertificateMismatch,
+    /// The key backend (HSM token, KMS, key file) cannot be reached right
+    /// now: a token that is not present, a module that does not answer.
+    KeyUnavailable,
+    /// The key backend refused access: a wrong or locked PIN, missing rights.
+    KeyAccessDenied,
+    /// The key backend holds no key under the configured name or label.
+    KeyNotFound,
+    /// The backend now holds a different key under the name the key source
+    /// was opened with; the key source refuses to sign with it.
+    KeyReplaced,
+    /// A JWK Set published for verification carries private key members
+    /// (`d`, `p`, `q`, ...): the publisher has leaked its private key, and the
+    /// whole set is refused.
+    PrivateKeyPublished,
 
     // ----- verification -----
     /// The token is not a well-formed compact JWS with JSON object parts.
@@ -110,6 +124,11 @@ impl ErrorKind {
             Self::WeakSecret => "weak_secret",
             Self::InvalidCertificate => "invalid_certificate",
             Self::CertificateMismatch => "certificate_mismatch",
+            Self::KeyUnavailable => "key_unavailable",
+            Self::KeyAccessDenied => "key_access_denied",
+            Self::KeyNotFound => "key_not_found",
+            Self::KeyReplaced => "key_replaced",
+            Self::PrivateKeyPublished => "private_key_published",
             Self::Malformed => "malformed",
             Self::TooLarge => "too_large",
             Self::UnknownClient => "unknown_client",
@@ -148,6 +167,11 @@ impl ErrorKind {
             Self::WeakSecret => "the client secret is too short for its HMAC algorithm",
             Self::InvalidCertificate => "the certificate could not be decoded",
             Self::CertificateMismatch => "the certificate does not match the signing key",
+            Self::KeyUnavailable => "the key backend cannot be reached",
+            Self::KeyAccessDenied => "the key backend refused access",
+            Self::KeyNotFound => "the key backend holds no such key",
+            Self::KeyReplaced => "the key backend holds a different key than the one opened",
+            Self::PrivateKeyPublished => "the JWK Set carries private key material",
             Self::Malformed => "the assertion is not a well-formed JWT",
             Self::TooLarge => "the assertion is too large",
             Self::UnknownClient => "the client is not registered",
@@ -187,6 +211,11 @@ impl ErrorKind {
                 | Self::WeakSecret
                 | Self::InvalidCertificate
                 | Self::CertificateMismatch
+                | Self::KeyUnavailable
+                | Self::KeyAccessDenied
+                | Self::KeyNotFound
+                | Self::KeyReplaced
+                | Self::PrivateKeyPublished
         )
     }
 }
