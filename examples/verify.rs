@@ -24,8 +24,12 @@
 //!
 //! For each input line it prints exactly one line, `ok <jti>` or
 //! `rejected <code>` (the stable reason code, e.g. `rejected replayed`),
-//! and exits 0 at the end of input. Bad arguments or an unreadable JWK Set
-//! exit non-zero with a one-line reason on standard error.
+//! and exits 0 at the end of input. The `jti` is printed with a backslash,
+//! spaces, control characters and Unicode format characters (bidi overrides,
+//! zero-width characters) escaped (`\\`, `\u{20}`, `\n`, `\u{202e}`), so
+//! two different `jti`s never print alike. Bad arguments, an unreadable JWK
+//! Set or one larger than 64 KiB exit non-zero with a one-line reason on
+//! standard error.
 //!
 //! ```text
 //! $ cargo run --example sign -- --key key.pem --client-id c1 --audience https://as.example.com > a.txt
@@ -43,6 +47,9 @@ use client_assertion::replay::AsyncReplayCache;
 use client_assertion::{ClientRegistry, Policy, Verifier};
 
 mod support;
+
+/// The largest `--jwks` file read (the library's own JWK Set bound).
+const JWKS_LIMIT: usize = 64 * 1024;
 
 const USAGE: &str = "usage: verify --jwks FILE --client-id ID --audience AUD \
                      [--leeway SECS] [--max-lifetime SECS] [--redis URL] < assertions";
@@ -80,8 +87,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String
 }
 
 fn verifier(args: &Args) -> Result<Verifier, String> {
-    let json = std::fs::read_to_string(&args.jwks)
-        .map_err(|e| format!("cannot read JWK Set {}: {e}", args.jwks))?;
+    let json = read_bounded(&args.jwks, JWKS_LIMIT)?;
     let registry = Arc::new(ClientRegistry::new());
     registry
         .register_jwks_json(args.client_id.as_str(), &json)
@@ -143,17 +149,70 @@ impl Check {
     }
 }
 
-/// The `jti` as one printable line (it is client-chosen text).
+/// The `jti` as one unambiguous printable line (it is client-chosen text):
+/// a backslash, a space, control characters and Unicode format characters
+/// (bidi overrides, zero-width and invisible characters) are escaped, so
+/// two different `jti`s never print alike.
 fn printable(jti: &str) -> String {
     let mut out = String::with_capacity(jti.len());
     for c in jti.chars() {
-        if c.is_control() || c.is_whitespace() {
+        if c == '\\' || c.is_control() {
             out.extend(c.escape_default());
+        } else if c.is_whitespace() || is_format(c) {
+            out.extend(c.escape_unicode());
         } else {
             out.push(c);
         }
     }
     out
+}
+
+/// Unicode general category Cf (format), plus the invisible fillers and
+/// joiners a terminal renders as nothing.
+fn is_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{34f}'
+            | '\u{600}'..='\u{605}'
+            | '\u{61c}'
+            | '\u{6dd}'
+            | '\u{70f}'
+            | '\u{890}'..='\u{891}'
+            | '\u{8e2}'
+            | '\u{115f}'..='\u{1160}'
+            | '\u{17b4}'..='\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{3164}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{110bd}'
+            | '\u{110cd}'
+            | '\u{13430}'..='\u{1343f}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0000}'..='\u{e0fff}'
+    )
+}
+
+/// Reads at most `limit` bytes of `path`: a larger file (or `/dev/zero`) is
+/// refused without reading more than `limit + 1` bytes.
+fn read_bounded(path: &str, limit: usize) -> Result<String, String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read JWK Set {path}: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read JWK Set {path}: {e}"))?;
+    if bytes.len() > limit {
+        return Err(format!("JWK Set {path} is larger than {limit} bytes"));
+    }
+    String::from_utf8(bytes).map_err(|_| format!("JWK Set {path} is not UTF-8"))
 }
 
 fn main() -> ExitCode {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzing with cargo-fuzz on the stable toolchain (no sanitizer).
+# Fuzzing with libFuzzer on the stable toolchain (no sanitizer), building the
+# cargo-fuzz crate in fuzz/ the way `cargo fuzz build --sanitizer none` does.
 #
 #   scripts/fuzz.sh smoke           CI: build every target, run each briefly
 #                                   from a temporary copy of its seed corpus
@@ -10,9 +11,11 @@
 # crate's features (smoke: none, the pure-Rust backend only; long:
 # "aws-lc-rs", both of our crypto backends, which must then agree);
 # FUZZ_SMOKE_RUNS (default 5000) and FUZZ_SMOKE_SECONDS (default 15) bound
-# each smoke run, whichever comes first. Exits non-zero if any target crashes, times out or fails to
-# build; the failing input is in fuzz/artifacts/<target>/ (and printed in
-# base64 when small) and reproduces with
+# each smoke run, whichever comes first. Exits non-zero if any target
+# crashes, times out or fails to build; the failing input is in
+# fuzz/artifacts/<target>/ and reproduces with
+#   fuzz/target/<host triple>/release/<target> fuzz/artifacts/<target>/<file>
+# or, with cargo-fuzz installed (`cargo install cargo-fuzz --locked`),
 #   cargo fuzz run --sanitizer none <target> fuzz/artifacts/<target>/<file>
 # With AddressSanitizer (nightly features on stable):
 #   RUSTC_BOOTSTRAP=1 cargo fuzz run <target>
@@ -32,19 +35,28 @@ case "$mode" in
 long) features=${FUZZ_FEATURES-aws-lc-rs} ;;
 *) features=${FUZZ_FEATURES-} ;;
 esac
-build_flags=(--sanitizer none)
+cargo_flags=()
 if [ -n "$features" ]; then
-    build_flags+=(--features "$features")
+    cargo_flags+=(--features "$features")
 fi
 common=(-rss_limit_mb=2048 -print_final_stats=1)
 
-if ! cargo fuzz --version >/dev/null 2>&1; then
-    echo "== cargo install cargo-fuzz"
-    cargo install cargo-fuzz --locked
-fi
-
-echo "== cargo fuzz build ${build_flags[*]}"
-cargo fuzz build "${build_flags[@]}"
+# The build `cargo fuzz build --sanitizer none` makes, without installing
+# cargo-fuzz (which costs CI minutes): the same instrumentation flags, for
+# the host target only (so build scripts and proc macros stay plain), in
+# release with debug assertions. `cargo fuzz run --sanitizer none TARGET`
+# reproduces with an identical binary.
+triple=$(rustc -vV | sed -n 's/^host: //p')
+target_dir=fuzz/target
+bin_dir="$target_dir/$triple/release"
+fuzz_rustflags="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4"
+fuzz_rustflags+=" -Cllvm-args=-sanitizer-coverage-inline-8bit-counters"
+fuzz_rustflags+=" -Cllvm-args=-sanitizer-coverage-pc-table"
+fuzz_rustflags+=" -Cllvm-args=-sanitizer-coverage-trace-compares"
+fuzz_rustflags+=" -Cllvm-args=-sanitizer-coverage-stack-depth -Cdebug-assertions"
+echo "== cargo build (libFuzzer targets, ${features:-default features})"
+RUSTFLAGS="$fuzz_rustflags" cargo build --manifest-path fuzz/Cargo.toml --release \
+    --target "$triple" --target-dir "$target_dir" --bins "${cargo_flags[@]}"
 
 failed=()
 # run_target TARGET CORPUS_DIR LIBFUZZER_ARGS...
@@ -54,7 +66,9 @@ run_target() {
     local log="fuzz/artifacts/logs/$target.log"
     mkdir -p "$(dirname "$log")"
     local start=$SECONDS
-    if cargo fuzz run "${build_flags[@]}" "$target" "$corpus" -- "${common[@]}" "$@" >"$log" 2>&1; then
+    mkdir -p "fuzz/artifacts/$target"
+    if "$bin_dir/$target" -artifact_prefix="fuzz/artifacts/$target/" "${common[@]}" "$@" \
+        "$corpus" >"$log" 2>&1; then
         local runs
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
         printf '%-18s ok   %10s executions in %4ds (log %s)\n' \

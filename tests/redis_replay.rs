@@ -946,3 +946,90 @@ fn two_verify_example_processes_share_one_redis() {
         "rejected replay_store_unavailable\n"
     );
 }
+
+// ---------------------------------------------------------------------------
+// The caller's executor.
+
+/// A minimal executor that is not Tokio: polls `fut` on this thread,
+/// parking between wake-ups.
+fn block_on_plain<F: std::future::Future>(fut: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut fut = std::pin::pin!(fut);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let std::task::Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+        assert!(Instant::now() < deadline, "the future never completed");
+        std::thread::park_timeout(Duration::from_millis(100));
+    }
+}
+
+/// A first check, its replay, and a check on a Redis that is down.
+async fn three_checks(
+    up: Arc<RedisReplayCache>,
+    gone: Arc<RedisReplayCache>,
+    jti: String,
+) -> [String; 3] {
+    let now = SystemTime::now();
+    let until = now + Duration::from_secs(60);
+    let outcome = |r: Result<(), client_assertion::Error>| match r {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => e.kind().code().to_owned(),
+    };
+    [
+        outcome(
+            up.check_and_insert_async(&entry(CLIENT, &jti, until, now))
+                .await,
+        ),
+        outcome(
+            up.check_and_insert_async(&entry(CLIENT, &jti, until, now))
+                .await,
+        ),
+        outcome(
+            gone.check_and_insert_async(&entry(CLIENT, &jti, until, now))
+                .await,
+        ),
+    ]
+}
+
+/// The cache's I/O and timeouts run on its own thread: a current-thread
+/// runtime without timers, one without I/O, one without either, and an
+/// executor that is not Tokio all get answers (and a typed error when
+/// Redis is down), no panic.
+#[test]
+fn any_executor_works_without_timers_or_io() {
+    use tokio::runtime::Builder;
+    let server = RedisServer::start();
+    let down = format!("redis://127.0.0.1:{}/0", free_port());
+    let config = RedisReplayConfig::new().timeout(Duration::from_millis(200));
+    let up = Arc::new(RedisReplayCache::new(&server.url(), config.clone()).unwrap());
+    let gone = Arc::new(RedisReplayCache::new(&down, config).unwrap());
+    let runtimes = [
+        (
+            "no-timers",
+            Builder::new_current_thread().enable_io().build().unwrap(),
+        ),
+        (
+            "no-io",
+            Builder::new_current_thread().enable_time().build().unwrap(),
+        ),
+        ("no-drivers", Builder::new_current_thread().build().unwrap()),
+    ];
+    let expected = ["ok", "replayed", "replay_store_unavailable"];
+    for (name, rt) in &runtimes {
+        let got = rt.block_on(three_checks(up.clone(), gone.clone(), format!("rt-{name}")));
+        assert_eq!(got, expected, "{name}");
+        println!("{name}: {got:?}");
+    }
+    let got = block_on_plain(three_checks(up.clone(), gone.clone(), "not-tokio".into()));
+    assert_eq!(got, expected, "not-tokio");
+    println!("not-tokio: {got:?}");
+}

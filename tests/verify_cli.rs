@@ -262,3 +262,78 @@ fn bad_arguments_fail_with_one_line() {
     assert!(out.status.success());
     assert!(text(&out.stdout).starts_with("usage: verify"));
 }
+
+/// `token` with its `jti` replaced by `jti`, signed again with `key`.
+fn with_jti(key: &PrivateKey, token: &str, jti: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use base64::Engine as _;
+    use client_assertion::{Algorithm, KeySource as _};
+    let mut parts = token.split('.');
+    let header = parts.next().unwrap();
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&B64.decode(parts.next().unwrap()).unwrap()).unwrap();
+    claims["jti"] = jti.into();
+    let input = format!("{header}.{}", B64.encode(claims.to_string()));
+    let sig = key.sign(Algorithm::Es256, input.as_bytes()).unwrap();
+    format!("{input}.{}", B64.encode(sig))
+}
+
+/// Client-chosen `jti`s that would print alike, or hide text, are escaped:
+/// a space, a backslash, controls, bidi overrides and zero-width characters.
+#[test]
+fn jti_output_is_unambiguous() {
+    let key = Arc::new(on_backend(PrivateKey::generate(KeyType::P256).unwrap()));
+    let dir = tempfile::tempdir().unwrap();
+    let jwks = dir.path().join("jwks.json");
+    std::fs::write(&jwks, jwk_set([&*key]).to_json()).unwrap();
+    let signer = AssertionSigner::builder(key.clone(), CLIENT, ISSUER)
+        .build()
+        .unwrap();
+    let cases = [
+        ("a b", r"a\u{20}b"),
+        (r"a\u{20}b", r"a\\u{20}b"),
+        ("tab\there", r"tab\there"),
+        ("rtl\u{202e}txt", r"rtl\u{202e}txt"),
+        ("zero\u{200b}width", r"zero\u{200b}width"),
+        ("bom\u{feff}", r"bom\u{feff}"),
+        ("nbsp\u{a0}", r"nbsp\u{a0}"),
+        ("ünïcödé-ok", "ünïcödé-ok"),
+    ];
+    let input: String = cases
+        .iter()
+        .map(|(jti, _)| with_jti(&key, signer.sign().unwrap().as_str(), jti) + "\n")
+        .collect();
+    let args = [
+        "--jwks",
+        jwks.to_str().unwrap(),
+        "--client-id",
+        CLIENT,
+        "--audience",
+        ISSUER,
+    ];
+    let out = run_verify(&args, &input);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let expected: String = cases.iter().map(|(_, p)| format!("ok {p}\n")).collect();
+    assert_eq!(text(&out.stdout), expected);
+}
+
+/// `--jwks /dev/zero` (or any file over 64 KiB) is refused after reading
+/// 64 KiB + 1 bytes, not read until memory runs out.
+#[test]
+fn oversized_jwks_file_is_refused() {
+    let args = [
+        "--jwks",
+        "/dev/zero",
+        "--client-id",
+        CLIENT,
+        "--audience",
+        ISSUER,
+    ];
+    let out = run_verify(&args, "");
+    assert_eq!(out.status.code(), Some(2), "stderr: {}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("larger than"),
+        "{}",
+        text(&out.stderr)
+    );
+}

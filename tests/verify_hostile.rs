@@ -632,6 +632,25 @@ fn nbf_and_iat_in_the_future() {
     }
 }
 
+/// `nbf` at or after `exp` leaves no instant at which the assertion is valid
+/// (RFC 7519 §4.1.4, §4.1.5): refused even while `now` lies inside the leeway
+/// of both.
+#[test]
+fn empty_validity_window() {
+    let f = p256();
+    for (nbf, exp) in [(NOW + 10, NOW + 5), (NOW + 5, NOW + 5), (NOW, NOW)] {
+        let claims = with(with(f.claims(), "nbf", json!(nbf)), "exp", json!(exp));
+        let claims = with(claims, "iat", json!(NOW - 1));
+        let token = f.token(&f.header(), &claims);
+        assert_rejected(f.verify(&token), ErrorKind::InvalidClaim, &token);
+    }
+    // A fractional window of 1 ms is still a window.
+    let claims = with(f.claims(), "nbf", json!(NOW as f64 + 0.5));
+    let claims = with(claims, "exp", json!(NOW as f64 + 0.501));
+    f.verify(&f.token(&f.header(), &claims))
+        .expect("a 1 ms window");
+}
+
 #[test]
 fn lifetime_too_long_and_too_old() {
     let f = p256();

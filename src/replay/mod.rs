@@ -15,6 +15,8 @@ use std::sync::Arc;
 use crate::error::{Error, ErrorKind};
 
 mod entry;
+#[cfg(feature = "redis")]
+mod io_thread;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;

@@ -10,7 +10,8 @@
 //! millisecond. A relative expiry keeps the contract even when Redis's clock
 //! and the verifier's disagree.
 //!
-//! The connection is the `redis` crate's `ConnectionManager`: one
+//! Every command runs on the cache's own I/O thread (`io_thread.rs`), never
+//! on the caller's runtime. The connection is the `redis` crate's `ConnectionManager`: one
 //! multiplexed connection shared by every check (concurrent checks are
 //! pipelined on it), reconnecting by itself after the server went away. It
 //! is created on first use, so a server can start while Redis is down. Every
@@ -29,6 +30,7 @@ use ::redis::{Client, Cmd, Value};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind};
+use crate::replay::io_thread::IoThread;
 use crate::replay::{AsyncReplayCache, ReplayEntry, ReplayFuture};
 
 /// The default prefix of the keys written by [`RedisReplayCache`].
@@ -157,8 +159,12 @@ impl Slot {
 /// for all.
 ///
 /// Async only: it implements [`AsyncReplayCache::check_and_insert_async`](crate::replay::AsyncReplayCache::check_and_insert_async) and is
-/// used through `Verifier::verify_async` inside a Tokio runtime (with time
-/// enabled, as `#[tokio::main]` has). The sync
+/// used through `Verifier::verify_async`, awaited on any executor: the
+/// network I/O and the timeout run on the cache's own thread (a
+/// current-thread Tokio runtime with I/O and timers, started by
+/// [`RedisReplayCache::new`] and stopped when the cache is dropped), so a
+/// caller's runtime built without timers or without I/O, or one that is not
+/// Tokio, works the same. The sync
 /// [`ReplayCache::check_and_insert`](crate::ReplayCache::check_and_insert) keeps its default and fails closed
 /// with [`ErrorKind::RequiresAsync`], so `Verifier::verify` with this cache
 /// rejects every assertion rather than blocking an executor thread.
@@ -204,9 +210,16 @@ impl Slot {
 /// # }
 /// ```
 pub struct RedisReplayCache {
-    client: Client,
+    link: Arc<Link>,
+    io: IoThread,
     config: RedisReplayConfig,
     redacted_url: String,
+}
+
+/// The connection side, shared with the tasks on the I/O thread.
+struct Link {
+    client: Client,
+    timeout: Duration,
     slot: Mutex<Option<Arc<Slot>>>,
 }
 
@@ -218,7 +231,9 @@ impl RedisReplayCache {
     ///
     /// # Errors
     /// [`ErrorKind::InvalidConfig`] for a URL that does not parse (or needs
-    /// TLS, which this build does not include) or a config out of bounds.
+    /// TLS, which this build does not include) or a config out of bounds;
+    /// [`ErrorKind::ReplayStoreUnavailable`] when the I/O thread cannot be
+    /// started.
     pub fn new(url: &str, config: RedisReplayConfig) -> Result<Self, Error> {
         config.validate()?;
         // The parse error is not kept as source: it could quote the URL,
@@ -226,10 +241,14 @@ impl RedisReplayCache {
         let client = Client::open(url)
             .map_err(|_| Error::detail(ErrorKind::InvalidConfig, "invalid Redis URL"))?;
         Ok(Self {
-            client,
+            link: Arc::new(Link {
+                client,
+                timeout: config.timeout,
+                slot: Mutex::new(None),
+            }),
+            io: IoThread::start("client-assertion-redis")?,
             config,
             redacted_url: redact_url(url),
-            slot: Mutex::new(None),
         })
     }
 
@@ -251,7 +270,7 @@ impl RedisReplayCache {
     /// [`ErrorKind::ReplayStoreUnavailable`] when Redis does not answer
     /// `PONG` within the timeout.
     pub async fn ping(&self) -> Result<(), Error> {
-        match self.run(&::redis::cmd("PING")).await? {
+        match self.run(::redis::cmd("PING")).await? {
             Value::SimpleString(s) if s == "PONG" => Ok(()),
             _ => Err(unexpected_reply()),
         }
@@ -281,7 +300,7 @@ impl RedisReplayCache {
             .arg("NX")
             .arg("PX")
             .arg(retention_millis(entry.until(), entry.now()));
-        match self.run(&cmd).await? {
+        match self.run(cmd).await? {
             Value::Okay => Ok(()),
             Value::SimpleString(s) if s == "OK" => Ok(()),
             Value::Nil => Err(Error::new(ErrorKind::Replayed)),
@@ -289,6 +308,14 @@ impl RedisReplayCache {
         }
     }
 
+    /// Sends `cmd` on the I/O thread, within the timeout.
+    async fn run(&self, cmd: Cmd) -> Result<Value, Error> {
+        let link = self.link.clone();
+        self.io.run(async move { link.send(&cmd).await }).await
+    }
+}
+
+impl Link {
     /// The current connection manager, created on first use (or after the
     /// last one was dropped as dead).
     fn slot(&self) -> Result<Arc<Slot>, Error> {
@@ -299,7 +326,7 @@ impl RedisReplayCache {
         // One attempt per connection: recovery is driven by the checks
         // themselves, each bounded by the timeout, never by a backoff that
         // could outlast an outage.
-        let timeout = Some(self.config.timeout);
+        let timeout = Some(self.timeout);
         let manager_config = ConnectionManagerConfig::new()
             .set_number_of_retries(0)
             .set_connection_timeout(timeout)
@@ -320,7 +347,7 @@ impl RedisReplayCache {
     /// Drops `slot` if it is still the current one and has not answered
     /// anything for a whole timeout: its connection is presumed dead.
     fn retire_if_silent(&self, slot: &Arc<Slot>) {
-        if slot.silent_for() < self.config.timeout {
+        if slot.silent_for() < self.timeout {
             return;
         }
         let mut guard = self.slot.lock().unwrap_or_else(|p| p.into_inner());
@@ -329,17 +356,11 @@ impl RedisReplayCache {
         }
     }
 
-    /// Sends `cmd` within the timeout.
-    async fn run(&self, cmd: &Cmd) -> Result<Value, Error> {
-        if tokio::runtime::Handle::try_current().is_err() {
-            return Err(Error::detail(
-                ErrorKind::ReplayStoreUnavailable,
-                "the Redis replay cache needs a Tokio runtime",
-            ));
-        }
+    /// Sends `cmd` within the timeout (on the I/O thread).
+    async fn send(&self, cmd: &Cmd) -> Result<Value, Error> {
         let slot = self.slot()?;
         let mut manager = slot.manager.clone();
-        let reply = tokio::time::timeout(self.config.timeout, manager.send_packed_command(cmd));
+        let reply = tokio::time::timeout(self.timeout, manager.send_packed_command(cmd));
         match reply.await {
             Ok(Ok(value)) => {
                 slot.answered();

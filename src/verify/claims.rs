@@ -108,6 +108,13 @@ fn times(policy: &Policy, now: SystemTime, claims: &mut Claims) -> Result<Times,
     if now >= exp + leeway {
         return Err(Error::new(ErrorKind::Expired));
     }
+    if nbf.is_some_and(|nbf| nbf >= exp) {
+        // [nbf, exp) is empty: no instant at which the assertion is valid.
+        return Err(Error::detail(
+            ErrorKind::InvalidClaim,
+            "nbf is not before exp",
+        ));
+    }
     if nbf.is_some_and(|t| t > now + leeway) || iat.is_some_and(|t| t > now + leeway) {
         return Err(Error::new(ErrorKind::NotYetValid));
     }
