@@ -4,25 +4,31 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each step is headed with the seconds elapsed so far (CI budget: 25 min).
+step() { echo "== [${SECONDS}s] $*"; }
+
 # Real components for the feature-gated tests: installed here when missing;
 # the tests start (and stop) their own SoftHSM2 token and Redis instance.
+step "SoftHSM2 and redis-server (installed when missing)"
 bash scripts/softhsm.sh
 bash scripts/redis.sh
 
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
-echo "== cargo fmt --check"
+step "cargo fmt --check"
 cargo fmt --all -- --check
-echo "== structure (no module cycle, no function over 80 lines, at most 25 root names)"
+step "structure (no module cycle, no function over 80 lines, at most 25 root names)"
 python3 scripts/test_check_structure.py
 python3 scripts/check_structure.py
-echo "== cargo clippy"
+step "cargo clippy"
 cargo clippy --all-targets --all-features -- -D warnings
-echo "== cargo test (backend: rust-crypto)"
+step "cargo test (backend: rust-crypto)"
 cargo test --all-features
-echo "== cargo test (backend: aws-lc)"
-CLIENT_ASSERTION_TEST_BACKEND=aws-lc cargo test --all-features
-echo "== no fuzz entry points in the library (--all-features)"
+step "cargo test (backend: aws-lc; unit and integration tests, the doc tests ran above)"
+# Only the integration tests read CLIENT_ASSERTION_TEST_BACKEND; the doc
+# tests do not depend on it, so they are not compiled a second time.
+CLIENT_ASSERTION_TEST_BACKEND=aws-lc cargo test --all-features --tests
+step "no fuzz entry points in the library (--all-features)"
 # cargo-fuzz sets `--cfg fuzzing`; no other build may contain src/fuzzing.rs.
 # Compile two one-line crates against the library just built: the control
 # must compile, the one naming `client_assertion::fuzzing` must not.
@@ -43,9 +49,10 @@ grep -q "configured out\|could not find \`fuzzing\`\|no \`fuzzing\` in the root"
     echo "$out" >&2
     exit 1
 }
-echo "== fuzz regressions (seeds and found inputs, under --cfg fuzzing)"
+step "fuzz regressions (seeds and found inputs, under --cfg fuzzing)"
 # Its own target directory: other RUSTFLAGS must not invalidate target/.
 RUSTFLAGS="--cfg fuzzing" CARGO_TARGET_DIR=fuzz/target/regressions \
     cargo test --manifest-path fuzz/Cargo.toml --test regressions
-echo "== fuzz smoke (every target, briefly, from its seed corpus)"
+step "fuzz smoke (every target, briefly, from its seed corpus)"
 bash scripts/fuzz.sh smoke
+step "done"
