@@ -10,6 +10,7 @@ pub(crate) mod file;
 pub(crate) mod jwk;
 pub(crate) mod memory;
 pub(crate) mod parse;
+pub(crate) mod settle;
 #[cfg(feature = "pkcs11")]
 pub mod pkcs11;
 mod source;
