@@ -197,9 +197,7 @@ fn a_bad_file_keeps_the_old_key_and_reports_the_failure() {
     f.clock.advance(INTERVAL);
     let ed = expected_thumbprint("ed25519");
     assert_eq!(header_kid(&f.signer), p256, "settling");
-    assert!(
-        matches!(&f.events()[..], [ReloadStatus::Settling { kept_kid }] if *kept_kid == p256)
-    );
+    assert!(matches!(&f.events()[..], [ReloadStatus::Settling { kept_kid }] if *kept_kid == p256));
     f.clock.advance(FileKey::DEFAULT_SETTLE_WINDOW);
     assert_eq!(header_kid(&f.signer), ed);
     assert!(matches!(&f.events()[..], [ReloadStatus::Reloaded { kid }] if *kid == ed));

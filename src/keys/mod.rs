@@ -10,9 +10,9 @@ pub(crate) mod file;
 pub(crate) mod jwk;
 pub(crate) mod memory;
 pub(crate) mod parse;
-pub(crate) mod settle;
 #[cfg(feature = "pkcs11")]
 pub mod pkcs11;
+pub(crate) mod settle;
 mod source;
 
 pub use cert::{CertificateChain, CertificateHeaders};
