@@ -600,3 +600,69 @@ impl RawJwk {
         self.k.is_some() || self.kty.as_deref() == Some("oct")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
+        std::fs::read(format!("{path}{name}")).unwrap()
+    }
+
+    #[test]
+    fn self_checked_encodings() {
+        for (name, checked) in [
+            ("ed25519.pkcs8.pem", false), // OpenSSL's v1: the seed only
+            ("ed25519.jwk.json", true),
+            ("p256.sec1.der", true),
+            ("p256.pkcs8.der", true),
+            ("p384.sec1.pem", true),
+            ("p256.jwk.json", true),
+            ("rsa2048.pkcs1.der", true),
+            ("rsa2048.pkcs8.pem", true),
+            ("rsa2048.jwk.json", true),
+        ] {
+            let parsed = private_from_bytes(&fixture(name)).unwrap();
+            assert_eq!(parsed.self_checked(), checked, "{name}");
+        }
+    }
+
+    #[test]
+    fn an_ec_key_without_its_public_key_is_not_self_checked_and_a_wrong_one_is_refused() {
+        let der = fixture("p256.sec1.der");
+        let key = sec1::EcPrivateKey::from_der(&der).unwrap();
+        let p384 = fixture("p384.sec1.der");
+        let p384 = sec1::EcPrivateKey::from_der(&p384).unwrap();
+        use pkcs8::der::Encode;
+        let without = sec1::EcPrivateKey {
+            public_key: None,
+            ..key.clone()
+        }
+        .to_der()
+        .unwrap();
+        assert!(!private_from_der(&without).unwrap().self_checked());
+        // A valid point that is not this key's: a fresh P-256 key's.
+        use p256::elliptic_curve::sec1::ToSec1Point;
+        let fresh = p256::SecretKey::from_slice(&[7; 32]).unwrap();
+        let point = fresh.public_key().to_sec1_point(false);
+        let wrong = sec1::EcPrivateKey {
+            public_key: Some(point.as_bytes()),
+            ..key.clone()
+        }
+        .to_der()
+        .unwrap();
+        assert_eq!(
+            private_from_der(&wrong).err().map(|e| e.kind()),
+            Some(ErrorKind::InvalidKey)
+        );
+        // A point of another curve is refused too.
+        let foreign = sec1::EcPrivateKey {
+            public_key: p384.public_key,
+            ..key
+        }
+        .to_der()
+        .unwrap();
+        assert!(private_from_der(&foreign).is_err());
+    }
+}
