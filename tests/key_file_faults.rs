@@ -661,3 +661,136 @@ fn a_directory_ring_never_falls_back_to_a_retired_key_or_a_torn_one() {
         outcomes,
     );
 }
+
+// ----- the settle rule, step by step (manual clock) -----
+
+fn torn(new: &[u8], old: &[u8]) -> Vec<u8> {
+    let half = new.len() / 2;
+    [&new[..half], &old[half..]].concat()
+}
+
+/// Overwrites `path` in place (no truncation, as a non-atomic writer does),
+/// then waits long enough for the file's change time to move on.
+fn overwrite(path: &Path, bytes: &[u8]) {
+    let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    f.write_all(bytes).unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+}
+
+#[test]
+fn a_key_that_is_not_self_checked_enters_only_once_it_stayed_unchanged_for_the_window() {
+    use client_assertion::time::ManualClock;
+    let c = case(KeyType::Ed25519, Enc::Ed25519V1, "ed25519 v1");
+    let (k0, k1) = (c.keys[0].kid().into_owned(), c.keys[1].kid().into_owned());
+    // The premise: a torn v1 file is a valid key nobody wrote.
+    let torn_file = torn(&c.files[1], &c.files[0]);
+    let foreign = PrivateKey::from_bytes(&torn_file).unwrap().kid().to_owned();
+    assert!(foreign != k0 && foreign != k1);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("client.key");
+    std::fs::write(&path, &c.files[0]).unwrap();
+    let clock = Arc::new(ManualClock::at_unix(1_700_000_000));
+    let key = FileKey::open(&path).unwrap().with_clock(clock.clone());
+    let settling =
+        |s: ReloadStatus| matches!(s, ReloadStatus::Settling { kept_kid } if kept_kid == k0);
+
+    // Torn, then finished within the window: the torn content never enters.
+    overwrite(&path, &torn_file);
+    assert!(settling(key.reload()));
+    clock.advance(Duration::from_millis(500));
+    assert!(settling(key.reload()));
+    overwrite(&path, &c.files[1]);
+    clock.advance(Duration::from_millis(600));
+    assert!(
+        settling(key.reload()),
+        "the whole file starts its own window"
+    );
+    assert_eq!(key.kid(), k0);
+    clock.advance(FileKey::DEFAULT_SETTLE_WINDOW);
+    assert!(matches!(key.reload(), ReloadStatus::Reloaded { kid } if kid == k1));
+
+    // The same torn bytes written again (a periodic writer torn at the same
+    // offset) are a new write: the window starts again.
+    let torn_back = torn(&c.files[0], &c.files[1]);
+    overwrite(&path, &torn_back);
+    assert!(matches!(key.reload(), ReloadStatus::Settling { .. }));
+    clock.advance(Duration::from_millis(900));
+    overwrite(&path, &torn_back);
+    clock.advance(Duration::from_millis(200));
+    assert!(matches!(key.reload(), ReloadStatus::Settling { .. }));
+    assert_eq!(key.kid(), k1);
+
+    // The honest limit: a writer that stops mid-file for longer than the
+    // window leaves a stable file, and a torn file that is a valid key enters.
+    clock.advance(FileKey::DEFAULT_SETTLE_WINDOW);
+    let entered = key.reload();
+    assert!(
+        matches!(&entered, ReloadStatus::Reloaded { kid } if *kid != k0 && *kid != k1),
+        "{entered:?}"
+    );
+
+    // A self-checked encoding torn the same way is refused at once.
+    let v2 = case(KeyType::Ed25519, Enc::Ed25519V2, "ed25519 v2");
+    std::fs::write(&path, &v2.files[0]).unwrap();
+    let key = FileKey::open(&path).unwrap().with_clock(clock.clone());
+    overwrite(&path, &torn(&v2.files[1], &v2.files[0]));
+    assert!(matches!(key.reload(), ReloadStatus::Failed { .. }));
+    assert_eq!(key.kid(), v2.keys[0].kid());
+}
+
+#[test]
+fn a_directory_ring_keeps_its_active_key_while_the_file_is_gone() {
+    use client_assertion::time::ManualClock;
+    use client_assertion::ErrorKind;
+    let t = 1_700_000_000;
+    let clock = Arc::new(ManualClock::at_unix(t));
+    let c = case(KeyType::Ed25519, Enc::Ed25519V1, "ed25519 v1");
+    let dir = tempfile::tempdir().unwrap();
+    let retired = dir.path().join(format!("key-{}.pem", t - 2 * 86_400));
+    std::fs::write(&retired, encode(&c.spare, Enc::Ed25519V2)).unwrap();
+    let active = dir.path().join(format!("key-{}.pem", t - 86_400));
+    std::fs::write(&active, &c.files[0]).unwrap();
+    let ring = DirectoryKeyRing::open_with(dir.path(), clock.clone())
+        .unwrap()
+        .with_check_interval(Duration::ZERO);
+    let (k0, k1) = (c.keys[0].kid().into_owned(), c.keys[1].kid().into_owned());
+    let retired_kid = c.spare.kid().into_owned();
+    assert_eq!(ring.kid(), k0);
+    assert!(!ring.jwks().as_str().contains(&retired_kid));
+
+    // Gone: the active key stays active and published, the retired key
+    // neither signs nor comes back into the set.
+    std::fs::remove_file(&active).unwrap();
+    let problems = ring.reload();
+    assert!(
+        problems
+            .iter()
+            .any(|(p, e)| *p == active && e.kind() == ErrorKind::KeyNotFound),
+        "{problems:?}"
+    );
+    assert_eq!(ring.kid(), k0);
+    assert!(ring.jwks().as_str().contains(&k0));
+    assert!(!ring.jwks().as_str().contains(&retired_kid));
+
+    // Back with another key in an encoding that is not self-checked: it
+    // settles first, then takes over.
+    std::fs::write(&active, &c.files[1]).unwrap();
+    ring.reload();
+    assert_eq!(ring.settling(), vec![active.clone()]);
+    assert_eq!(ring.kid(), k0);
+    clock.advance(FileKey::DEFAULT_SETTLE_WINDOW);
+    ring.reload();
+    assert!(ring.settling().is_empty());
+    assert_eq!(ring.kid(), k1);
+    assert!(!ring.jwks().as_str().contains(&retired_kid));
+
+    // Gone again, then a newer self-checked file: it takes over at once.
+    std::fs::remove_file(&active).unwrap();
+    ring.reload();
+    assert_eq!(ring.kid(), k1);
+    let newer = dir.path().join(format!("key-{}.pem", t - 3600));
+    std::fs::write(&newer, encode(&c.keys[2], Enc::Ed25519V2)).unwrap();
+    assert!(ring.reload().is_empty());
+    assert_eq!(ring.kid(), c.keys[2].kid());
+}

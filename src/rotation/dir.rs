@@ -331,17 +331,17 @@ impl DirectoryKeyRing {
             ));
             return None;
         }
-        let kept = previous.filter(|p| !usable.iter().any(|(n, _, _)| **n == p.rank.1));
-        if let Some(p) = kept {
+        let gone = previous.is_some_and(|p| !usable.iter().any(|(n, _, _)| **n == p.rank.1));
+        let (active, rank) = choose_active(&usable, now_s, previous, gone)?;
+        if gone && previous.is_some_and(|p| p.rank == rank) {
             scan.problems.push((
-                dir.join(&p.rank.1),
+                dir.join(&rank.1),
                 Error::detail(
                     ErrorKind::KeyNotFound,
-                    "the active key's file is gone or holds no usable key; the key stays active",
+                    "the active key's file is gone or holds no usable key yet; the key stays active",
                 ),
             ));
         }
-        let (active, rank) = choose_active(&usable, now_s, previous, kept.is_some())?;
         let public = published_keys(&usable, &active, rank.0, now_s, settings.grace);
         let published = PublishedJwks::new(
             &JwkSet::from_keys(public.iter().cloned()),
