@@ -603,7 +603,8 @@ fn file_key_reloads_and_failures_are_reported_without_key_material() {
     let key = FileKey::open(&path).unwrap();
     let first = key.kid().into_owned();
 
-    std::fs::write(&path, data("ed25519.pkcs8.pem")).unwrap();
+    // Self-checked (the PKCS#8 EC key embeds its public key): taken at once.
+    std::fs::write(&path, data("p384.pkcs8.pem")).unwrap();
     let (_, events) = capture(|| key.reload());
     let e = only(&events, KEY_RELOADED);
     assert_eq!(e.level, Level::INFO);

@@ -4,10 +4,14 @@
 //! check interval (time from the injectable clock). A new file is parsed
 //! fully before it replaces the key in service, and the swap is one pointer
 //! store: a signature is made either entirely with the old key or entirely
-//! with the new one. A missing, partial or malformed file never takes the
-//! old key out of service; the problem is reported as [`ReloadStatus::Failed`]
-//! (from [`FileKey::reload`], [`FileKey::last_status`] and the optional
-//! listener), and the next check tries again.
+//! with the new one. A missing, unreadable, partial or malformed file never
+//! takes the old key out of service; the problem is reported as
+//! [`ReloadStatus::Failed`] (from [`FileKey::reload`], [`FileKey::last_status`]
+//! and the optional listener), and the next check tries again.
+//!
+//! When a changed file enters service (at once if its encoding is
+//! self-checked, else once it has settled) is documented on [`FileKey`],
+//! with the argument and its limit; the mechanism is in `settle.rs`.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -15,12 +19,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
-use sha2::{Digest, Sha256};
-use zeroize::Zeroizing;
-
 use crate::algorithm::Algorithm;
 use crate::backend::Backend;
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
+use crate::keys::settle::{self, Admission, Settler};
 use crate::keys::{KeyMetadata, KeySource, PrivateKey, PublicJwk};
 use crate::time::{Clock, SystemClock};
 
@@ -38,9 +40,17 @@ pub enum ReloadStatus {
         /// The `kid` of the new key.
         kid: String,
     },
+    /// The file holds a usable key in an encoding that is not self-checked,
+    /// and has not yet stayed unchanged for the settle window (see the
+    /// [`FileKey`](crate::FileKey#when-a-changed-file-enters-service));
+    /// the previous key stays in service.
+    Settling {
+        /// The `kid` of the key still in service.
+        kept_kid: String,
+    },
     /// The file could not be read or parsed; the previous key stays in service.
     Failed {
-        /// Why the file was not taken (an [`ErrorKind::Io`] or key error).
+        /// Why the file was not taken (an [`ErrorKind::Io`](crate::ErrorKind::Io) or key error).
         error: Error,
         /// The `kid` of the key still in service.
         kept_kid: String,
@@ -51,13 +61,66 @@ type Listener = Box<dyn Fn(&ReloadStatus) + Send + Sync>;
 
 struct CheckState {
     next_check: SystemTime,
-    /// SHA-256 of the file content last looked at (good or bad).
-    seen: [u8; 32],
+    /// SHA-256 of the file content the key in service came from.
+    in_service: [u8; 32],
+    /// SHA-256 of the content last refused (not parsed again).
+    refused: Option<[u8; 32]>,
+    settler: Settler,
+    window: Duration,
     last: ReloadStatus,
 }
 
 /// A private key read from a file (PEM, DER or private JWK) and re-read
 /// when the file is replaced.
+///
+/// The file is checked lazily, on the signing path, at most once per check
+/// interval; a new key replaces the old one in one pointer store. A
+/// missing, unreadable, partial or malformed file never takes the key in
+/// service out of service: the check reports [`ReloadStatus::Failed`] and
+/// the next check tries again.
+///
+/// # When a changed file enters service
+/// A file written in place (not through a rename) can be read half old,
+/// half new, and for some encodings such a torn file is a valid key of its
+/// own, a key nobody published: every assertion signed with it would be
+/// refused (`unknown_key`). So a changed file enters service only when it
+/// is known to be whole:
+///
+/// - **at once** if its encoding is *self-checked*: it carries redundancy a
+///   torn file cannot satisfy. That is an RSA key (PKCS#1, PKCS#8 or JWK:
+///   `n = p·q` and `d·e ≡ 1 mod p−1, q−1` are checked, the file's CRT
+///   values are not used), an EC key whose SEC1 or PKCS#8 document embeds
+///   its public key, an Ed25519 PKCS#8 v2 document (with its public key),
+///   and every private JWK (its public members are required): the embedded
+///   public key must equal the one derived from the private part. A torn
+///   file then parses as the old key, the new key, or nothing.
+/// - **once settled** otherwise (Ed25519 PKCS#8 v1, which OpenSSL writes
+///   without the public key; an EC key without its public key): when two
+///   checks at least the settle window apart (default
+///   [`FileKey::DEFAULT_SETTLE_WINDOW`], 1 s, see
+///   [`FileKey::with_settle_window`]) read the same bytes (SHA-256) with
+///   the same file metadata (length, modification time, and on Unix inode
+///   and change time). Meanwhile the status is [`ReloadStatus::Settling`]
+///   and the previous key stays in service; the next check is due when the
+///   window ends (or at the check interval, if that is sooner).
+///
+/// Why this is enough: a torn file exists only while a writer is between
+/// two writes of the same file. Every write changes the file's change time,
+/// so two reads that see the same bytes and the same metadata saw a file
+/// nobody wrote in between. If the writer's pause between its writes is
+/// shorter than the settle window, no two such reads can both fall inside
+/// it, and the torn content is never admitted. The honest limit: a writer
+/// that stops for longer than the window in the middle of a file that is
+/// not self-checked (it crashed, or was suspended) leaves a stable file,
+/// and if that torn file happens to be a valid key it is admitted, until
+/// the writer finishes and the whole file settles in turn. Write key files
+/// with a rename (as Kubernetes secret volumes and
+/// [`FileKeyFactory`](crate::client::FileKeyFactory) do), or in a
+/// self-checked encoding, and this cannot happen. On a file system whose
+/// timestamps are coarse (FAT: 2 s) only the bytes tell writes apart.
+///
+/// [`FileKey::open`] has no previous key to keep: it takes the file as it
+/// reads it.
 ///
 /// ```no_run
 /// use std::sync::Arc;
@@ -81,36 +144,32 @@ pub struct FileKey {
     backend: Backend,
 }
 
-fn read_and_parse(path: &Path, backend: Backend) -> (Option<[u8; 32]>, Result<PrivateKey, Error>) {
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            let bytes = Zeroizing::new(bytes);
-            let digest: [u8; 32] = Sha256::digest(&*bytes).into();
-            let key = PrivateKey::from_bytes(&bytes).and_then(|k| k.with_backend(backend));
-            (Some(digest), key)
-        }
-        Err(e) => (None, Err(Error::with_source(ErrorKind::Io, e))),
-    }
-}
-
 impl FileKey {
     /// The default interval between two checks of the key file.
     pub const DEFAULT_CHECK_INTERVAL: Duration = DEFAULT_CHECK_INTERVAL;
 
+    /// The default settle window of a file whose encoding is not
+    /// self-checked (see the [type docs](FileKey#when-a-changed-file-enters-service)).
+    pub const DEFAULT_SETTLE_WINDOW: Duration = settle::DEFAULT_SETTLE_WINDOW;
+
     /// Opens the key file. The first load must succeed.
     ///
     /// # Errors
-    /// [`ErrorKind::Io`] if the file cannot be read; the key errors of
-    /// [`PrivateKey::from_bytes`] if it does not hold a usable private key.
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) if the file cannot be read;
+    /// the key errors of [`PrivateKey::from_bytes`] if it does not hold a
+    /// usable private key.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref().to_path_buf();
-        let (digest, key) = read_and_parse(&path, Backend::default());
-        let key = key?;
+        let read = settle::read(&path)?;
+        let (key, _) = settle::parse(&read, Backend::default())?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         Ok(Self {
             check: Mutex::new(CheckState {
                 next_check: clock.now() + DEFAULT_CHECK_INTERVAL,
-                seen: digest.unwrap_or_default(),
+                in_service: read.digest,
+                refused: None,
+                settler: Settler::default(),
+                window: settle::DEFAULT_SETTLE_WINDOW,
                 last: ReloadStatus::Unchanged,
             }),
             path,
@@ -130,6 +189,17 @@ impl FileKey {
         self
     }
 
+    /// How long a changed file whose encoding is not self-checked must stay
+    /// unchanged before it enters service (default
+    /// [`FileKey::DEFAULT_SETTLE_WINDOW`], 1 s; see the
+    /// [type docs](FileKey#when-a-changed-file-enters-service)). Choose it
+    /// longer than any pause of the writer between two writes of the file.
+    /// Zero admits such a file at the first check that reads it.
+    pub fn with_settle_window(self, window: Duration) -> Self {
+        self.lock_check().window = window;
+        self
+    }
+
     /// Takes time from `clock` instead of the system clock.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         let now = clock.now();
@@ -139,7 +209,8 @@ impl FileKey {
     }
 
     /// Calls `listener` with the outcome of every check that loads a new
-    /// key or fails (not for unchanged files).
+    /// key or fails, and of the first check that finds a new file settling
+    /// (not for unchanged files).
     pub fn with_listener(
         mut self,
         listener: impl Fn(&ReloadStatus) + Send + Sync + 'static,
@@ -155,6 +226,7 @@ impl FileKey {
     /// As [`PrivateKey::with_backend`].
     pub fn with_backend(mut self, backend: Backend) -> Result<Self, Error> {
         let converted = self.current().clone_key().with_backend(backend)?;
+        self.lock_check().settler.convert(backend)?;
         self.backend = backend;
         *self.current.get_mut().unwrap_or_else(|p| p.into_inner()) = Arc::new(converted);
         Ok(self)
@@ -188,44 +260,78 @@ impl FileKey {
         self.check.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn check_locked(&self, state: &mut CheckState) -> ReloadStatus {
-        state.next_check = self.clock.now() + self.interval;
-        let (digest, parsed) = read_and_parse(&self.path, self.backend);
-        let status = match (digest, parsed) {
-            (Some(d), _) if d == state.seen => match &state.last {
-                // Same bytes as last time: same verdict, no re-parse.
-                failed @ ReloadStatus::Failed { .. } => return failed.clone(),
-                _ => ReloadStatus::Unchanged,
-            },
-            (digest, Ok(key)) => {
-                let kid = key.kid().to_owned();
-                let new = Arc::new(key);
-                match self.current.write() {
-                    Ok(mut k) => *k = new,
-                    Err(poisoned) => *poisoned.into_inner() = new,
-                }
-                state.seen = digest.unwrap_or_default();
-                ReloadStatus::Reloaded { kid }
-            }
-            (digest, Err(error)) => {
-                // An unreadable file forgets the content seen before, so
-                // that the same content coming back is looked at again
-                // instead of repeating this failure.
-                state.seen = digest.unwrap_or_default();
-                ReloadStatus::Failed {
-                    error,
-                    kept_kid: PrivateKey::kid(&self.current()).to_owned(),
-                }
+    fn kept_kid(&self) -> String {
+        PrivateKey::kid(&self.current()).to_owned()
+    }
+
+    /// Reads the file and decides; `None` when the verdict repeats the last
+    /// one (the same refused bytes, or the same content still settling).
+    fn decide(&self, state: &mut CheckState, now: SystemTime) -> Option<ReloadStatus> {
+        let read = match settle::read(&self.path) {
+            Ok(read) => read,
+            Err(error) => {
+                // A missing or unreadable file keeps the key in force, and
+                // forgets what was seen, so that a file coming back is
+                // looked at afresh.
+                state.settler.reset();
+                state.refused = None;
+                let kept_kid = self.kept_kid();
+                return Some(ReloadStatus::Failed { error, kept_kid });
             }
         };
-        if !matches!(status, ReloadStatus::Unchanged) {
-            match &status {
-                ReloadStatus::Reloaded { kid } => crate::audit::key_reloaded(kid, &self.path),
-                ReloadStatus::Failed { error, kept_kid } => {
-                    crate::audit::key_reload_failed(error, kept_kid, &self.path)
+        if read.digest == state.in_service {
+            state.settler.reset();
+            state.refused = None;
+            return Some(ReloadStatus::Unchanged);
+        }
+        if state.refused == Some(read.digest) {
+            return None;
+        }
+        match state.settler.admit(&read, now, state.window, self.backend) {
+            Admission::Admit(key) => {
+                state.refused = None;
+                let kid = PrivateKey::kid(&key).to_owned();
+                match self.current.write() {
+                    Ok(mut k) => *k = key,
+                    Err(poisoned) => *poisoned.into_inner() = key,
                 }
-                ReloadStatus::Unchanged => {}
+                state.in_service = read.digest;
+                Some(ReloadStatus::Reloaded { kid })
             }
+            Admission::Settling { started } => {
+                state.refused = None;
+                started.then(|| ReloadStatus::Settling {
+                    kept_kid: self.kept_kid(),
+                })
+            }
+            Admission::Refused(error) => {
+                state.refused = Some(read.digest);
+                let kept_kid = self.kept_kid();
+                Some(ReloadStatus::Failed { error, kept_kid })
+            }
+        }
+    }
+
+    fn check_locked(&self, state: &mut CheckState) -> ReloadStatus {
+        let now = self.clock.now();
+        let decided = self.decide(state, now);
+        state.next_check = match state.settler.due(state.window) {
+            Some(due) => due.min(now + self.interval),
+            None => now + self.interval,
+        };
+        let Some(status) = decided else {
+            return state.last.clone();
+        };
+        match &status {
+            ReloadStatus::Reloaded { kid } => crate::audit::key_reloaded(kid, &self.path),
+            ReloadStatus::Failed { error, kept_kid } => {
+                crate::audit::key_reload_failed(error, kept_kid, &self.path)
+            }
+            // No audit event says "settling"; it is transient, and the
+            // listener and `last_status` show it.
+            ReloadStatus::Unchanged | ReloadStatus::Settling { .. } => {}
+        }
+        if !matches!(status, ReloadStatus::Unchanged) {
             if let Some(listener) = &self.listener {
                 listener(&status);
             }

@@ -97,6 +97,15 @@ impl PrivateKey {
         parse::private_from_bytes(bytes).map(Self::from_parsed)
     }
 
+    /// As [`PrivateKey::from_bytes`], and whether the encoding was
+    /// self-checked (see `ParsedPrivate::self_checked`): the key file
+    /// sources admit a key that is not only once its file has settled.
+    pub(crate) fn from_bytes_self_checked(bytes: &[u8]) -> Result<(Self, bool), Error> {
+        let parsed = parse::private_from_bytes(bytes)?;
+        let checked = parsed.self_checked();
+        Ok((Self::from_parsed(parsed), checked))
+    }
+
     /// Reads a private key file in any supported encoding.
     ///
     /// # Errors

@@ -12,6 +12,7 @@ pub(crate) mod memory;
 pub(crate) mod parse;
 #[cfg(feature = "pkcs11")]
 pub mod pkcs11;
+pub(crate) mod settle;
 mod source;
 
 pub use cert::{CertificateChain, CertificateHeaders};

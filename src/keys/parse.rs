@@ -33,6 +33,8 @@ pub(crate) struct ParsedPrivate {
     pub(crate) secret: Secret,
     pub(crate) kid: Option<String>,
     pub(crate) alg: Option<Algorithm>,
+    /// See [`ParsedPrivate::self_checked`].
+    self_checked: bool,
 }
 
 impl From<Secret> for ParsedPrivate {
@@ -41,8 +43,57 @@ impl From<Secret> for ParsedPrivate {
             secret,
             kid: None,
             alg: None,
+            self_checked: false,
         }
     }
+}
+
+impl ParsedPrivate {
+    /// Whether the encoding carried redundancy that was checked against the
+    /// private part, so that a torn or spliced file cannot pass as another
+    /// valid key: an embedded public key equal to the one derived from the
+    /// private scalar or seed (PKCS#8 v2, SEC1 or PKCS#8 EC with its public
+    /// key, every private JWK, whose public members are required), or RSA
+    /// components checked for consistency (`n = p·q`, `d·e ≡ 1 mod p−1` and
+    /// `mod q−1`; the CRT values in the file are not used, they are
+    /// recomputed). Not self-checked: Ed25519 PKCS#8 v1 (the seed alone, as
+    /// OpenSSL writes it) and an EC key without its public key, where any
+    /// scalar in range is a valid key.
+    pub(crate) fn self_checked(&self) -> bool {
+        self.self_checked
+    }
+
+    fn checked(mut self) -> Self {
+        self.self_checked = true;
+        self
+    }
+}
+
+/// `secret`, self-checked when `embedded` (the public key a PKCS#8 v2 or
+/// SEC1 document carries) is present: it must equal the public key derived
+/// from the private part. The decoders of `ed25519-dalek` and
+/// `elliptic-curve` compare it too; this check does not depend on them.
+fn with_embedded_public(secret: Secret, embedded: Option<&[u8]>) -> Result<ParsedPrivate, Error> {
+    let Some(bytes) = embedded else {
+        return Ok(secret.into());
+    };
+    let mismatch = || invalid("the embedded public key does not match the private key");
+    let public = match secret.key_type() {
+        KeyType::P256 => p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes)
+            .map(|k| Secret::p256_params(&k))
+            .map_err(|_| mismatch())?,
+        KeyType::P384 => p384::ecdsa::VerifyingKey::from_sec1_bytes(bytes)
+            .map(|k| Secret::p384_params(&k))
+            .map_err(|_| mismatch())?,
+        KeyType::Ed25519 => ed25519_public(bytes).map_err(|_| mismatch())?,
+        // RSA encodings carry no separate public key; they are checked
+        // by `rsa_secret`.
+        KeyType::Rsa => return Ok(ParsedPrivate::from(secret).checked()),
+    };
+    if public != secret.public_params() {
+        return Err(mismatch());
+    }
+    Ok(ParsedPrivate::from(secret).checked())
 }
 
 fn invalid(detail: &'static str) -> Error {
@@ -149,20 +200,33 @@ pub(crate) fn private_from_der(der: &[u8]) -> Result<ParsedPrivate, Error> {
 fn private_from_pkcs8(der: &[u8]) -> Result<ParsedPrivate, Error> {
     let info = PrivateKeyInfo::from_der(der).map_err(|_| invalid("malformed PKCS#8"))?;
     match info.algorithm.oid {
-        OID_EC => match info.algorithm.parameters_oid() {
-            Ok(OID_P256) => <p256::ecdsa::SigningKey as EcDecodePrivateKey>::from_pkcs8_der(der)
-                .map(|k| Secret::P256(k).into())
-                .map_err(|_| invalid("malformed P-256 private key")),
-            Ok(OID_P384) => <p384::ecdsa::SigningKey as EcDecodePrivateKey>::from_pkcs8_der(der)
-                .map(|k| Secret::P384(k).into())
-                .map_err(|_| invalid("malformed P-384 private key")),
-            _ => Err(unsupported(
-                "unsupported elliptic curve (P-256 and P-384 only)",
-            )),
-        },
-        OID_ED25519 => ed25519_dalek::SigningKey::from_pkcs8_der(der)
-            .map(|k| Secret::Ed25519(k).into())
-            .map_err(|_| invalid("malformed Ed25519 private key")),
+        OID_EC => {
+            let secret = match info.algorithm.parameters_oid() {
+                Ok(OID_P256) => {
+                    <p256::ecdsa::SigningKey as EcDecodePrivateKey>::from_pkcs8_der(der)
+                        .map(Secret::P256)
+                        .map_err(|_| invalid("malformed P-256 private key"))?
+                }
+                Ok(OID_P384) => {
+                    <p384::ecdsa::SigningKey as EcDecodePrivateKey>::from_pkcs8_der(der)
+                        .map(Secret::P384)
+                        .map_err(|_| invalid("malformed P-384 private key"))?
+                }
+                _ => {
+                    return Err(unsupported(
+                        "unsupported elliptic curve (P-256 and P-384 only)",
+                    ))
+                }
+            };
+            let inner = sec1::EcPrivateKey::from_der(info.private_key)
+                .map_err(|_| invalid("malformed EC private key"))?;
+            with_embedded_public(secret, inner.public_key)
+        }
+        OID_ED25519 => {
+            let key = ed25519_dalek::SigningKey::from_pkcs8_der(der)
+                .map_err(|_| invalid("malformed Ed25519 private key"))?;
+            with_embedded_public(Secret::Ed25519(key), info.public_key)
+        }
         OID_RSA => {
             let key = RsaPrivateKey::from_pkcs8_der(der)
                 .map_err(|_| invalid("malformed RSA private key"))?;
@@ -188,14 +252,15 @@ fn private_from_sec1(der: &[u8]) -> Result<ParsedPrivate, Error> {
             _ => return Err(unsupported("unknown elliptic curve")),
         },
     };
-    match curve {
+    let secret = match curve {
         KeyType::P256 => p256::SecretKey::from_sec1_der(der)
-            .map(|k| Secret::P256(k.into()).into())
-            .map_err(|_| invalid("malformed P-256 SEC1 key")),
+            .map(|k| Secret::P256(k.into()))
+            .map_err(|_| invalid("malformed P-256 SEC1 key"))?,
         _ => p384::SecretKey::from_sec1_der(der)
-            .map(|k| Secret::P384(k.into()).into())
-            .map_err(|_| invalid("malformed P-384 SEC1 key")),
-    }
+            .map(|k| Secret::P384(k.into()))
+            .map_err(|_| invalid("malformed P-384 SEC1 key"))?,
+    };
+    with_embedded_public(secret, parsed.public_key)
 }
 
 fn check_rsa_size(bits: usize) -> Result<(), Error> {
@@ -214,7 +279,7 @@ fn rsa_secret(mut key: RsaPrivateKey) -> Result<ParsedPrivate, Error> {
         .map_err(|_| invalid("inconsistent RSA private key"))?;
     key.precompute()
         .map_err(|_| invalid("inconsistent RSA private key"))?;
-    Ok(Secret::rsa(key).into())
+    Ok(ParsedPrivate::from(Secret::rsa(key)).checked())
 }
 
 /// Private key from a JWK (JSON). The JWK's `kid` and `alg` are kept.
@@ -283,10 +348,12 @@ pub(crate) fn private_from_raw_jwk(raw: &RawJwk) -> Result<ParsedPrivate, Error>
             "the JWK's private part does not match its public part",
         ));
     }
+    // The public members are required and equal the private part's.
     Ok(ParsedPrivate {
         secret,
         kid: raw.kid(),
         alg,
+        self_checked: true,
     })
 }
 
@@ -531,5 +598,71 @@ impl RawJwk {
 
     pub(crate) fn is_symmetric(&self) -> bool {
         self.k.is_some() || self.kty.as_deref() == Some("oct")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
+        std::fs::read(format!("{path}{name}")).unwrap()
+    }
+
+    #[test]
+    fn self_checked_encodings() {
+        for (name, checked) in [
+            ("ed25519.pkcs8.pem", false), // OpenSSL's v1: the seed only
+            ("ed25519.jwk.json", true),
+            ("p256.sec1.der", true),
+            ("p256.pkcs8.der", true),
+            ("p384.sec1.pem", true),
+            ("p256.jwk.json", true),
+            ("rsa2048.pkcs1.der", true),
+            ("rsa2048.pkcs8.pem", true),
+            ("rsa2048.jwk.json", true),
+        ] {
+            let parsed = private_from_bytes(&fixture(name)).unwrap();
+            assert_eq!(parsed.self_checked(), checked, "{name}");
+        }
+    }
+
+    #[test]
+    fn an_ec_key_without_its_public_key_is_not_self_checked_and_a_wrong_one_is_refused() {
+        let der = fixture("p256.sec1.der");
+        let key = sec1::EcPrivateKey::from_der(&der).unwrap();
+        let p384 = fixture("p384.sec1.der");
+        let p384 = sec1::EcPrivateKey::from_der(&p384).unwrap();
+        use pkcs8::der::Encode;
+        let without = sec1::EcPrivateKey {
+            public_key: None,
+            ..key.clone()
+        }
+        .to_der()
+        .unwrap();
+        assert!(!private_from_der(&without).unwrap().self_checked());
+        // A valid point that is not this key's: a fresh P-256 key's.
+        use p256::elliptic_curve::sec1::ToSec1Point;
+        let fresh = p256::SecretKey::from_slice(&[7; 32]).unwrap();
+        let point = fresh.public_key().to_sec1_point(false);
+        let wrong = sec1::EcPrivateKey {
+            public_key: Some(point.as_bytes()),
+            ..key.clone()
+        }
+        .to_der()
+        .unwrap();
+        assert_eq!(
+            private_from_der(&wrong).err().map(|e| e.kind()),
+            Some(ErrorKind::InvalidKey)
+        );
+        // A point of another curve is refused too.
+        let foreign = sec1::EcPrivateKey {
+            public_key: p384.public_key,
+            ..key
+        }
+        .to_der()
+        .unwrap();
+        assert!(private_from_der(&foreign).is_err());
     }
 }
