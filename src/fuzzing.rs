@@ -384,11 +384,8 @@ pub fn parse_jwks(data: &[u8]) {
             (Ok(set), registered) => {
                 let again = JwkSet::from_json(&set.to_json()).expect("a JWK Set re-parses");
                 assert_eq!(&again, set, "a JWK Set does not round-trip");
-                let kids: std::collections::HashSet<(&str, KeyType)> = set
-                    .keys()
-                    .iter()
-                    .map(|k| (k.kid(), k.key_type()))
-                    .collect();
+                let kids: std::collections::HashSet<(&str, KeyType)> =
+                    set.keys().iter().map(|k| (k.kid(), k.key_type())).collect();
                 let registrable = !set.keys().is_empty() && kids.len() == set.keys().len();
                 match registered {
                     Ok(r) => {

@@ -161,7 +161,11 @@ fn skip_use_other_than_sig() {
 
 #[test]
 fn skip_key_ops_without_verify() {
-    for ops in [json!(["encrypt"]), json!(["wrapKey", "unwrapKey"]), json!([])] {
+    for ops in [
+        json!(["encrypt"]),
+        json!(["wrapKey", "unwrapKey"]),
+        json!([]),
+    ] {
         assert_skipped(
             fixture_jwk("rsa2048", json!({"key_ops": ops, "kid": "ops"})),
             SkipReason::NoVerifyOperation,
@@ -244,16 +248,16 @@ fn a_broken_key_of_a_supported_type_still_fails_the_set() {
 #[test]
 fn a_set_of_unusable_keys_is_refused_naming_why() {
     let enc = |kid: &str| fixture_jwk("rsa2048", json!({"use": "enc", "kid": kid}));
-    let err = assert_refused(
-        &set_json(&[enc("a"), enc("b")]),
-        ErrorKind::UnsupportedKey,
-    );
+    let err = assert_refused(&set_json(&[enc("a"), enc("b")]), ErrorKind::UnsupportedKey);
     let text = err.to_string();
     assert!(text.contains("no usable signing key"), "{text}");
     assert!(text.contains("use other than sig"), "{text}");
 
     let p521 = json!({"kty": "EC", "crv": "P-521", "x": "AAAA", "y": "AAAA"});
-    let err = assert_refused(&set_json(&[p521.clone()]), ErrorKind::UnsupportedKey);
+    let err = assert_refused(
+        &set_json(std::slice::from_ref(&p521)),
+        ErrorKind::UnsupportedKey,
+    );
     assert!(err.to_string().contains("unsupported curve"), "{err}");
 
     let err = assert_refused(&set_json(&[enc("a"), p521]), ErrorKind::UnsupportedKey);
@@ -304,8 +308,12 @@ fn keys_of_different_types_may_share_a_kid_and_both_verify() {
 
 #[test]
 fn the_same_kid_twice_on_one_key_type_is_refused() {
-    let a = PrivateKey::generate(KeyType::P256).unwrap().with_kid("twin");
-    let b = PrivateKey::generate(KeyType::P256).unwrap().with_kid("twin");
+    let a = PrivateKey::generate(KeyType::P256)
+        .unwrap()
+        .with_kid("twin");
+    let b = PrivateKey::generate(KeyType::P256)
+        .unwrap()
+        .with_kid("twin");
     assert_eq!(jwk_set([&a, &b]).keys().len(), 1, "jwk_set keeps the first");
     let set = JwkSet::from_keys([a.public_jwk(), b.public_jwk()]);
     let err = registry().register(CLIENT, &set).unwrap_err();
@@ -386,7 +394,10 @@ fn a_set_of_more_than_100_keys_is_refused_before_any_key_is_read() {
     let key = p256();
     assert_eq!(JwkSet::MAX_KEYS, 100);
     let hundred = vec![public(&key); JwkSet::MAX_KEYS];
-    assert_eq!(JwkSet::from_json(&set_json(&hundred)).unwrap().keys().len(), 100);
+    assert_eq!(
+        JwkSet::from_json(&set_json(&hundred)).unwrap().keys().len(),
+        100
+    );
     let err = assert_refused(&set_json(&vec![public(&key); 101]), ErrorKind::InvalidKey);
     assert!(err.to_string().contains("MAX_KEYS"), "{err}");
     // 101 broken keys, one leaking its private key: the count comes first.
@@ -446,7 +457,9 @@ fn a_remote_set_that_turns_to_carry_a_private_key_keeps_the_previous_keys() {
 
     // The client publishes its private key; the next refresh refuses it.
     uri.serve(&set_json(&[read_json("p256.jwk.json")]));
-    server.clock.advance(config.max_age + Duration::from_secs(1));
+    server
+        .clock
+        .advance(config.max_age + Duration::from_secs(1));
     verify(&server).expect("the previous set stays in force");
     assert_eq!(server.registry.remote_fetch_count(CLIENT), Some(2));
 
@@ -493,9 +506,11 @@ mod audit {
     use super::*;
 
     type Fields = BTreeMap<&'static str, String>;
+    /// An audit event: its name, level and fields.
+    type Captured = (&'static str, Level, Fields);
 
     #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<(&'static str, Level, Fields)>>>);
+    struct Capture(Arc<Mutex<Vec<Captured>>>);
 
     struct Visitor(Fields);
 
@@ -530,7 +545,7 @@ mod audit {
         fn exit(&self, _: &Id) {}
     }
 
-    fn capture(f: impl FnOnce()) -> Vec<(&'static str, Level, Fields)> {
+    fn capture(f: impl FnOnce()) -> Vec<Captured> {
         let capture = Capture::default();
         let events = capture.0.clone();
         tracing::subscriber::with_default(capture, f);
@@ -578,15 +593,15 @@ mod audit {
             block_on(server.verifier.verify_async(&server.assertion(&key))).unwrap();
         });
         assert!(
-            first
-                .iter()
-                .any(|(name, _, f)| *name == KEY_SKIPPED
-                    && f.get("kid").map(String::as_str) == Some("enc")),
+            first.iter().any(|(name, _, f)| *name == KEY_SKIPPED
+                && f.get("kid").map(String::as_str) == Some("enc")),
             "{first:?}"
         );
 
         uri.serve(&set_json(&[read_json("p256.jwk.json")]));
-        server.clock.advance(config.max_age + Duration::from_secs(1));
+        server
+            .clock
+            .advance(config.max_age + Duration::from_secs(1));
         let refused = capture(|| {
             block_on(server.verifier.verify_async(&server.assertion(&key))).unwrap();
         });

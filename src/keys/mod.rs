@@ -22,6 +22,6 @@ mod source;
 pub use cert::{CertificateChain, CertificateHeaders};
 pub use file::{FileKey, ReloadStatus};
 pub use jwk::{JwkSet, PublicJwk};
-pub use skip::{SkipReason, SkippedJwk};
 pub use memory::PrivateKey;
+pub use skip::{SkipReason, SkippedJwk};
 pub use source::{jwk_set, AsyncKeySource, KeyMetadata, KeySource, SignFuture, SignerKey};

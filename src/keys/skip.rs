@@ -69,19 +69,13 @@ impl SkipReason {
     const fn none_usable(self) -> &'static str {
         match self {
             Self::NotForSignature => "no usable signing key: every key has a use other than sig",
-            Self::NoVerifyOperation => {
-                "no usable signing key: no key has verify in its key_ops"
-            }
-            Self::EncryptionAlgorithm => {
-                "no usable signing key: every key has an encryption alg"
-            }
+            Self::NoVerifyOperation => "no usable signing key: no key has verify in its key_ops",
+            Self::EncryptionAlgorithm => "no usable signing key: every key has an encryption alg",
             Self::UnsupportedAlgorithm => {
                 "no usable signing key: every key has an unsupported signature alg"
             }
             Self::UnsupportedKeyType => "no usable signing key: every key has an unsupported kty",
-            Self::UnsupportedCurve => {
-                "no usable signing key: every key is on an unsupported curve"
-            }
+            Self::UnsupportedCurve => "no usable signing key: every key is on an unsupported curve",
         }
     }
 }
@@ -203,7 +197,10 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), all.len());
-        for (r, member) in all.iter().zip(["use", "key_ops", "alg", "alg", "kty", "crv"]) {
+        for (r, member) in all
+            .iter()
+            .zip(["use", "key_ops", "alg", "alg", "kty", "crv"])
+        {
             assert!(r.to_string().contains(member), "{r}");
             assert!(r.none_usable().starts_with("no usable signing key"));
         }
@@ -226,6 +223,9 @@ mod tests {
             skip(0, SkipReason::NotForSignature),
             skip(1, SkipReason::UnsupportedCurve),
         ]);
-        assert!(mixed.to_string().contains("every key was skipped"), "{mixed}");
+        assert!(
+            mixed.to_string().contains("every key was skipped"),
+            "{mixed}"
+        );
     }
 }

@@ -154,7 +154,11 @@ impl TrustedIssuers {
     ///
     /// # Errors
     /// As [`JwkSet::from_json`] and [`TrustedIssuers::register`].
-    pub fn register_jwks_json(&self, issuer: impl Into<String>, json: &str) -> Result<Registration, Error> {
+    pub fn register_jwks_json(
+        &self,
+        issuer: impl Into<String>,
+        json: &str,
+    ) -> Result<Registration, Error> {
         self.register(issuer, &JwkSet::from_json(json)?)
     }
 
