@@ -458,6 +458,20 @@ mod tests {
     }
 
     #[test]
+    fn skipped_keys_are_a_report_not_part_of_the_set() {
+        let sig = r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"s"}"#;
+        let enc = r#"{"kty":"OKP","crv":"X25519","x":"AAAA","kid":"e"}"#;
+        let set = JwkSet::from_json(&format!(r#"{{"keys":[{enc},{sig}]}}"#)).unwrap();
+        assert_eq!(set.keys().len(), 1);
+        assert_eq!(set.skipped().len(), 1);
+        assert_eq!(set.skipped()[0].position(), 0);
+        assert!(!set.to_json().contains("X25519"));
+        let again = JwkSet::from_json(&set.to_json()).unwrap();
+        assert!(again.skipped().is_empty());
+        assert_eq!(again, set, "equal sets hold equal keys");
+    }
+
+    #[test]
     fn symmetric_and_foreign_keys_are_refused() {
         let e = PublicJwk::from_json(r#"{"kty":"oct","k":"c2VjcmV0"}"#).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::AlgorithmNotAllowed);
