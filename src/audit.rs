@@ -17,6 +17,8 @@
 //! | [`KEY_RELOADED`] `key.reloaded` | `INFO` | `kid`, `path` |
 //! | [`KEY_RELOAD_FAILED`] `key.reload_failed` | `WARN` | `reason`, `kept_kid`, `path` |
 //! | [`KEY_ACTIVATED`] `key.activated` | `INFO` | `kid` |
+//! | [`KEY_SKIPPED`] `key.skipped` | `INFO` | `client_id`, `kid` (when the key has one), `position`, `reason` |
+//! | [`JWKS_REFUSED`] `jwks.refused` | `WARN` | `client_id`, `reason` |
 //!
 //! Field values:
 //! - `usage`: `client_authentication` ([`Verifier`](crate::Verifier), both
@@ -27,6 +29,17 @@
 //! - `alg`: the JWS algorithm name (`ES256`, ...); `exp`: Unix seconds.
 //! - `reason`: the stable [`ErrorKind::code`](crate::ErrorKind::code), e.g.
 //!   `bad_signature`, `expired`, `replayed`.
+//! - `reason` of `key.skipped`: the stable
+//!   [`SkipReason::code`](crate::keys::SkipReason::code) of a key a
+//!   registered (or fetched) JWK Set holds but a verifier cannot use, e.g.
+//!   `use_not_sig`, `unsupported_crv`; `position` is the key's index in the
+//!   set. Emitted at registration of a client's (or trusted issuer's) JWK
+//!   Set, and for each remote set fetched from a `jwks_uri` and taken into
+//!   use.
+//! - `reason` of `jwks.refused`: the [`ErrorKind::code`](crate::ErrorKind::code)
+//!   of a JWK Set fetched from a `jwks_uri` and refused (e.g.
+//!   `private_key_published`, `invalid_key`); the set fetched before stays
+//!   in force as for a failed fetch.
 //! - `replay_checked`: `false` only for
 //!   [`DangerousVerifier::verify_without_replay_check`](crate::danger::DangerousVerifier::verify_without_replay_check),
 //!   whose caller runs its own replay check.
@@ -100,6 +113,14 @@ pub const KEY_RELOAD_FAILED: &str = "key.reload_failed";
 /// put a key in service (`INFO`); the key found when a ring is created is
 /// not an activation.
 pub const KEY_ACTIVATED: &str = "key.activated";
+/// A registered or fetched JWK Set holds a key a signature verifier cannot
+/// use (an encryption key, an unsupported curve, ...): the key is left out
+/// and the rest of the set is used (`INFO`).
+pub const KEY_SKIPPED: &str = "key.skipped";
+/// A JWK Set fetched from a client's `jwks_uri` was refused (it carries a
+/// private key, is too large, or has no usable key); the previously fetched
+/// set, if any, stays in force (`WARN`).
+pub const JWKS_REFUSED: &str = "jwks.refused";
 /// The most bytes a string field of an audit event holds (see the module
 /// docs); equal to [`DEFAULT_MAX_JTI_LENGTH`](crate::Policy::DEFAULT_MAX_JTI_LENGTH),
 /// so that a default-policy `jti` of safe characters is never cut.
@@ -213,6 +234,12 @@ mod off {
 
     #[inline(always)]
     pub(crate) fn key_activated(_: &str) {}
+
+    #[inline(always)]
+    pub(crate) fn key_skipped(_: &str, _: Option<&str>, _: usize, _: &'static str) {}
+
+    #[inline(always)]
+    pub(crate) fn jwks_refused(_: &str, _: &Error) {}
 }
 
 #[cfg(feature = "tracing")]
@@ -339,6 +366,39 @@ mod imp {
             Level::INFO,
             message = super::KEY_ACTIVATED,
             kid = &*safe(kid),
+        );
+    }
+
+    /// Emits `key.skipped` for the key at `position` of `client_id`'s JWK
+    /// Set, left out for the skip reason `reason` (a stable code).
+    pub(crate) fn key_skipped(
+        client_id: &str,
+        kid: Option<&str>,
+        position: usize,
+        reason: &'static str,
+    ) {
+        tracing::event!(
+            name: super::KEY_SKIPPED,
+            target: TARGET,
+            Level::INFO,
+            message = super::KEY_SKIPPED,
+            client_id = &*safe(client_id),
+            kid = kid.map(safe).as_deref(),
+            position = position,
+            reason = reason,
+        );
+    }
+
+    /// Emits `jwks.refused` for a JWK Set of `client_id` fetched from its
+    /// `jwks_uri` and refused with `error`.
+    pub(crate) fn jwks_refused(client_id: &str, error: &Error) {
+        tracing::event!(
+            name: super::JWKS_REFUSED,
+            target: TARGET,
+            Level::WARN,
+            message = super::JWKS_REFUSED,
+            client_id = &*safe(client_id),
+            reason = error.code(),
         );
     }
 

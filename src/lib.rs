@@ -12,7 +12,7 @@
 //! | [`keys`] | client | the key-source contract ([`KeyMetadata`], [`KeySource`], [`AsyncKeySource`](keys::AsyncKeySource), [`SignerKey`](keys::SignerKey)), keys in memory, files and HSMs (`keys::pkcs11`), JWKs, certificates |
 //! | [`client`] | client | the signer and its builder, `typ`, form parameters, profiles, key rotation ([`KeyRing`](client::KeyRing), [`DirectoryKeyRing`](client::DirectoryKeyRing)) |
 //! | [`platform`] | client | tokens a platform minted (Kubernetes, Azure, CI OIDC) |
-//! | [`server`] | server | [`Verifier`], [`ClientRegistry`], [`Policy`], remote key sets ([`JwksFetcher`](server::JwksFetcher)), [`AuthenticatedClient`](server::AuthenticatedClient) |
+//! | [`server`] | server | [`Verifier`], [`ClientRegistry`] and its [`Registration`](server::Registration)s, [`Policy`], remote key sets ([`JwksFetcher`](server::JwksFetcher)), [`AuthenticatedClient`](server::AuthenticatedClient) |
 //! | [`grant`] | server | the RFC 7523 §2.1 JWT bearer grant: [`TrustedIssuers`](grant::TrustedIssuers), [`GrantVerifier`](grant::GrantVerifier) |
 //! | [`replay`] | server | the replay-cache contract (sync and async), its entry and scope, memory and Redis caches |
 //! | [`secret`] | both | `client_secret_jwt` (opt-in, HMAC, a separate mode) |
@@ -134,7 +134,7 @@ pub mod client {
 pub mod server {
     pub use crate::verify::{
         AuthMethod, AuthenticatedClient, ClientRegistry, FetchFuture, JwksFetcher, Policy,
-        RemoteJwksConfig, VerifiedAssertion, Verifier, VerifierBuilder,
+        Registration, RemoteJwksConfig, VerifiedAssertion, Verifier, VerifierBuilder,
     };
 }
 

@@ -390,7 +390,13 @@ fn symmetric_jwk_is_refused() {
             "{jwk}"
         );
     }
+    // In a published JWK Set, `k` is the symmetric key itself: a leak.
     let set = json!({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]});
+    assert_eq!(
+        JwkSet::from_json(&set.to_string()).unwrap_err().kind(),
+        ErrorKind::PrivateKeyPublished
+    );
+    let set = json!({"keys": [{"kty": "oct", "alg": "HS256"}]});
     assert_eq!(
         JwkSet::from_json(&set.to_string()).unwrap_err().kind(),
         ErrorKind::AlgorithmNotAllowed

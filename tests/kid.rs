@@ -246,16 +246,20 @@ fn the_jwk_set_never_contains_private_members() {
         assert_public_only(&format!(r#"{{"keys":[{jwk}]}}"#));
     }
 
-    // Reading a set that (wrongly) holds private JWKs keeps the public halves only.
+    // A set that (wrongly) holds private JWKs has leaked them: it is
+    // refused, and the error carries none of the private values.
     let private_set = format!(
         r#"{{"keys":[{},{}]}}"#,
         read_str("rsa2048.jwk.json"),
         read_str("p384.jwk.json")
     );
-    let parsed = JwkSet::from_json(&private_set).unwrap();
-    assert_eq!(parsed.keys().len(), 2);
-    assert_eq!(parsed.keys()[0].kid(), expected_thumbprint("rsa2048"));
-    assert_public_only(&parsed.to_json());
+    let err = JwkSet::from_json(&private_set).unwrap_err();
+    assert_eq!(err.kind(), client_assertion::ErrorKind::PrivateKeyPublished);
+    let shown = format!("{err} {err:?}");
+    for secret in private_values() {
+        assert!(!shown.contains(&secret), "a private value in the error");
+    }
+    // A single JWK read for its public half keeps that half only.
     let single = PublicJwk::from_json(&read_str("ed25519.jwk.json")).unwrap();
     assert_public_only(&format!(r#"{{"keys":[{}]}}"#, single.to_json()));
 }

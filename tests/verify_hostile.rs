@@ -1059,12 +1059,17 @@ fn rsa_1024_registration_is_weak_key() {
 #[test]
 fn unusable_registrations_are_refused() {
     let registry = registry();
-    // Symmetric keys can never be registered.
+    // Symmetric keys can never be registered; published with their `k`,
+    // they are a leaked secret.
     let err = registry
         .register_jwks_json(
             CLIENT,
             r#"{"keys":[{"kty":"oct","k":"c2VjcmV0","kid":"h"}]}"#,
         )
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PrivateKeyPublished, "{err:?}");
+    let err = registry
+        .register_jwks_json(CLIENT, r#"{"keys":[{"kty":"oct","kid":"h"}]}"#)
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AlgorithmNotAllowed, "{err:?}");
     // Unsupported curves.

@@ -368,11 +368,15 @@ fn register_jwks_json_fixture_set() {
     // is the RFC 7638 thumbprint, as is the signing key's.
     let members: Vec<&str> = keys.iter().map(|(_, _, jwk)| jwk.trim()).collect();
     let set = format!(r#"{{"keys":[{}]}}"#, members.join(","));
-    let (verifier, _) = verifier_for(|r| r.register_jwks_json(CLIENT, &set).unwrap());
+    let (verifier, _) = verifier_for(|r| {
+        r.register_jwks_json(CLIENT, &set).unwrap();
+    });
     check_every_key_verifies(&verifier, &keys);
     // Our own JWK Set JSON round-trips the same way.
     let ours = jwk_set(keys.iter().map(|(k, _, _)| k)).to_json();
-    let (verifier, _) = verifier_for(|r| r.register_jwks_json(CLIENT, &ours).unwrap());
+    let (verifier, _) = verifier_for(|r| {
+        r.register_jwks_json(CLIENT, &ours).unwrap();
+    });
     check_every_key_verifies(&verifier, &keys);
 }
 
@@ -390,7 +394,9 @@ fn register_jwks_json_with_alg_and_extra_members() {
     jwk["key_ops"] = json!(["verify"]);
     jwk["x5t"] = json!("AAAAAAAAAAAAAAAAAAAAAAAAAAA");
     let set = json!({"keys": [jwk]}).to_string();
-    let (verifier, _) = verifier_for(|r| r.register_jwks_json(CLIENT, &set).unwrap());
+    let (verifier, _) = verifier_for(|r| {
+        r.register_jwks_json(CLIENT, &set).unwrap();
+    });
     let token = sign_json(&key, &header_of(&key), &claims_for(CLIENT, "x-1", NOW));
     assert_eq!(verifier.verify(&token).unwrap().kid(), "2024-rotation-a");
 }
@@ -400,7 +406,7 @@ fn register_spki_pems() {
     let keys = fixture_keys();
     let (verifier, _) = verifier_for(|r| {
         r.register_pems(CLIENT, keys.iter().map(|(_, pem, _)| *pem))
-            .unwrap()
+            .unwrap();
     });
     check_every_key_verifies(&verifier, &keys);
 }
@@ -433,13 +439,17 @@ fn register_jsonwebtoken_jwk_set() {
     let keys = fixture_keys();
     let ours = jwk_set(keys.iter().map(|(k, _, _)| k)).to_json();
     let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(&ours).unwrap();
-    let (verifier, _) = verifier_for(|r| r.register_jsonwebtoken(CLIENT, &set).unwrap());
+    let (verifier, _) = verifier_for(|r| {
+        r.register_jsonwebtoken(CLIENT, &set).unwrap();
+    });
     check_every_key_verifies(&verifier, &keys);
     // A set parsed by jsonwebtoken from third-party JWKs (no kid there: the
     // thumbprint is used).
     let members: Vec<&str> = keys.iter().map(|(_, _, jwk)| jwk.trim()).collect();
     let set: jsonwebtoken::jwk::JwkSet =
         serde_json::from_str(&format!(r#"{{"keys":[{}]}}"#, members.join(","))).unwrap();
-    let (verifier, _) = verifier_for(|r| r.register_jsonwebtoken(CLIENT, &set).unwrap());
+    let (verifier, _) = verifier_for(|r| {
+        r.register_jsonwebtoken(CLIENT, &set).unwrap();
+    });
     check_every_key_verifies(&verifier, &keys);
 }

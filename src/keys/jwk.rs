@@ -4,11 +4,44 @@
 //! public half, so exporting it cannot leak a secret. JWK JSON is read by
 //! [`RawJwk`](crate::keys::parse) (in `keys::parse`, with every other key
 //! encoding).
+//!
+//! # Reading a JWK Set
+//!
+//! A client's JWK Set may hold keys for other purposes than signing
+//! (OpenID Connect Dynamic Client Registration publishes signing and
+//! encryption keys in one set). [`JwkSet::from_json`] applies, in order:
+//!
+//! 1. **Limits, before parsing**: at most [`JwkSet::MAX_JSON_LEN`] bytes of
+//!    JSON (checked before the JSON parser runs) and at most
+//!    [`JwkSet::MAX_KEYS`] keys (checked before any key is read); a larger
+//!    set is refused with [`ErrorKind::InvalidKey`].
+//! 2. **No private member, on any key**: a key carrying `d`, `p`, `q`,
+//!    `dp`, `dq`, `qi`, `oth` or `k` (whatever its value) refuses the whole
+//!    set with [`ErrorKind::PrivateKeyPublished`], even a key that would be
+//!    skipped: whoever published it has leaked that key.
+//! 3. **Skip what a verifier cannot use**: a key whose `use` is not `sig`,
+//!    whose `key_ops` lack `verify`, whose `alg` is an encryption algorithm
+//!    or an unsupported signature algorithm, or whose `kty` or `crv` is not
+//!    supported is left out and recorded in [`JwkSet::skipped`] with its
+//!    [`SkipReason`].
+//! 4. **Every other key is read strictly**: a key of a supported type that
+//!    is broken (bad base64url, an off-curve point, RSA below 2048 bits, an
+//!    `alg` of another key type) fails the whole set, as do `oct` keys
+//!    ([`ErrorKind::AlgorithmNotAllowed`]) and `alg` `none` or HMAC: a
+//!    broken signing key is an error, not a skip.
+//! 5. A set whose keys were all skipped is refused with
+//!    [`ErrorKind::UnsupportedKey`] and a detail naming why; an empty
+//!    `keys` array reads as an empty set.
+//!
+//! Two keys may share a `kid` when their key types differ (RFC 7517 §4.5):
+//! the set keeps both, and verification picks the one whose type fits the
+//! token's `alg`.
 
 use std::fmt;
 
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::algorithm::{Algorithm, KeyType};
@@ -16,6 +49,7 @@ use crate::b64;
 use crate::backend::PublicParams;
 use crate::error::{Error, ErrorKind};
 use crate::keys::parse::{self, RawJwk};
+use crate::keys::skip::{self, SkippedJwk};
 
 impl PublicParams {
     /// RFC 7638 JWK thumbprint: SHA-256 over the required members in
@@ -193,12 +227,52 @@ impl Serialize for PublicJwk {
 }
 
 /// A public JWK Set (RFC 7517 §5): `{"keys":[...]}`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+///
+/// A set read with [`JwkSet::from_json`] holds the keys that verify
+/// signatures and reports the ones it left out in [`JwkSet::skipped`]. Its
+/// rules, in order:
+///
+/// 1. **Limits, before parsing**: at most [`JwkSet::MAX_JSON_LEN`] bytes of
+///    JSON and [`JwkSet::MAX_KEYS`] keys ([`ErrorKind::InvalidKey`]).
+/// 2. **No private member on any key**: `d`, `p`, `q`, `dp`, `dq`, `qi`,
+///    `oth` or `k`, on any key (one that would be skipped too), refuses the
+///    whole set with [`ErrorKind::PrivateKeyPublished`].
+/// 3. **Skipped, with a [`SkipReason`](crate::keys::SkipReason)**: `use`
+///    other than `sig`, `key_ops` without `verify`, an encryption `alg` or
+///    an unsupported signature `alg`, an unsupported `kty` or `crv`.
+/// 4. **Read strictly**: a broken key of a supported type (bad base64url,
+///    an off-curve point, RSA below 2048 bits, an `alg` of another key
+///    type), an `oct` key, or `alg` `none` or HMAC fails the whole set.
+/// 5. A set whose keys were all skipped is refused with
+///    [`ErrorKind::UnsupportedKey`], its detail naming why.
+///
+/// Keys of different types may share a `kid` (RFC 7517 §4.5); the set keeps
+/// both. Two sets are equal when they hold the same keys: what was skipped
+/// is a report of the parse, not part of the set, and is not serialised.
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct JwkSet {
     keys: Vec<PublicJwk>,
+    #[serde(skip)]
+    skipped: Vec<SkippedJwk>,
 }
 
+impl PartialEq for JwkSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.keys == other.keys
+    }
+}
+
+impl Eq for JwkSet {}
+
 impl JwkSet {
+    /// The longest JWK Set JSON [`JwkSet::from_json`] reads: 64 KiB, checked
+    /// before the JSON is parsed (a hundred 4096-bit RSA keys fit).
+    pub const MAX_JSON_LEN: usize = 64 * 1024;
+
+    /// The most keys (usable or not) a JWK Set read by
+    /// [`JwkSet::from_json`] may hold, checked before any key is read.
+    pub const MAX_KEYS: usize = 100;
+
     /// An empty set.
     pub fn new() -> Self {
         Self::default()
@@ -208,10 +282,11 @@ impl JwkSet {
     pub fn from_keys(keys: impl IntoIterator<Item = PublicJwk>) -> Self {
         Self {
             keys: keys.into_iter().collect(),
+            skipped: Vec::new(),
         }
     }
 
-    /// Adds a key.
+    /// Adds a key (also one whose `kid` is already in the set).
     pub fn push(&mut self, key: PublicJwk) {
         self.keys.push(key);
     }
@@ -221,9 +296,24 @@ impl JwkSet {
         &self.keys
     }
 
-    /// The key with this `kid`, if any.
+    /// The keys [`JwkSet::from_json`] left out because a signature verifier
+    /// cannot use them, in the order of the JSON; empty for a set built in
+    /// code.
+    pub fn skipped(&self) -> &[SkippedJwk] {
+        &self.skipped
+    }
+
+    /// The first key with this `kid`, if any. Keys of different types may
+    /// share a `kid`: [`JwkSet::find_key`] picks by type as well.
     pub fn find(&self, kid: &str) -> Option<&PublicJwk> {
         self.keys.iter().find(|k| k.kid == kid)
+    }
+
+    /// The key with this `kid` and key type, if any.
+    pub fn find_key(&self, kid: &str, key_type: KeyType) -> Option<&PublicJwk> {
+        self.keys
+            .iter()
+            .find(|k| k.kid == kid && k.key_type() == key_type)
     }
 
     /// The set as compact JSON.
@@ -236,29 +326,84 @@ impl JwkSet {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// Parses a JWK Set from JSON. Every key must be a supported public (or
-    /// private, whose private members are ignored) signing key.
+    /// Parses a JWK Set from JSON, keeping the keys a signature verifier can
+    /// use and recording the others in [`JwkSet::skipped`], by the rules
+    /// listed on [`JwkSet`].
+    ///
+    /// ```
+    /// use client_assertion::keys::{JwkSet, SkipReason};
+    /// use client_assertion::{jwk_set, KeyType, PrivateKey};
+    ///
+    /// let key = PrivateKey::generate(KeyType::Ed25519)?;
+    /// let mut json: serde_json::Value = serde_json::from_str(&jwk_set([&key]).to_json()).unwrap();
+    /// json["keys"].as_array_mut().unwrap().push(serde_json::json!(
+    ///     {"kty": "OKP", "crv": "X25519", "use": "enc", "kid": "enc-1", "x": "AAAA"}
+    /// ));
+    /// let set = JwkSet::from_json(&json.to_string())?;
+    /// assert_eq!(set.keys().len(), 1);
+    /// assert_eq!(set.skipped()[0].kid(), Some("enc-1"));
+    /// assert_eq!(set.skipped()[0].reason(), SkipReason::NotForSignature);
+    /// # Ok::<(), client_assertion::Error>(())
+    /// ```
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidKey`] when the JSON is not a JWK Set; otherwise as
-    /// [`PublicJwk::from_json`] for the first bad key.
+    /// [`ErrorKind::InvalidKey`] when the JSON is longer than
+    /// [`JwkSet::MAX_JSON_LEN`], holds more than [`JwkSet::MAX_KEYS`] keys,
+    /// or is not a JWK Set; [`ErrorKind::PrivateKeyPublished`] when any key
+    /// carries a private member; [`ErrorKind::UnsupportedKey`] when every
+    /// key was skipped; otherwise as [`PublicJwk::from_json`] for the first
+    /// bad key that was not skipped.
     pub fn from_json(json: &str) -> Result<Self, Error> {
         #[derive(Deserialize)]
         struct Set {
-            keys: Vec<serde_json::Value>,
+            keys: Vec<Value>,
         }
+        Self::check_len(json.len())?;
         let set: Set = serde_json::from_str(json)
             .map_err(|_| Error::detail(ErrorKind::InvalidKey, "not a JWK Set"))?;
-        let keys = set
-            .keys
-            .into_iter()
-            .map(|v| {
-                let raw: RawJwk = serde_json::from_value(v)
-                    .map_err(|_| Error::detail(ErrorKind::InvalidKey, "malformed JWK"))?;
-                PublicJwk::from_raw(&raw)
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Self { keys })
+        Self::from_values(set.keys)
+    }
+
+    /// Refuses a JWK Set document longer than [`JwkSet::MAX_JSON_LEN`].
+    pub(crate) fn check_len(len: usize) -> Result<(), Error> {
+        if len > Self::MAX_JSON_LEN {
+            return Err(Error::detail(
+                ErrorKind::InvalidKey,
+                "the JWK Set is longer than JwkSet::MAX_JSON_LEN (64 KiB)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The set of JSON `keys`: the count limit, the private-member rule on
+    /// every key, then each key skipped or read.
+    fn from_values(values: Vec<Value>) -> Result<Self, Error> {
+        if values.len() > Self::MAX_KEYS {
+            return Err(Error::detail(
+                ErrorKind::InvalidKey,
+                "the JWK Set holds more than JwkSet::MAX_KEYS (100) keys",
+            ));
+        }
+        for object in values.iter().filter_map(Value::as_object) {
+            skip::refuse_private(object)?;
+        }
+        let mut set = Self::new();
+        for (position, value) in values.into_iter().enumerate() {
+            let raw: RawJwk = serde_json::from_value(value)
+                .map_err(|_| Error::detail(ErrorKind::InvalidKey, "malformed JWK"))?;
+            match raw.skip_reason()? {
+                Some(reason) => set.skipped.push(SkippedJwk {
+                    position,
+                    kid: raw.kid(),
+                    reason,
+                }),
+                None => set.keys.push(PublicJwk::from_raw(&raw)?),
+            }
+        }
+        if set.keys.is_empty() && !set.skipped.is_empty() {
+            return Err(skip::no_usable_key(&set.skipped));
+        }
+        Ok(set)
     }
 
     /// Converts to `jsonwebtoken`'s JWK Set type.
@@ -269,18 +414,17 @@ impl JwkSet {
         }
     }
 
-    /// Reads `jsonwebtoken`'s JWK Set type.
+    /// Reads `jsonwebtoken`'s JWK Set type by the rules of
+    /// [`JwkSet::from_json`] (applied to its JSON form, limits included):
+    /// keys a verifier cannot use are skipped and reported.
     ///
     /// # Errors
-    /// As [`PublicJwk::from_json`] for the first bad key.
+    /// As [`JwkSet::from_json`].
     #[cfg(feature = "jsonwebtoken")]
     pub fn from_jsonwebtoken(set: &jsonwebtoken::jwk::JwkSet) -> Result<Self, Error> {
-        let keys = set
-            .keys
-            .iter()
-            .map(PublicJwk::from_jsonwebtoken)
-            .collect::<Result<_, _>>()?;
-        Ok(Self { keys })
+        let json = serde_json::to_string(set)
+            .map_err(|_| Error::detail(ErrorKind::InvalidKey, "JWK Set cannot be serialised"))?;
+        Self::from_json(&json)
     }
 }
 
@@ -311,6 +455,20 @@ mod tests {
         );
         assert_eq!(jwk.kid(), "2011-04-29");
         assert_eq!(jwk.algorithm(), Some(Algorithm::Rs256));
+    }
+
+    #[test]
+    fn skipped_keys_are_a_report_not_part_of_the_set() {
+        let sig = r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"s"}"#;
+        let enc = r#"{"kty":"OKP","crv":"X25519","x":"AAAA","kid":"e"}"#;
+        let set = JwkSet::from_json(&format!(r#"{{"keys":[{enc},{sig}]}}"#)).unwrap();
+        assert_eq!(set.keys().len(), 1);
+        assert_eq!(set.skipped().len(), 1);
+        assert_eq!(set.skipped()[0].position(), 0);
+        assert!(!set.to_json().contains("X25519"));
+        let again = JwkSet::from_json(&set.to_json()).unwrap();
+        assert!(again.skipped().is_empty());
+        assert_eq!(again, set, "equal sets hold equal keys");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::algorithm::{Algorithm, KeyType};
 use crate::b64;
 use crate::backend::{sec1_uncompressed, PublicParams, Secret};
 use crate::error::{Error, ErrorKind};
+use crate::keys::skip::{is_encryption_alg, SkipReason};
 
 const OID_EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
@@ -589,6 +590,61 @@ impl RawJwk {
                 "symmetric (oct) keys are not allowed here",
             )),
             _ => Err(Error::detail(ErrorKind::UnsupportedKey, "unsupported kty")),
+        }
+    }
+
+    /// Why a signature verifier cannot use this key of a JWK Set, if it
+    /// cannot; `None` for a key of a type, curve and `alg` this crate
+    /// verifies. Only `use`, `key_ops`, `alg`, `kty` and `crv` are looked
+    /// at: the parameters of a usable key are checked when it is read, and
+    /// a broken one is an error there, not a skip.
+    ///
+    /// # Errors
+    /// For keys that are wrong rather than unusable, as when they are read:
+    /// [`ErrorKind::InvalidKey`] without `kty`, [`ErrorKind::UnsupportedKey`]
+    /// for an EC or OKP key without `crv`, [`ErrorKind::AlgorithmNotAllowed`]
+    /// for an `oct` key or an `alg` of `none` or HMAC.
+    pub(crate) fn skip_reason(&self) -> Result<Option<SkipReason>, Error> {
+        if self.use_.as_deref().is_some_and(|u| u != "sig") {
+            return Ok(Some(SkipReason::NotForSignature));
+        }
+        if let Some(ops) = &self.key_ops {
+            if !ops.iter().any(|o| o == "verify") {
+                return Ok(Some(SkipReason::NoVerifyOperation));
+            }
+        }
+        if self.alg.as_deref().is_some_and(is_encryption_alg) {
+            return Ok(Some(SkipReason::EncryptionAlgorithm));
+        }
+        let kty = self
+            .kty
+            .as_deref()
+            .ok_or_else(|| invalid("JWK without kty"))?;
+        let curve_supported = match (kty, self.crv.as_deref()) {
+            ("EC", Some(crv)) => matches!(crv, "P-256" | "P-384"),
+            ("OKP", Some(crv)) => crv == "Ed25519",
+            ("EC" | "OKP", None) => return Err(unsupported("EC or OKP JWK without crv")),
+            ("RSA", _) => true,
+            ("oct", _) => {
+                return Err(Error::detail(
+                    ErrorKind::AlgorithmNotAllowed,
+                    "symmetric (oct) keys are not allowed here",
+                ))
+            }
+            _ => return Ok(Some(SkipReason::UnsupportedKeyType)),
+        };
+        if !curve_supported {
+            return Ok(Some(SkipReason::UnsupportedCurve));
+        }
+        match self.alg.as_deref() {
+            Some(name) => match Algorithm::from_name(name) {
+                Ok(_) => Ok(None),
+                // `none` and HMAC on a public key are a mistake, not a key
+                // for another purpose.
+                Err(e) if name.starts_with("HS") || name.eq_ignore_ascii_case("none") => Err(e),
+                Err(_) => Ok(Some(SkipReason::UnsupportedAlgorithm)),
+            },
+            None => Ok(None),
         }
     }
 

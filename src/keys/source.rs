@@ -248,8 +248,10 @@ impl From<Arc<dyn AsyncKeySource>> for SignerKey {
 }
 
 /// The JWK Set publishing every key of `sources` (for key rings, the next,
-/// active and retired keys), each `kid` once: what a client registers or
-/// serves at its `jwks_uri`.
+/// active and retired keys), each key once: what a client registers or
+/// serves at its `jwks_uri`. A key whose `kid` and key type are both those
+/// of a key already in the set is left out; keys of different types may
+/// share a `kid` (RFC 7517 §4.5).
 ///
 /// ```
 /// use client_assertion::{jwk_set, KeyType, PrivateKey};
@@ -266,7 +268,7 @@ where
     let mut set = JwkSet::new();
     for source in sources {
         for jwk in source.published_jwks() {
-            if set.find(jwk.kid()).is_none() {
+            if set.find_key(jwk.kid(), jwk.key_type()).is_none() {
                 set.push(jwk);
             }
         }

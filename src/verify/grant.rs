@@ -77,7 +77,7 @@ use std::sync::Arc;
 
 use super::client::same_issuer;
 use super::pipeline::{Hmac, Kind, Pipeline, TypeRule};
-use super::registry::ClientRegistry;
+use super::registry::{ClientRegistry, Registration};
 use super::remote::{JwksFetcher, RemoteJwksConfig};
 use super::verified::VerifiedGrant;
 use super::Policy;
@@ -138,13 +138,15 @@ impl TrustedIssuers {
     }
 
     /// Trusts (or replaces) `issuer`, the exact `iss` value of its
-    /// assertions, with the keys of `set`.
+    /// assertions, with the keys of `set`; keys a verifier cannot use are
+    /// skipped and reported in the returned [`Registration`] (see
+    /// [`ClientRegistry::register`]).
     ///
     /// # Errors
     /// [`ErrorKind::InvalidConfig`] for an empty issuer or key set or a
-    /// `kid` used twice; key errors for an unusable key (nothing is
+    /// `kid` used twice on one key type; key errors for an unusable key (nothing is
     /// registered then).
-    pub fn register(&self, issuer: impl Into<String>, set: &JwkSet) -> Result<(), Error> {
+    pub fn register(&self, issuer: impl Into<String>, set: &JwkSet) -> Result<Registration, Error> {
         self.issuers.register(non_empty(issuer.into())?, set)
     }
 
@@ -152,7 +154,11 @@ impl TrustedIssuers {
     ///
     /// # Errors
     /// As [`JwkSet::from_json`] and [`TrustedIssuers::register`].
-    pub fn register_jwks_json(&self, issuer: impl Into<String>, json: &str) -> Result<(), Error> {
+    pub fn register_jwks_json(
+        &self,
+        issuer: impl Into<String>,
+        json: &str,
+    ) -> Result<Registration, Error> {
         self.register(issuer, &JwkSet::from_json(json)?)
     }
 
@@ -167,7 +173,7 @@ impl TrustedIssuers {
         &self,
         issuer: impl Into<String>,
         pems: impl IntoIterator<Item = &'a str>,
-    ) -> Result<(), Error> {
+    ) -> Result<Registration, Error> {
         self.issuers.register_pems(non_empty(issuer.into())?, pems)
     }
 
@@ -180,7 +186,7 @@ impl TrustedIssuers {
         &self,
         issuer: impl Into<String>,
         set: &jsonwebtoken::jwk::JwkSet,
-    ) -> Result<(), Error> {
+    ) -> Result<Registration, Error> {
         self.register(issuer, &JwkSet::from_jsonwebtoken(set)?)
     }
 
@@ -200,7 +206,7 @@ impl TrustedIssuers {
         issuer: impl Into<String>,
         fetcher: Arc<dyn JwksFetcher>,
         config: RemoteJwksConfig,
-    ) -> Result<(), Error> {
+    ) -> Result<Registration, Error> {
         self.issuers
             .register_remote(non_empty(issuer.into())?, fetcher, config)
     }

@@ -2,7 +2,7 @@
 //! JWK Set for the registry's backend: what the signature step selects
 //! from, whether the set was registered or fetched from a `jwks_uri`.
 
-use crate::algorithm::Algorithm;
+use crate::algorithm::{Algorithm, KeyType};
 use crate::backend::{self, Backend};
 use crate::error::{Error, ErrorKind};
 use crate::keys::{JwkSet, PublicJwk};
@@ -10,6 +10,9 @@ use crate::keys::{JwkSet, PublicJwk};
 /// A public key ready to verify, with the algorithms it may verify.
 pub(crate) struct VerifyingKey {
     pub(crate) kid: String,
+    /// With `kid`, what tells two keys of one client apart: keys of
+    /// different types may share a `kid` (RFC 7517 §4.5).
+    pub(crate) key_type: KeyType,
     /// The JWK's `alg` if it had one, else every algorithm of the key type.
     pub(crate) algorithms: &'static [Algorithm],
     key: backend::VerifyingKey,
@@ -19,11 +22,12 @@ impl VerifyingKey {
     pub(crate) fn from_jwk(jwk: &PublicJwk, backend: Backend) -> Result<Self, Error> {
         let key = backend::VerifyingKey::new(&jwk.params, backend)?;
         let algorithms = match jwk.alg {
-            Some(alg) => crate::algorithm::KeyType::only(alg),
+            Some(alg) => KeyType::only(alg),
             None => jwk.key_type().algorithms(),
         };
         Ok(Self {
             kid: jwk.kid.clone(),
+            key_type: jwk.key_type(),
             algorithms,
             key,
         })
@@ -43,8 +47,10 @@ pub(crate) struct ClientKeys {
 }
 
 impl ClientKeys {
-    /// Parses every key of `set` for `backend`; refuses an empty set or a
-    /// `kid` used twice.
+    /// Parses every key of `set` for `backend`; refuses an empty set or
+    /// two keys sharing both `kid` and key type. Keys of different types
+    /// may share a `kid`: their algorithms never overlap, so a token's
+    /// `kid` and `alg` select at most one key.
     pub(crate) fn from_set(set: &JwkSet, backend: Backend) -> Result<Self, Error> {
         if set.keys().is_empty() {
             return Err(Error::detail(
@@ -54,14 +60,34 @@ impl ClientKeys {
         }
         let mut keys: Vec<VerifyingKey> = Vec::with_capacity(set.keys().len());
         for jwk in set.keys() {
-            if keys.iter().any(|k| k.kid == jwk.kid()) {
+            if keys
+                .iter()
+                .any(|k| k.kid == jwk.kid() && k.key_type == jwk.key_type())
+            {
                 return Err(Error::detail(
                     ErrorKind::InvalidConfig,
-                    "two keys of one client share a kid",
+                    "two keys of one client share a kid and a key type",
                 ));
             }
             keys.push(VerifyingKey::from_jwk(jwk, backend)?);
         }
         Ok(Self { keys })
+    }
+
+    /// Whether a key has this `kid` (of any type).
+    pub(crate) fn has_kid(&self, kid: &str) -> bool {
+        self.keys.iter().any(|k| k.kid == kid)
+    }
+}
+
+/// One `key.skipped` audit event per key `set` left out.
+pub(crate) fn report_skipped(client_id: &str, set: &JwkSet) {
+    for skipped in set.skipped() {
+        crate::audit::key_skipped(
+            client_id,
+            skipped.kid(),
+            skipped.position(),
+            skipped.reason().code(),
+        );
     }
 }

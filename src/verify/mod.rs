@@ -24,7 +24,7 @@
 //! | `select.rs` | the credential and the key that verifies a token |
 //! | `claims.rs` | the claim rules |
 //! | `policy.rs` | [`Policy`], the strict defaults and their named loosenings |
-//! | `registry.rs`, `remote.rs` | [`ClientRegistry`], remote JWK Sets ([`JwksFetcher`]) |
+//! | `registry.rs`, `remote.rs` | [`ClientRegistry`] and its [`Registration`]s, remote JWK Sets ([`JwksFetcher`]) |
 //! | `keyset.rs` | a client's verifying keys, parsed once for the backend |
 //! | `verified.rs` | what verification returns |
 
@@ -43,6 +43,6 @@ mod verified;
 pub use client::{DangerousVerifier, Verifier, VerifierBuilder};
 pub use grant::{GrantVerifier, GrantVerifierBuilder, TrustedIssuers};
 pub use policy::Policy;
-pub use registry::ClientRegistry;
+pub use registry::{ClientRegistry, Registration};
 pub use remote::{FetchFuture, JwksFetcher, RemoteJwksConfig};
 pub use verified::{AuthMethod, AuthenticatedClient, VerifiedAssertion, VerifiedGrant};

@@ -1,14 +1,40 @@
 //! The client key registry: client id -> public keys, parsed once at
 //! registration into ready-to-use verifying keys.
+//!
+//! # Which keys of a client's JWK Set are used
+//!
+//! A client may publish signing and encryption keys in one JWK Set (OpenID
+//! Connect Dynamic Client Registration). The set is read by
+//! [`JwkSet::from_json`], whose rules registration inherits:
+//!
+//! - **limits** before parsing: [`JwkSet::MAX_JSON_LEN`] (64 KiB) and
+//!   [`JwkSet::MAX_KEYS`] (100 keys), [`ErrorKind::InvalidKey`] beyond;
+//! - **private members** (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) on
+//!   any key refuse the whole set with [`ErrorKind::PrivateKeyPublished`];
+//! - **skipped keys**: `use` other than `sig`, `key_ops` without `verify`,
+//!   an encryption or unsupported `alg`, an unsupported `kty` or `crv` are
+//!   left out, reported in [`Registration::skipped`] and by the
+//!   `key.skipped` audit event; a broken key of a supported type still fails
+//!   the registration;
+//! - the set is refused only when no usable key remains
+//!   ([`ErrorKind::UnsupportedKey`], the detail naming why);
+//! - two keys may share a `kid` when their key types differ; a token's
+//!   `alg` picks between them. The same `kid` twice on one key type is
+//!   refused ([`ErrorKind::InvalidConfig`]).
+//!
+//! A set fetched from a `jwks_uri` follows the same rules at each fetch; a
+//! fetched set that is refused (a private member, too large, no usable
+//! key) leaves the previously fetched set in force, as a failed fetch does,
+//! and is reported by the `jwks.refused` audit event.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, RwLock};
 
-use super::keyset::ClientKeys;
+use super::keyset::{report_skipped, ClientKeys};
 use crate::backend::Backend;
 use crate::error::{Error, ErrorKind};
-use crate::keys::{JwkSet, PublicJwk};
+use crate::keys::{JwkSet, PublicJwk, SkippedJwk};
 use crate::secret::{ClientSecret, HmacAlgorithm, MacKey};
 use crate::verify::remote::{JwksFetcher, RemoteClient, RemoteJwksConfig};
 
@@ -24,12 +50,68 @@ pub(crate) enum ClientEntry {
     Secret(Arc<MacKey>),
 }
 
+/// What a registration took: returned by every `ClientRegistry::register*`
+/// (and `TrustedIssuers::register*`) call that succeeded.
+///
+/// For a JWK Set, [`Registration::skipped`] lists the keys a signature
+/// verifier cannot use (encryption keys, unsupported curves, ...), which
+/// were left out; a registration endpoint can show them to the client.
+///
+/// ```
+/// use client_assertion::{jwk_set, ClientRegistry, KeyType, PrivateKey};
+///
+/// let key = PrivateKey::generate(KeyType::P256)?;
+/// let registration = ClientRegistry::new().register("my-client", &jwk_set([&key]))?;
+/// assert_eq!(registration.client_id(), "my-client");
+/// assert_eq!(registration.usable_keys(), 1);
+/// assert!(registration.skipped().is_empty());
+/// # Ok::<(), client_assertion::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Registration {
+    client_id: String,
+    usable_keys: usize,
+    skipped: Vec<SkippedJwk>,
+}
+
+impl Registration {
+    fn new(client_id: String, usable_keys: usize, skipped: Vec<SkippedJwk>) -> Self {
+        Self {
+            client_id,
+            usable_keys,
+            skipped,
+        }
+    }
+
+    /// The registered client id (for
+    /// [`TrustedIssuers`](crate::grant::TrustedIssuers), the issuer).
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// How many keys of the set verify assertions. `0` for
+    /// [`ClientRegistry::register_remote`] (keys arrive with the first
+    /// fetch) and [`ClientRegistry::register_client_secret`] (no keys).
+    pub fn usable_keys(&self) -> usize {
+        self.usable_keys
+    }
+
+    /// The keys of the set that were left out, with their position, `kid`
+    /// and [`SkipReason`](crate::keys::SkipReason); empty when every key is
+    /// used, for a set built in code, and for remote and secret
+    /// registrations.
+    pub fn skipped(&self) -> &[SkippedJwk] {
+        &self.skipped
+    }
+}
+
 /// Maps client ids to their registered public keys (or, for
 /// `client_secret_jwt`, a secret: [`ClientRegistry::register_client_secret`]).
 ///
 /// Keys are parsed and validated once, at registration (RSA below 2048 bits,
-/// off-curve points, symmetric keys and unknown key types are refused
-/// there), so verification does no key parsing. The registry can be updated
+/// off-curve points and symmetric keys are refused there; keys a verifier
+/// cannot use, such as encryption keys, are skipped and reported in the
+/// [`Registration`]), so verification does no key parsing. The registry can be updated
 /// while verifiers use it: registration replaces a client's keys at once.
 ///
 /// The registry verifies with one [`Backend`], [`Backend::RustCrypto`]
@@ -89,23 +171,39 @@ impl ClientRegistry {
         self.backend
     }
 
-    /// Registers (or replaces) `client_id` with the keys of `set`.
+    /// Registers (or replaces) `client_id` with the keys of `set`; keys the
+    /// set skipped (see [`JwkSet::skipped`]) are reported in the returned
+    /// [`Registration`] and, with the `tracing` feature, by one `key.skipped`
+    /// audit event each.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidConfig`] for an empty client id or key set or a
-    /// `kid` used twice; key errors for an unusable key (nothing is
-    /// registered then).
-    pub fn register(&self, client_id: impl Into<String>, set: &JwkSet) -> Result<(), Error> {
+    /// [`ErrorKind::InvalidConfig`] for an empty client id or key set or two
+    /// keys sharing a `kid` and a key type; key errors for an unusable key
+    /// (nothing is registered then).
+    pub fn register(
+        &self,
+        client_id: impl Into<String>,
+        set: &JwkSet,
+    ) -> Result<Registration, Error> {
         let client_id = non_empty_id(client_id.into())?;
         let keys = ClientKeys::from_set(set, self.backend)?;
-        self.insert(client_id, ClientEntry::Static(Arc::new(keys)));
-        Ok(())
+        report_skipped(&client_id, set);
+        let usable = keys.keys.len();
+        self.insert(client_id.clone(), ClientEntry::Static(Arc::new(keys)));
+        Ok(Registration::new(client_id, usable, set.skipped().to_vec()))
     }
 
     /// Registers (or replaces) `client_id` with keys fetched from its
     /// `jwks_uri` through `fetcher` (your HTTP client), cached and refreshed
     /// as `config` says; see [`JwksFetcher`]. Nothing is fetched until the
     /// first verification.
+    ///
+    /// Each fetched set is read by the rules of [`JwkSet::from_json`]: its
+    /// skipped keys are reported by `key.skipped` audit events, and a set
+    /// that is refused (one carrying a private key above all) is reported
+    /// by a `jwks.refused` event and leaves the previously fetched set in
+    /// force, as a failed fetch does (see [`JwksFetcher`]). The returned
+    /// [`Registration`] has no keys yet.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidConfig`] for an empty client id or a cooldown
@@ -115,12 +213,12 @@ impl ClientRegistry {
         client_id: impl Into<String>,
         fetcher: Arc<dyn JwksFetcher>,
         config: RemoteJwksConfig,
-    ) -> Result<(), Error> {
+    ) -> Result<Registration, Error> {
         let client_id = non_empty_id(client_id.into())?;
         config.validate()?;
         let remote = RemoteClient::new(client_id.clone(), fetcher, config, self.backend);
-        self.insert(client_id, ClientEntry::Remote(Arc::new(remote)));
-        Ok(())
+        self.insert(client_id.clone(), ClientEntry::Remote(Arc::new(remote)));
+        Ok(Registration::new(client_id, 0, Vec::new()))
     }
 
     /// Registers (or replaces) `client_id` for `client_secret_jwt` (OpenID
@@ -156,11 +254,11 @@ impl ClientRegistry {
         client_id: impl Into<String>,
         secret: ClientSecret,
         algorithms: &[HmacAlgorithm],
-    ) -> Result<(), Error> {
+    ) -> Result<Registration, Error> {
         let client_id = non_empty_id(client_id.into())?;
         let key = crate::secret::mac_key(&secret, algorithms, self.backend)?;
-        self.insert(client_id, ClientEntry::Secret(Arc::new(key)));
-        Ok(())
+        self.insert(client_id.clone(), ClientEntry::Secret(Arc::new(key)));
+        Ok(Registration::new(client_id, 0, Vec::new()))
     }
 
     /// How many JWK Set fetches have been started for a remote client
@@ -185,7 +283,7 @@ impl ClientRegistry {
         &self,
         client_id: impl Into<String>,
         json: &str,
-    ) -> Result<(), Error> {
+    ) -> Result<Registration, Error> {
         self.register(client_id, &JwkSet::from_json(json)?)
     }
 
@@ -199,7 +297,7 @@ impl ClientRegistry {
         &self,
         client_id: impl Into<String>,
         pems: impl IntoIterator<Item = &'a str>,
-    ) -> Result<(), Error> {
+    ) -> Result<Registration, Error> {
         let keys = pems
             .into_iter()
             .map(PublicJwk::from_pem)
@@ -216,7 +314,7 @@ impl ClientRegistry {
         &self,
         client_id: impl Into<String>,
         set: &jsonwebtoken::jwk::JwkSet,
-    ) -> Result<(), Error> {
+    ) -> Result<Registration, Error> {
         self.register(client_id, &JwkSet::from_jsonwebtoken(set)?)
     }
 

@@ -12,7 +12,15 @@
 //! - **stale-if-error**: when a refresh fails, the last good set stays in use
 //!   for up to `stale_if_error` past its `max_age`; only when no usable set is
 //!   known does verification fail, with
-//!   [`ErrorKind::KeysUnavailable`](crate::ErrorKind::KeysUnavailable).
+//!   [`ErrorKind::KeysUnavailable`](crate::ErrorKind::KeysUnavailable);
+//! - each fetched document is read by the rules of
+//!   [`JwkSet::from_json`](crate::JwkSet::from_json) (at most
+//!   [`JwkSet::MAX_JSON_LEN`](crate::JwkSet::MAX_JSON_LEN) bytes, checked
+//!   before anything is parsed; keys a verifier cannot use skipped and
+//!   reported by `key.skipped` audit events). A document that is refused,
+//!   one carrying a private key above all, counts as a failed fetch: the
+//!   last good set stays in use as above, and a `jwks.refused` audit event
+//!   names the reason.
 //!
 //! The synchronous `Verifier::verify` uses the cached set only and never
 //! waits for a fetch; use `Verifier::verify_async` for remote clients.
@@ -24,7 +32,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime};
 
-use super::keyset::ClientKeys;
+use super::keyset::{report_skipped, ClientKeys};
 use crate::backend::Backend;
 use crate::error::{Error, ErrorKind};
 use crate::keys::JwkSet;
@@ -197,12 +205,11 @@ impl RemoteClient {
         // This task fetches. A guard clears `in_flight` even if the future
         // is dropped mid-fetch, so waiters are never stranded.
         let guard = FetchGuard { client: self };
-        let result = self.fetcher.fetch(&self.client_id).await.and_then(|bytes| {
-            let text = std::str::from_utf8(&bytes)
-                .map_err(|_| Error::detail(ErrorKind::KeysUnavailable, "JWKS is not UTF-8"))?;
-            let set = JwkSet::from_json(text)?;
-            ClientKeys::from_set(&set, self.backend)
-        });
+        let result = self
+            .fetcher
+            .fetch(&self.client_id)
+            .await
+            .and_then(|bytes| self.take(&bytes));
         let failure = match result {
             Ok(keys) => {
                 let mut st = self.lock();
@@ -217,6 +224,34 @@ impl RemoteClient {
         self.usable(&st, now)
             .ok_or_else(|| failure.unwrap_or_else(|| Error::new(ErrorKind::KeysUnavailable)))
     }
+}
+
+impl RemoteClient {
+    /// The keys of a fetched JWK Set document, by the rules of
+    /// [`JwkSet::from_json`]; its skipped keys are reported (`key.skipped`),
+    /// and so is a refused document (`jwks.refused`).
+    fn take(&self, body: &[u8]) -> Result<ClientKeys, Error> {
+        match read_document(body, self.backend) {
+            Ok((set, keys)) => {
+                report_skipped(&self.client_id, &set);
+                Ok(keys)
+            }
+            Err(e) => {
+                crate::audit::jwks_refused(&self.client_id, &e);
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A fetched JWK Set document, length checked before anything is parsed.
+fn read_document(body: &[u8], backend: Backend) -> Result<(JwkSet, ClientKeys), Error> {
+    JwkSet::check_len(body.len())?;
+    let text = std::str::from_utf8(body)
+        .map_err(|_| Error::detail(ErrorKind::KeysUnavailable, "JWKS is not UTF-8"))?;
+    let set = JwkSet::from_json(text)?;
+    let keys = ClientKeys::from_set(&set, backend)?;
+    Ok((set, keys))
 }
 
 struct FetchGuard<'a> {

@@ -88,7 +88,7 @@ pub(crate) async fn fetched(
         other => return cached(other, now),
     };
     let keys = remote.keys(now, Need::Current).await?;
-    if kid.is_some_and(|kid| !keys.keys.iter().any(|k| k.kid == kid)) {
+    if kid.is_some_and(|kid| !keys.has_kid(kid)) {
         return Ok(Credential::Keys(remote.keys(now, Need::Miss).await?));
     }
     Ok(Credential::Keys(keys))
@@ -129,7 +129,8 @@ pub(crate) fn verify_signature<'k>(
     }
 }
 
-/// The registered key that verifies the token: by `kid`, or (without one)
+/// The registered key that verifies the token: by `kid` and the key type
+/// `alg` needs, or (without a `kid`)
 /// the first of at most [`Verifier::MAX_KEYS_TRIED_WITHOUT_KID`] keys of its algorithm.
 fn select_key<'k>(
     keys: &'k [VerifyingKey],
@@ -138,13 +139,15 @@ fn select_key<'k>(
 ) -> Result<&'k VerifyingKey, Error> {
     let (input, signature) = (token.input, token.signature);
     if let Some(kid) = token.kid {
-        let key = keys
-            .iter()
-            .find(|k| k.kid == kid)
-            .ok_or_else(|| Error::new(ErrorKind::UnknownKey))?;
-        if !key.algorithms.contains(&alg) {
-            return Err(Error::new(ErrorKind::AlgorithmNotAllowed));
+        // Keys of different types may share the `kid`: the one whose type
+        // fits `alg` is the only candidate (algorithms never overlap).
+        let mut named = keys.iter().filter(|k| k.kid == kid).peekable();
+        if named.peek().is_none() {
+            return Err(Error::new(ErrorKind::UnknownKey));
         }
+        let key = named
+            .find(|k| k.algorithms.contains(&alg))
+            .ok_or_else(|| Error::new(ErrorKind::AlgorithmNotAllowed))?;
         return if key.verify(alg, input, signature) {
             Ok(key)
         } else {
