@@ -119,6 +119,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsPssParams};
@@ -126,7 +127,7 @@ use cryptoki::mechanism::{Mechanism, MechanismType};
 use sha2::{Digest, Sha256, Sha384};
 
 use crate::algorithm::{Algorithm, KeyType};
-use crate::backend::PublicParams;
+use crate::backend::{Backend, PublicParams, VerifyingKey};
 use crate::error::{Error, ErrorKind};
 use crate::keys::jwk::PublicJwk;
 use crate::keys::parse::MIN_RSA_BITS;
@@ -145,18 +146,23 @@ pub use cryptoki;
 
 mod error;
 mod generate;
+mod outage;
 mod pin;
+mod pool;
 mod public;
 mod registry;
 mod session;
 
 pub use error::Pkcs11Error;
 pub use pin::Pin;
+pub use outage::{DEFAULT_BACKOFF_FIRST, DEFAULT_BACKOFF_MAX};
 pub use registry::context;
 pub use session::MAX_RETRIES;
 
 use error::hex;
-use session::{call, ensure_logged_in, resolve_slot, Failure, Shared, TokenSelector};
+use outage::Backoff;
+use pool::{Opened, Shared, Target};
+use session::{call, ensure_logged_in, resolve_slot, Failure, TokenSelector};
 
 /// The default bound on the sessions a [`Pkcs11Key`] opens.
 pub const DEFAULT_MAX_SESSIONS: usize = 8;
@@ -184,6 +190,7 @@ pub struct Pkcs11KeyBuilder {
     alg: Option<Algorithm>,
     kid: Option<String>,
     max_sessions: usize,
+    backoff: Backoff,
 }
 
 impl fmt::Debug for Pkcs11KeyBuilder {
@@ -197,6 +204,7 @@ impl fmt::Debug for Pkcs11KeyBuilder {
             .field("alg", &self.alg)
             .field("kid", &self.kid)
             .field("max_sessions", &self.max_sessions)
+            .field("backoff", &self.backoff)
             .finish()
     }
 }
@@ -209,8 +217,16 @@ impl Pkcs11KeyBuilder {
         self
     }
 
+    /// Selects the token by its serial number (`serialNumber` of
+    /// `CK_TOKEN_INFO`, trailing blanks ignored) instead of its label.
+    pub fn token_serial(mut self, serial: impl Into<String>) -> Self {
+        self.token = Some(TokenSelector::Serial(serial.into()));
+        self
+    }
+
     /// Selects the token by slot id instead of label. Tokens that can move
-    /// between slots are better selected by label.
+    /// between slots (or come back in another one after a reset) are
+    /// better selected by label or serial.
     pub fn slot(mut self, slot_id: u64) -> Self {
         self.token = Some(TokenSelector::Slot(slot_id));
         self
@@ -255,6 +271,17 @@ impl Pkcs11KeyBuilder {
         self
     }
 
+    /// The back-off while the token cannot be reached (default
+    /// [`DEFAULT_BACKOFF_FIRST`] doubling up to [`DEFAULT_BACKOFF_MAX`]):
+    /// after a signature failed with
+    /// [`ErrorKind::KeyUnavailable`], signatures fail at once with the same
+    /// error for `first`, then the next one looks for the token again; each
+    /// failed look doubles the wait, up to `max`. See [Recovery](self#recovery).
+    pub fn reconnect_backoff(mut self, first: Duration, max: Duration) -> Self {
+        self.backoff = Backoff { first, max };
+        self
+    }
+
     fn checked(&self) -> Result<(&TokenSelector, &Pin), Error> {
         let token = self
             .token
@@ -273,6 +300,11 @@ impl Pkcs11KeyBuilder {
         if self.max_sessions == 0 {
             return Err(config("max_sessions must be at least 1"));
         }
+        if self.backoff.first.is_zero() || self.backoff.max < self.backoff.first {
+            return Err(config(
+                "the reconnect back-off must be positive, and its bound at least its first delay",
+            ));
+        }
         Ok((token, pin))
     }
 
@@ -290,9 +322,59 @@ impl Pkcs11KeyBuilder {
     /// [`UnsupportedKey`](Pkcs11Error::UnsupportedKey), ...;
     /// [`ErrorKind::WeakKey`] for RSA below 2048 bits.
     pub fn open(self) -> Result<Pkcs11Key, Error> {
+        let module = registry::shared(&self.module)?;
+        let (opened, info, algorithms, token_label) = self.find(&module)?;
+        let Some(pin) = self.pin else {
+            return Err(config("a PKCS#11 user PIN is required"));
+        };
+        let public = PublicJwk::new(info.params.clone(), self.kid, self.alg);
+        let verifier = VerifyingKey::new(&info.params, verify_backend())?;
+        let target = Target {
+            token: self
+                .token
+                .unwrap_or_else(|| TokenSelector::Label(token_label.clone())),
+            label: self.label,
+            id: self.id,
+            pinned: info.params.clone(),
+        };
+        let shared = Shared::new(
+            module,
+            target,
+            pin,
+            self.max_sessions,
+            self.backoff,
+            opened,
+        );
+        let key = Pkcs11Key {
+            shared,
+            module: self.module,
+            token_label,
+            key_type: info.key_type,
+            algorithms,
+            public,
+            verifier,
+            label: info.label,
+            id: info.id,
+        };
+        for &alg in algorithms {
+            let signature = key.token_sign(alg, PROBE)?;
+            if !key.verifier.verify(alg, PROBE, &signature) {
+                return Err(Pkcs11Error::PublicKeyMismatch.into());
+            }
+        }
+        Ok(key)
+    }
+
+    /// Inside the module's gate: finds the token, logs in, finds the key
+    /// and reads it. The session is closed again on failure.
+    fn find(
+        &self,
+        module: &registry::Module,
+    ) -> Result<(Opened, public::KeyInfo, &'static [Algorithm], String), Error> {
         let (token, pin) = self.checked()?;
-        let ctx = context(&self.module)?;
-        let slot = resolve_slot(&ctx, token)?;
+        let entered = module.enter();
+        let ctx = module.ctx();
+        let slot = resolve_slot(ctx, token)?;
         let session = ctx
             .open_ro_session_no_drop(slot)
             .map_err(call("C_OpenSession"))?;
@@ -325,40 +407,13 @@ impl Pkcs11KeyBuilder {
             Ok(t) => t.label().trim_end().to_owned(),
             Err(_) => String::new(),
         };
-        let public = PublicJwk::new(info.params.clone(), self.kid, self.alg);
-        let Some(pin) = self.pin else {
-            let _ = session.close();
-            return Err(config("a PKCS#11 user PIN is required"));
-        };
-        let shared = Shared::new(
-            ctx,
-            self.token
-                .unwrap_or_else(|| TokenSelector::Label(token_label.clone())),
-            pin,
-            self.label,
-            self.id,
-            self.max_sessions,
+        let opened = Opened {
+            session,
             slot,
             key,
-            session,
-        );
-        let key = Pkcs11Key {
-            shared,
-            module: self.module,
-            token_label,
-            key_type: info.key_type,
-            algorithms,
-            public,
-            label: info.label,
-            id: info.id,
+            epoch: entered.epoch,
         };
-        for &alg in algorithms {
-            let signature = key.sign_raw(alg, PROBE)?;
-            if !public::verifies(&info.params, alg, PROBE, &signature) {
-                return Err(Pkcs11Error::PublicKeyMismatch.into());
-            }
-        }
-        Ok(key)
+        Ok((opened, info, algorithms, token_label))
     }
 
     /// Generates a key pair of `key_type` on the token (RSA: 2048 bits),
@@ -422,18 +477,22 @@ impl Pkcs11KeyBuilder {
         };
         self.id = Some(id.clone());
         let (token, pin) = self.checked()?;
-        let ctx = context(&self.module)?;
-        let slot = resolve_slot(&ctx, token)?;
-        let session = ctx
-            .open_rw_session_no_drop(slot)
-            .map_err(call("C_OpenSession"))?;
-        let generated = (|| -> Result<(), Failure> {
-            ensure_logged_in(&session, pin)?;
-            generate::check_free(&session, &label, &id)?;
-            generate::generate_pair(&session, key_type, bits, &label, &id)
-        })();
-        let _ = session.close();
-        generated?;
+        let module = registry::shared(&self.module)?;
+        {
+            let _entered = module.enter();
+            let ctx = module.ctx();
+            let slot = resolve_slot(ctx, token)?;
+            let session = ctx
+                .open_rw_session_no_drop(slot)
+                .map_err(call("C_OpenSession"))?;
+            let generated = (|| -> Result<(), Failure> {
+                ensure_logged_in(&session, pin)?;
+                generate::check_free(&session, &label, &id)?;
+                generate::generate_pair(&session, key_type, bits, &label, &id)
+            })();
+            let _ = session.close();
+            generated?;
+        }
         self.open()
     }
 }
@@ -451,6 +510,9 @@ pub struct Pkcs11Key {
     key_type: KeyType,
     algorithms: &'static [Algorithm],
     public: PublicJwk,
+    /// The public key read at open, parsed once: every signature the token
+    /// returns is checked with it before it is returned.
+    verifier: VerifyingKey,
     label: Option<String>,
     id: Vec<u8>,
 }
@@ -468,6 +530,7 @@ impl Pkcs11Key {
             alg: None,
             kid: None,
             max_sessions: DEFAULT_MAX_SESSIONS,
+            backoff: Backoff::default(),
         }
     }
 
@@ -516,8 +579,25 @@ impl Pkcs11Key {
         self.shared.max_sessions
     }
 
-    /// Signs `input` with `alg` on the token and returns the JWS signature.
-    fn sign_raw(&self, alg: Algorithm, input: &[u8]) -> Result<Vec<u8>, Error> {
+    /// Signs `input` with `alg` on the token, checks the signature with the
+    /// public key read at open, and returns it.
+    ///
+    /// A signature that does not verify is never returned: if the key found
+    /// under the label and/or id is no longer the key opened the error is
+    /// [`Pkcs11Error::KeyReplaced`], otherwise
+    /// [`Pkcs11Error::InvalidSignature`].
+    fn sign_checked(&self, alg: Algorithm, input: &[u8]) -> Result<Vec<u8>, Error> {
+        let signature = self.token_sign(alg, input)?;
+        if self.verifier.verify(alg, input, &signature) {
+            return Ok(signature);
+        }
+        self.shared.check_key()?;
+        Err(Pkcs11Error::InvalidSignature { alg }.into())
+    }
+
+    /// Signs `input` with `alg` on the token and returns the JWS signature
+    /// (its shape checked, not its validity).
+    fn token_sign(&self, alg: Algorithm, input: &[u8]) -> Result<Vec<u8>, Error> {
         let digest;
         let (mechanism, data): (Mechanism<'_>, &[u8]) = match alg {
             Algorithm::Es256 => {
@@ -547,6 +627,15 @@ impl Pkcs11Key {
             .run("C_Sign", |session, key| session.sign(&mechanism, key, data))?;
         normalise(alg, &self.public.params, signature)
     }
+}
+
+/// The backend that checks the token's signatures: AWS-LC when compiled in
+/// (faster), else RustCrypto.
+fn verify_backend() -> Backend {
+    #[cfg(feature = "aws-lc-rs")]
+    return Backend::AwsLc;
+    #[cfg(not(feature = "aws-lc-rs"))]
+    Backend::RustCrypto
 }
 
 /// Checks the shape of a token's signature: ECDSA as raw `r‖s` (DER
@@ -612,6 +701,6 @@ impl KeySource for Pkcs11Key {
         if !self.algorithms.contains(&alg) {
             return Err(crate::backend::mismatch());
         }
-        self.sign_raw(alg, signing_input)
+        self.sign_checked(alg, signing_input)
     }
 }
