@@ -379,7 +379,8 @@ mod tests {
 
     #[test]
     fn kinds_follow_the_table() {
-        let call = |rv: RvError| Pkcs11Error::from_cryptoki("C_Sign", CkError::Pkcs11(rv, Function::Sign));
+        let call =
+            |rv: RvError| Pkcs11Error::from_cryptoki("C_Sign", CkError::Pkcs11(rv, Function::Sign));
         for (e, kind) in [
             (call(RvError::GeneralError), ErrorKind::KeyBackend),
             (call(RvError::DeviceError), ErrorKind::KeyBackend),
@@ -387,14 +388,50 @@ mod tests {
             (call(RvError::DeviceRemoved), ErrorKind::KeyUnavailable),
             (call(RvError::SlotIdInvalid), ErrorKind::KeyUnavailable),
             (call(RvError::PinExpired), ErrorKind::KeyAccessDenied),
-            (Pkcs11Error::PinIncorrect { rv: "CKR_PIN_INCORRECT".into() }, ErrorKind::KeyAccessDenied),
-            (Pkcs11Error::PinLocked { rv: "CKR_PIN_LOCKED".into() }, ErrorKind::KeyAccessDenied),
-            (Pkcs11Error::TokenNotFound { label: "t".into() }, ErrorKind::KeyUnavailable),
-            (Pkcs11Error::TokenSerialNotFound { serial: "1".into() }, ErrorKind::KeyUnavailable),
-            (Pkcs11Error::SlotNotFound { slot: 1 }, ErrorKind::KeyUnavailable),
-            (Pkcs11Error::KeyNotFound { label: None, id: None }, ErrorKind::KeyNotFound),
-            (Pkcs11Error::KeyReplaced { label: None, id: None }, ErrorKind::KeyReplaced),
-            (Pkcs11Error::InvalidSignature { alg: Algorithm::Es256 }, ErrorKind::KeyBackend),
+            (
+                Pkcs11Error::PinIncorrect {
+                    rv: "CKR_PIN_INCORRECT".into(),
+                },
+                ErrorKind::KeyAccessDenied,
+            ),
+            (
+                Pkcs11Error::PinLocked {
+                    rv: "CKR_PIN_LOCKED".into(),
+                },
+                ErrorKind::KeyAccessDenied,
+            ),
+            (
+                Pkcs11Error::TokenNotFound { label: "t".into() },
+                ErrorKind::KeyUnavailable,
+            ),
+            (
+                Pkcs11Error::TokenSerialNotFound { serial: "1".into() },
+                ErrorKind::KeyUnavailable,
+            ),
+            (
+                Pkcs11Error::SlotNotFound { slot: 1 },
+                ErrorKind::KeyUnavailable,
+            ),
+            (
+                Pkcs11Error::KeyNotFound {
+                    label: None,
+                    id: None,
+                },
+                ErrorKind::KeyNotFound,
+            ),
+            (
+                Pkcs11Error::KeyReplaced {
+                    label: None,
+                    id: None,
+                },
+                ErrorKind::KeyReplaced,
+            ),
+            (
+                Pkcs11Error::InvalidSignature {
+                    alg: Algorithm::Es256,
+                },
+                ErrorKind::KeyBackend,
+            ),
         ] {
             assert_eq!(e.kind(), kind, "{e}");
             assert_eq!(Error::from(e).kind(), kind);

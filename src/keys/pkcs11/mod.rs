@@ -2,7 +2,7 @@
 //! leaves the token (an HSM, a smart card, SoftHSM2).
 //!
 //! [`Pkcs11Key`] opens a PKCS#11 module by path, finds the token by label
-//! (or slot), logs in with the user [`Pin`], finds the private key by
+//! (or serial number, or slot), logs in with the user [`Pin`], finds the private key by
 //! `CKA_LABEL` and/or `CKA_ID`, and reads its public half to build the
 //! public JWK and the RFC 7638 `kid`. It implements [`KeySource`], so an
 //! [`AssertionSigner`](crate::AssertionSigner) uses it like an in-memory
@@ -21,6 +21,30 @@
 //! a public-key object that does not belong to the private key, or a
 //! token that lacks a mechanism, is reported at once
 //! ([`Pkcs11Error::PublicKeyMismatch`], or the failing call).
+//!
+//! # The key opened is the key that signs
+//!
+//! The public key read at open is pinned for the life of the key source
+//! (it is also the published JWK and the `kid`). Two checks hold it to
+//! that key:
+//!
+//! - Whenever the key is looked up again by its label and/or id (after a
+//!   lost session, a changed object handle, a module reset, a token that
+//!   came back), the public key of the object found is compared with the
+//!   pinned one. Another key under the same label (another process deleted
+//!   the key pair and generated a new one) is
+//!   [`ErrorKind::KeyReplaced`] ([`Pkcs11Error::KeyReplaced`]); its handle is
+//!   never used, and every later signature is refused the same way until
+//!   the original key is back under its label. Open a new key source (and
+//!   publish its JWK) to move to the new key.
+//! - Every signature the token returns is verified with the pinned public
+//!   key (parsed once at open; AWS-LC when the `aws-lc-rs` feature is on,
+//!   else RustCrypto) before it is returned. A signature that does not
+//!   verify is never returned: the key is looked up again, and the error is
+//!   [`ErrorKind::KeyReplaced`] if it is another key, else
+//!   [`Pkcs11Error::InvalidSignature`] ([`ErrorKind::KeyBackend`]). On
+//!   SoftHSM2 an ES256 check costs about a third of the signature's time;
+//!   on a hardware or network HSM it is small next to the signature.
 //!
 //! # Setup (SoftHSM2)
 //!
@@ -69,6 +93,17 @@
 //! [`context`] for anything else you do with the module in the same
 //! process.
 //!
+//! Every key source calls into a module through a gate shared by all key
+//! sources on that module (a read lock). Recovering a token (below) may
+//! **reset** the module: under the gate's write lock, so while no key source
+//! is inside the module, it calls `C_Finalize` and `C_Initialize`. A reset
+//! ends every session of the process on that module and logs the process
+//! out of every token: every other key source on the module finds its
+//! sessions and handles stale on its next call and opens, logs in and
+//! looks up (and checks) its key again, transparently, with no error.
+//! Sessions you opened yourself through [`context`] are ended too, and
+//! calls you make through it are not held off during a reset.
+//!
 //! # Threads and sessions
 //!
 //! A PKCS#11 session runs one operation at a time, so the key source keeps
@@ -93,10 +128,33 @@
 //! logged out (`CKR_USER_NOT_LOGGED_IN`) or the key handle changed
 //! (`CKR_OBJECT_HANDLE_INVALID`, `CKR_KEY_HANDLE_INVALID`), the key source
 //! repairs what is needed (initialises the module again, finds the token's
-//! slot again, opens a new session, logs in again, finds the key again) and
-//! retries, at most [`MAX_RETRIES`] times. Every other failure is an
-//! [`Error`] whose source is a [`Pkcs11Error`] naming the PKCS#11 function
-//! and its `CKR_` return value. Nothing panics.
+//! slot again by label or serial, opens a new session, logs in again, finds
+//! the key again and checks it is the key opened) and retries, at most
+//! [`MAX_RETRIES`] times.
+//!
+//! When the token is still not there ([`ErrorKind::KeyUnavailable`]), or no
+//! longer shows the key ([`ErrorKind::KeyNotFound`]), the module may simply
+//! not have noticed a token that came back: many modules, SoftHSM2 among
+//! them, see a new or restored token only after `C_Initialize`. The key
+//! source then resets the module (see above; one reset serves every key
+//! source that saw the same failure) and tries once more. If that fails
+//! too, it backs off: for [`DEFAULT_BACKOFF_FIRST`] every signature fails
+//! at once with the same error, without calling the module; then the next
+//! signature tries again (with a reset), and each failure doubles the
+//! delay up to [`DEFAULT_BACKOFF_MAX`]
+//! ([`Pkcs11KeyBuilder::reconnect_backoff`] changes both). Nothing sleeps:
+//! the delay is compared with the clock when a signature is asked for. When
+//! the token comes back with the same key, signing resumes without a
+//! restart, within one back-off delay. A token selected by
+//! [`slot`](Pkcs11KeyBuilder::slot) is only looked for in that slot.
+//!
+//! So while a token is away, the key sources on its module reset the
+//! module at most once per back-off delay each; the other key sources on
+//! the module pay one re-open per reset.
+//!
+//! Every other failure is an [`Error`] whose source is a [`Pkcs11Error`]
+//! naming the PKCS#11 function and its `CKR_` return value, with the
+//! [`ErrorKind`] given in [`Pkcs11Error::kind`]. Nothing panics.
 //!
 //! Idle sessions opened before a session was found lost are presumed lost
 //! with it and are forgotten without `C_CloseSession`: after a module reset
@@ -113,8 +171,12 @@
 //! # Errors
 //!
 //! See [`Pkcs11Error`] for the typed causes (wrong PIN, missing token,
-//! missing key, unloadable module, key type not matching the algorithm,
-//! ...) and the [`ErrorKind`] each is reported with.
+//! missing key, replaced key, unloadable module, key type not matching the
+//! algorithm, ...) and [`Pkcs11Error::kind`] for the [`ErrorKind`] each is
+//! reported with: a wrong, locked or expired PIN is `key_access_denied`, a
+//! missing token `key_unavailable`, a missing key `key_not_found`, a
+//! replaced key `key_replaced`, and the rest (`CKR_GENERAL_ERROR`, ...)
+//! `key_backend`.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -154,8 +216,8 @@ mod registry;
 mod session;
 
 pub use error::Pkcs11Error;
-pub use pin::Pin;
 pub use outage::{DEFAULT_BACKOFF_FIRST, DEFAULT_BACKOFF_MAX};
+pub use pin::Pin;
 pub use registry::context;
 pub use session::MAX_RETRIES;
 
@@ -337,14 +399,7 @@ impl Pkcs11KeyBuilder {
             id: self.id,
             pinned: info.params.clone(),
         };
-        let shared = Shared::new(
-            module,
-            target,
-            pin,
-            self.max_sessions,
-            self.backoff,
-            opened,
-        );
+        let shared = Shared::new(module, target, pin, self.max_sessions, self.backoff, opened);
         let key = Pkcs11Key {
             shared,
             module: self.module,

@@ -1,7 +1,9 @@
 //! The back-off while a token is unavailable.
 //!
-//! When a signature fails because the token cannot be reached (the error's
-//! kind is [`ErrorKind::KeyUnavailable`](crate::ErrorKind::KeyUnavailable)),
+//! When a signature fails because the token cannot be reached or the key is
+//! no longer on it (the error's kind is
+//! [`ErrorKind::KeyUnavailable`](crate::ErrorKind::KeyUnavailable) or
+//! [`ErrorKind::KeyNotFound`](crate::ErrorKind::KeyNotFound)),
 //! the key source remembers the error and, until the back-off delay has
 //! passed, answers every signature with it at once, without calling the
 //! module. The next call after the delay tries again (and resets the module

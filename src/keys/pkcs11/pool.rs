@@ -230,9 +230,9 @@ impl Shared {
     /// Runs `op` after the repairs in `needs`, repairing and retrying (at
     /// most [`MAX_RETRIES`] times) after a lost session, a logout, a
     /// removed token or a changed key handle. When the token cannot be
-    /// reached, the module is reset once and `op` tried again; if that
-    /// fails too, calls fail at once with the same error until the back-off
-    /// delay has passed. `function` names the call in errors that do not
+    /// reached or the key is not found, the module is reset once and `op`
+    /// tried again; if that fails too, calls fail at once with the same
+    /// error until the back-off delay has passed. `function` names the call in errors that do not
     /// name it themselves.
     pub(crate) fn run_with<T>(
         &self,
@@ -372,6 +372,16 @@ impl Shared {
             Ok(info) if info.params == self.target.pinned => Ok(()),
             Ok(_) => Err(replaced()),
             Err(e) => match Pkcs11Error::from_error(&e) {
+                // Gone between C_FindObjects and C_GetAttributeValue.
+                Some(Pkcs11Error::Call { rv, .. })
+                    if rv == "CKR_OBJECT_HANDLE_INVALID" || rv == "CKR_KEY_HANDLE_INVALID" =>
+                {
+                    Err(Pkcs11Error::KeyNotFound {
+                        label: self.target.label.clone(),
+                        id: self.target.id.clone(),
+                    }
+                    .into())
+                }
                 Some(Pkcs11Error::Call { .. } | Pkcs11Error::Library { .. }) => {
                     Err(Failure::Final(e))
                 }
@@ -382,10 +392,14 @@ impl Shared {
 }
 
 /// The `Pkcs11Error` of a result that failed because the token cannot be
-/// reached.
+/// reached or no longer shows the key: the module may not have seen the
+/// token come back (SoftHSM2 loses a token whose directory went away, and
+/// sees it again only after `C_Initialize`).
 fn unavailable<T>(result: &Result<T, Error>) -> Option<&Pkcs11Error> {
     match result {
-        Err(e) if e.kind() == ErrorKind::KeyUnavailable => Pkcs11Error::from_error(e),
+        Err(e) if matches!(e.kind(), ErrorKind::KeyUnavailable | ErrorKind::KeyNotFound) => {
+            Pkcs11Error::from_error(e)
+        }
         _ => None,
     }
 }

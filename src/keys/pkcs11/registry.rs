@@ -150,7 +150,9 @@ pub(crate) fn shared(module: &Path) -> Result<Arc<Module>, Error> {
 fn initialize(ctx: &Pkcs11) -> Result<bool, Pkcs11Error> {
     match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
         Ok(()) => Ok(true),
-        Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, Function::Initialize)) => Ok(false),
+        Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, Function::Initialize)) => {
+            Ok(false)
+        }
         Err(e) => Err(Pkcs11Error::from_cryptoki("C_Initialize", e)),
     }
 }

@@ -166,14 +166,18 @@ pub(crate) fn resolve_slot(ctx: &Pkcs11, token: &TokenSelector) -> Result<Slot, 
                 Err(e) => Err(Failure::Call("C_GetTokenInfo", e)),
             }
         }
-        TokenSelector::Label(wanted) => by_token_info(ctx, wanted, |t| t.label(), |label| {
-            Pkcs11Error::TokenNotFound { label }
-        }),
-        TokenSelector::Serial(wanted) => {
-            by_token_info(ctx, wanted, |t| t.serial_number(), |serial| {
-                Pkcs11Error::TokenSerialNotFound { serial }
-            })
-        }
+        TokenSelector::Label(wanted) => by_token_info(
+            ctx,
+            wanted,
+            |t| t.label(),
+            |label| Pkcs11Error::TokenNotFound { label },
+        ),
+        TokenSelector::Serial(wanted) => by_token_info(
+            ctx,
+            wanted,
+            |t| t.serial_number(),
+            |serial| Pkcs11Error::TokenSerialNotFound { serial },
+        ),
     }
 }
 
@@ -187,20 +191,11 @@ fn by_token_info(
     let slots = ctx.get_slots_with_token().map_err(call("C_GetSlotList"))?;
     let mut found = Vec::new();
     for slot in slots {
-        match ctx.get_token_info(slot) {
-            Ok(info) if info.token_initialized() && field(&info).trim_end() == wanted => {
+        // A token removed while we list, or broken: not the one we want.
+        if let Ok(info) = ctx.get_token_info(slot) {
+            if info.token_initialized() && field(&info).trim_end() == wanted {
                 found.push(slot);
             }
-            // A token removed while we list: not the one we want.
-            Ok(_)
-            | Err(CkError::Pkcs11(
-                RvError::TokenNotPresent
-                | RvError::TokenNotRecognized
-                | RvError::SlotIdInvalid
-                | RvError::DeviceRemoved,
-                _,
-            )) => {}
-            Err(e) => return Err(Failure::Call("C_GetTokenInfo", e)),
         }
     }
     match found.as_slice() {
