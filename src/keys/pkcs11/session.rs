@@ -191,7 +191,9 @@ fn by_token_info(
     let slots = ctx.get_slots_with_token().map_err(call("C_GetSlotList"))?;
     let mut found = Vec::new();
     for slot in slots {
-        // A token removed while we list, or broken: not the one we want.
+        // A token removed while we list, or one that does not answer (SoftHSM2
+        // gives CKR_GENERAL_ERROR for a token whose directory went away):
+        // not found, so that recovery resets the module and looks again.
         if let Ok(info) = ctx.get_token_info(slot) {
             if info.token_initialized() && field(&info).trim_end() == wanted {
                 found.push(slot);
