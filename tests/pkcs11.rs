@@ -364,7 +364,7 @@ fn wrong_pin_is_a_typed_error() {
         .key_label("pin-check")
         .open()
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::KeyBackend);
+    assert_eq!(err.kind(), ErrorKind::KeyAccessDenied);
     assert!(
         matches!(pkcs11_error(&err), Pkcs11Error::PinIncorrect { rv } if rv == "CKR_PIN_INCORRECT"),
         "{err:?}"
@@ -380,7 +380,7 @@ fn missing_token_is_a_typed_error() {
         .key_label("x")
         .open()
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::KeyBackend);
+    assert_eq!(err.kind(), ErrorKind::KeyUnavailable);
     assert_eq!(
         pkcs11_error(&err),
         &Pkcs11Error::TokenNotFound {
@@ -393,6 +393,7 @@ fn missing_token_is_a_typed_error() {
         .key_label("x")
         .open()
         .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::KeyUnavailable);
     assert_eq!(
         pkcs11_error(&err),
         &Pkcs11Error::SlotNotFound { slot: 987_654 }
@@ -403,7 +404,7 @@ fn missing_token_is_a_typed_error() {
 fn missing_key_is_a_typed_error() {
     let _t = setup();
     let err = builder("no-such-key").open().unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::KeyBackend);
+    assert_eq!(err.kind(), ErrorKind::KeyNotFound);
     assert_eq!(
         pkcs11_error(&err),
         &Pkcs11Error::KeyNotFound {
@@ -583,7 +584,7 @@ fn a_key_destroyed_behind_the_back_is_a_typed_error() {
     drop(session);
     // The handle is stale; looking the key up again finds nothing.
     let err = key.sign(Algorithm::Es256, b"after").unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::KeyBackend);
+    assert_eq!(err.kind(), ErrorKind::KeyNotFound);
     assert!(
         matches!(
             pkcs11_error(&err),

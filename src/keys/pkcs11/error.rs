@@ -15,14 +15,7 @@ use crate::error::{Error, ErrorKind};
 /// [`Pkcs11KeyBuilder`](super::Pkcs11KeyBuilder) is a crate [`Error`] whose
 /// [`std::error::Error::source`] is a `Pkcs11Error`; get it back with
 /// [`Pkcs11Error::from_error`] (a `downcast_ref` of the source). The crate
-/// error's [`ErrorKind`] is:
-///
-/// | `Pkcs11Error` | [`ErrorKind`] |
-/// | --- | --- |
-/// | [`KeyTypeMismatch`](Self::KeyTypeMismatch) | [`ErrorKind::AlgorithmNotAllowed`] |
-/// | [`UnsupportedKey`](Self::UnsupportedKey) | [`ErrorKind::UnsupportedKey`] |
-/// | [`PinUnavailable`](Self::PinUnavailable) | [`ErrorKind::InvalidConfig`] |
-/// | every other variant | [`ErrorKind::KeyBackend`] |
+/// error's [`ErrorKind`] is [`Pkcs11Error::kind`] (a table there).
 ///
 /// An RSA key below 2048 bits is refused with [`ErrorKind::WeakKey`] (no
 /// `Pkcs11Error` source: the check is the crate's own). Nothing here ever
@@ -39,6 +32,7 @@ use crate::error::{Error, ErrorKind};
 ///     .open()
 ///     .unwrap_err();
 /// assert_eq!(err.kind(), ErrorKind::KeyBackend);
+/// assert_eq!(err.code(), "key_backend");
 /// assert!(matches!(
 ///     Pkcs11Error::from_error(&err),
 ///     Some(Pkcs11Error::ModuleLoad { .. })
@@ -62,10 +56,16 @@ pub enum Pkcs11Error {
         /// The token label looked for.
         label: String,
     },
-    /// Several slots hold a token with this label.
+    /// No slot holds an initialised token with this serial number.
+    #[error("no PKCS#11 token with serial number {serial:?}")]
+    TokenSerialNotFound {
+        /// The serial number looked for.
+        serial: String,
+    },
+    /// Several slots hold a token with this label (or serial number).
     #[error("{count} PKCS#11 tokens are labelled {label:?}; select one by slot")]
     AmbiguousToken {
-        /// The token label looked for.
+        /// The token label (or serial number) looked for.
         label: String,
         /// How many tokens carry it.
         count: usize,
@@ -107,6 +107,25 @@ pub enum Pkcs11Error {
         label: Option<String>,
         /// The `CKA_ID` looked for.
         id: Option<Vec<u8>>,
+    },
+    /// The key found again under the label and/or id (after a lost
+    /// session, a changed handle, a token that went away) is not the key
+    /// opened: its public key differs from the one read at open. The key
+    /// source never signs with it.
+    #[error("the private key with {} on the token is not the key opened (replaced)", describe(label.as_deref(), id.as_deref()))]
+    KeyReplaced {
+        /// The `CKA_LABEL` the key was opened by.
+        label: Option<String>,
+        /// The `CKA_ID` the key was opened by.
+        id: Option<Vec<u8>>,
+    },
+    /// The token returned a signature that does not verify with the public
+    /// key read at open, while the key found under the label and/or id is
+    /// still that key: the token is faulty. Never returned as a signature.
+    #[error("the token returned a {alg} signature that does not verify with the key opened")]
+    InvalidSignature {
+        /// The algorithm signed with.
+        alg: Algorithm,
     },
     /// Several private keys match the label and/or id.
     #[error("{count} private keys with {} on the token; give a CKA_ID too", describe(label.as_deref(), id.as_deref()))]
@@ -176,6 +195,24 @@ pub enum Pkcs11Error {
     },
 }
 
+/// Return values that mean the token cannot be reached.
+const UNAVAILABLE: [&str; 4] = [
+    "CKR_TOKEN_NOT_PRESENT",
+    "CKR_DEVICE_REMOVED",
+    "CKR_TOKEN_NOT_RECOGNIZED",
+    "CKR_SLOT_ID_INVALID",
+];
+
+/// Return values that mean the PIN was refused.
+const ACCESS_DENIED: [&str; 6] = [
+    "CKR_PIN_INCORRECT",
+    "CKR_PIN_INVALID",
+    "CKR_PIN_LEN_RANGE",
+    "CKR_PIN_LOCKED",
+    "CKR_PIN_EXPIRED",
+    "CKR_USER_PIN_NOT_INITIALIZED",
+];
+
 fn describe(label: Option<&str>, id: Option<&[u8]>) -> String {
     let mut out = String::new();
     if let Some(label) = label {
@@ -221,8 +258,37 @@ impl Pkcs11Error {
     }
 
     /// The [`ErrorKind`] this error is reported with.
+    ///
+    /// | `Pkcs11Error` | [`ErrorKind`] (code) |
+    /// | --- | --- |
+    /// | [`PinIncorrect`](Self::PinIncorrect) (`CKR_PIN_INCORRECT`, `CKR_PIN_INVALID`, `CKR_PIN_LEN_RANGE`), [`PinLocked`](Self::PinLocked) (`CKR_PIN_LOCKED`, `CKR_PIN_EXPIRED`, `CKR_USER_PIN_NOT_INITIALIZED`) | [`ErrorKind::KeyAccessDenied`] (`key_access_denied`) |
+    /// | [`TokenNotFound`](Self::TokenNotFound), [`TokenSerialNotFound`](Self::TokenSerialNotFound), [`SlotNotFound`](Self::SlotNotFound); [`Call`](Self::Call) returning `CKR_TOKEN_NOT_PRESENT`, `CKR_DEVICE_REMOVED`, `CKR_TOKEN_NOT_RECOGNIZED` or `CKR_SLOT_ID_INVALID` | [`ErrorKind::KeyUnavailable`] (`key_unavailable`) |
+    /// | [`KeyNotFound`](Self::KeyNotFound) | [`ErrorKind::KeyNotFound`] (`key_not_found`) |
+    /// | [`KeyReplaced`](Self::KeyReplaced) | [`ErrorKind::KeyReplaced`] (`key_replaced`) |
+    /// | [`KeyTypeMismatch`](Self::KeyTypeMismatch) | [`ErrorKind::AlgorithmNotAllowed`] |
+    /// | [`UnsupportedKey`](Self::UnsupportedKey) | [`ErrorKind::UnsupportedKey`] |
+    /// | [`PinUnavailable`](Self::PinUnavailable) | [`ErrorKind::InvalidConfig`] |
+    /// | every other variant: [`ModuleLoad`](Self::ModuleLoad), [`AmbiguousToken`](Self::AmbiguousToken), [`AmbiguousKey`](Self::AmbiguousKey), [`KeyExists`](Self::KeyExists), [`PublicKeyUnavailable`](Self::PublicKeyUnavailable), [`PublicKeyMismatch`](Self::PublicKeyMismatch), [`MalformedSignature`](Self::MalformedSignature), [`InvalidSignature`](Self::InvalidSignature), [`Library`](Self::Library), and [`Call`](Self::Call) with any other `CKR_` value (`CKR_GENERAL_ERROR`, `CKR_DEVICE_ERROR`, `CKR_DEVICE_MEMORY`, ...) | [`ErrorKind::KeyBackend`] (`key_backend`) |
+    ///
+    /// `KeyAccessDenied` does not heal by retrying (a wrong PIN retried
+    /// locks the token); `KeyUnavailable` may heal when the token returns
+    /// (the key source looks for it again, see [Recovery](super#recovery));
+    /// `KeyReplaced` heals only if the original key comes back under its
+    /// label.
     pub fn kind(&self) -> ErrorKind {
         match self {
+            Self::PinIncorrect { .. } | Self::PinLocked { .. } => ErrorKind::KeyAccessDenied,
+            Self::TokenNotFound { .. }
+            | Self::TokenSerialNotFound { .. }
+            | Self::SlotNotFound { .. } => ErrorKind::KeyUnavailable,
+            Self::Call { rv, .. } if UNAVAILABLE.contains(&rv.as_str()) => {
+                ErrorKind::KeyUnavailable
+            }
+            Self::Call { rv, .. } if ACCESS_DENIED.contains(&rv.as_str()) => {
+                ErrorKind::KeyAccessDenied
+            }
+            Self::KeyNotFound { .. } => ErrorKind::KeyNotFound,
+            Self::KeyReplaced { .. } => ErrorKind::KeyReplaced,
             Self::KeyTypeMismatch { .. } => ErrorKind::AlgorithmNotAllowed,
             Self::UnsupportedKey { .. } => ErrorKind::UnsupportedKey,
             Self::PinUnavailable { .. } => ErrorKind::InvalidConfig,
@@ -309,5 +375,66 @@ mod tests {
         let err: Error = e.clone().into();
         assert_eq!(err.kind(), ErrorKind::KeyBackend);
         assert_eq!(Pkcs11Error::from_error(&err), Some(&e));
+    }
+
+    #[test]
+    fn kinds_follow_the_table() {
+        let call =
+            |rv: RvError| Pkcs11Error::from_cryptoki("C_Sign", CkError::Pkcs11(rv, Function::Sign));
+        for (e, kind) in [
+            (call(RvError::GeneralError), ErrorKind::KeyBackend),
+            (call(RvError::DeviceError), ErrorKind::KeyBackend),
+            (call(RvError::TokenNotPresent), ErrorKind::KeyUnavailable),
+            (call(RvError::DeviceRemoved), ErrorKind::KeyUnavailable),
+            (call(RvError::SlotIdInvalid), ErrorKind::KeyUnavailable),
+            (call(RvError::PinExpired), ErrorKind::KeyAccessDenied),
+            (
+                Pkcs11Error::PinIncorrect {
+                    rv: "CKR_PIN_INCORRECT".into(),
+                },
+                ErrorKind::KeyAccessDenied,
+            ),
+            (
+                Pkcs11Error::PinLocked {
+                    rv: "CKR_PIN_LOCKED".into(),
+                },
+                ErrorKind::KeyAccessDenied,
+            ),
+            (
+                Pkcs11Error::TokenNotFound { label: "t".into() },
+                ErrorKind::KeyUnavailable,
+            ),
+            (
+                Pkcs11Error::TokenSerialNotFound { serial: "1".into() },
+                ErrorKind::KeyUnavailable,
+            ),
+            (
+                Pkcs11Error::SlotNotFound { slot: 1 },
+                ErrorKind::KeyUnavailable,
+            ),
+            (
+                Pkcs11Error::KeyNotFound {
+                    label: None,
+                    id: None,
+                },
+                ErrorKind::KeyNotFound,
+            ),
+            (
+                Pkcs11Error::KeyReplaced {
+                    label: None,
+                    id: None,
+                },
+                ErrorKind::KeyReplaced,
+            ),
+            (
+                Pkcs11Error::InvalidSignature {
+                    alg: Algorithm::Es256,
+                },
+                ErrorKind::KeyBackend,
+            ),
+        ] {
+            assert_eq!(e.kind(), kind, "{e}");
+            assert_eq!(Error::from(e).kind(), kind);
+        }
     }
 }

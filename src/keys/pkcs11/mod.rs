@@ -2,7 +2,7 @@
 //! leaves the token (an HSM, a smart card, SoftHSM2).
 //!
 //! [`Pkcs11Key`] opens a PKCS#11 module by path, finds the token by label
-//! (or slot), logs in with the user [`Pin`], finds the private key by
+//! (or serial number, or slot), logs in with the user [`Pin`], finds the private key by
 //! `CKA_LABEL` and/or `CKA_ID`, and reads its public half to build the
 //! public JWK and the RFC 7638 `kid`. It implements [`KeySource`], so an
 //! [`AssertionSigner`](crate::AssertionSigner) uses it like an in-memory
@@ -21,6 +21,30 @@
 //! a public-key object that does not belong to the private key, or a
 //! token that lacks a mechanism, is reported at once
 //! ([`Pkcs11Error::PublicKeyMismatch`], or the failing call).
+//!
+//! # The key opened is the key that signs
+//!
+//! The public key read at open is pinned for the life of the key source
+//! (it is also the published JWK and the `kid`). Two checks hold it to
+//! that key:
+//!
+//! - Whenever the key is looked up again by its label and/or id (after a
+//!   lost session, a changed object handle, a module reset, a token that
+//!   came back), the public key of the object found is compared with the
+//!   pinned one. Another key under the same label (another process deleted
+//!   the key pair and generated a new one) is
+//!   [`ErrorKind::KeyReplaced`] ([`Pkcs11Error::KeyReplaced`]); its handle is
+//!   never used, and every later signature is refused the same way until
+//!   the original key is back under its label. Open a new key source (and
+//!   publish its JWK) to move to the new key.
+//! - Every signature the token returns is verified with the pinned public
+//!   key (parsed once at open; AWS-LC when the `aws-lc-rs` feature is on,
+//!   else RustCrypto) before it is returned. A signature that does not
+//!   verify is never returned: the key is looked up again, and the error is
+//!   [`ErrorKind::KeyReplaced`] if it is another key, else
+//!   [`Pkcs11Error::InvalidSignature`] ([`ErrorKind::KeyBackend`]). On
+//!   SoftHSM2 an ES256 check costs about a third of the signature's time;
+//!   on a hardware or network HSM it is small next to the signature.
 //!
 //! # Setup (SoftHSM2)
 //!
@@ -69,6 +93,17 @@
 //! [`context`] for anything else you do with the module in the same
 //! process.
 //!
+//! Every key source calls into a module through a gate shared by all key
+//! sources on that module (a read lock). Recovering a token (below) may
+//! **reset** the module: under the gate's write lock, so while no key source
+//! is inside the module, it calls `C_Finalize` and `C_Initialize`. A reset
+//! ends every session of the process on that module and logs the process
+//! out of every token: every other key source on the module finds its
+//! sessions and handles stale on its next call and opens, logs in and
+//! looks up (and checks) its key again, transparently, with no error.
+//! Sessions you opened yourself through [`context`] are ended too, and
+//! calls you make through it are not held off during a reset.
+//!
 //! # Threads and sessions
 //!
 //! A PKCS#11 session runs one operation at a time, so the key source keeps
@@ -93,10 +128,33 @@
 //! logged out (`CKR_USER_NOT_LOGGED_IN`) or the key handle changed
 //! (`CKR_OBJECT_HANDLE_INVALID`, `CKR_KEY_HANDLE_INVALID`), the key source
 //! repairs what is needed (initialises the module again, finds the token's
-//! slot again, opens a new session, logs in again, finds the key again) and
-//! retries, at most [`MAX_RETRIES`] times. Every other failure is an
-//! [`Error`] whose source is a [`Pkcs11Error`] naming the PKCS#11 function
-//! and its `CKR_` return value. Nothing panics.
+//! slot again by label or serial, opens a new session, logs in again, finds
+//! the key again and checks it is the key opened) and retries, at most
+//! [`MAX_RETRIES`] times.
+//!
+//! When the token is still not there ([`ErrorKind::KeyUnavailable`]), or no
+//! longer shows the key ([`ErrorKind::KeyNotFound`]), the module may simply
+//! not have noticed a token that came back: many modules, SoftHSM2 among
+//! them, see a new or restored token only after `C_Initialize`. The key
+//! source then resets the module (see above; one reset serves every key
+//! source that saw the same failure) and tries once more. If that fails
+//! too, it backs off: for [`DEFAULT_BACKOFF_FIRST`] every signature fails
+//! at once with the same error, without calling the module; then the next
+//! signature tries again (with a reset), and each failure doubles the
+//! delay up to [`DEFAULT_BACKOFF_MAX`]
+//! ([`Pkcs11KeyBuilder::reconnect_backoff`] changes both). Nothing sleeps:
+//! the delay is compared with the clock when a signature is asked for. When
+//! the token comes back with the same key, signing resumes without a
+//! restart, within one back-off delay. A token selected by
+//! [`slot`](Pkcs11KeyBuilder::slot) is only looked for in that slot.
+//!
+//! So while a token is away, the key sources on its module reset the
+//! module at most once per back-off delay each; the other key sources on
+//! the module pay one re-open per reset.
+//!
+//! Every other failure is an [`Error`] whose source is a [`Pkcs11Error`]
+//! naming the PKCS#11 function and its `CKR_` return value, with the
+//! [`ErrorKind`] given in [`Pkcs11Error::kind`]. Nothing panics.
 //!
 //! Idle sessions opened before a session was found lost are presumed lost
 //! with it and are forgotten without `C_CloseSession`: after a module reset
@@ -113,12 +171,17 @@
 //! # Errors
 //!
 //! See [`Pkcs11Error`] for the typed causes (wrong PIN, missing token,
-//! missing key, unloadable module, key type not matching the algorithm,
-//! ...) and the [`ErrorKind`] each is reported with.
+//! missing key, replaced key, unloadable module, key type not matching the
+//! algorithm, ...) and [`Pkcs11Error::kind`] for the [`ErrorKind`] each is
+//! reported with: a wrong, locked or expired PIN is `key_access_denied`, a
+//! missing token `key_unavailable`, a missing key `key_not_found`, a
+//! replaced key `key_replaced`, and the rest (`CKR_GENERAL_ERROR`, ...)
+//! `key_backend`.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsPssParams};
@@ -126,7 +189,7 @@ use cryptoki::mechanism::{Mechanism, MechanismType};
 use sha2::{Digest, Sha256, Sha384};
 
 use crate::algorithm::{Algorithm, KeyType};
-use crate::backend::PublicParams;
+use crate::backend::{Backend, PublicParams, VerifyingKey};
 use crate::error::{Error, ErrorKind};
 use crate::keys::jwk::PublicJwk;
 use crate::keys::parse::MIN_RSA_BITS;
@@ -145,18 +208,23 @@ pub use cryptoki;
 
 mod error;
 mod generate;
+mod outage;
 mod pin;
+mod pool;
 mod public;
 mod registry;
 mod session;
 
 pub use error::Pkcs11Error;
+pub use outage::{DEFAULT_BACKOFF_FIRST, DEFAULT_BACKOFF_MAX};
 pub use pin::Pin;
 pub use registry::context;
 pub use session::MAX_RETRIES;
 
 use error::hex;
-use session::{call, ensure_logged_in, resolve_slot, Failure, Shared, TokenSelector};
+use outage::Backoff;
+use pool::{Opened, Shared, Target};
+use session::{call, ensure_logged_in, resolve_slot, Failure, TokenSelector};
 
 /// The default bound on the sessions a [`Pkcs11Key`] opens.
 pub const DEFAULT_MAX_SESSIONS: usize = 8;
@@ -184,6 +252,7 @@ pub struct Pkcs11KeyBuilder {
     alg: Option<Algorithm>,
     kid: Option<String>,
     max_sessions: usize,
+    backoff: Backoff,
 }
 
 impl fmt::Debug for Pkcs11KeyBuilder {
@@ -197,6 +266,7 @@ impl fmt::Debug for Pkcs11KeyBuilder {
             .field("alg", &self.alg)
             .field("kid", &self.kid)
             .field("max_sessions", &self.max_sessions)
+            .field("backoff", &self.backoff)
             .finish()
     }
 }
@@ -209,8 +279,16 @@ impl Pkcs11KeyBuilder {
         self
     }
 
+    /// Selects the token by its serial number (`serialNumber` of
+    /// `CK_TOKEN_INFO`, trailing blanks ignored) instead of its label.
+    pub fn token_serial(mut self, serial: impl Into<String>) -> Self {
+        self.token = Some(TokenSelector::Serial(serial.into()));
+        self
+    }
+
     /// Selects the token by slot id instead of label. Tokens that can move
-    /// between slots are better selected by label.
+    /// between slots (or come back in another one after a reset) are
+    /// better selected by label or serial.
     pub fn slot(mut self, slot_id: u64) -> Self {
         self.token = Some(TokenSelector::Slot(slot_id));
         self
@@ -255,6 +333,17 @@ impl Pkcs11KeyBuilder {
         self
     }
 
+    /// The back-off while the token cannot be reached (default
+    /// [`DEFAULT_BACKOFF_FIRST`] doubling up to [`DEFAULT_BACKOFF_MAX`]):
+    /// after a signature failed with
+    /// [`ErrorKind::KeyUnavailable`], signatures fail at once with the same
+    /// error for `first`, then the next one looks for the token again; each
+    /// failed look doubles the wait, up to `max`. See [Recovery](self#recovery).
+    pub fn reconnect_backoff(mut self, first: Duration, max: Duration) -> Self {
+        self.backoff = Backoff { first, max };
+        self
+    }
+
     fn checked(&self) -> Result<(&TokenSelector, &Pin), Error> {
         let token = self
             .token
@@ -273,6 +362,11 @@ impl Pkcs11KeyBuilder {
         if self.max_sessions == 0 {
             return Err(config("max_sessions must be at least 1"));
         }
+        if self.backoff.first.is_zero() || self.backoff.max < self.backoff.first {
+            return Err(config(
+                "the reconnect back-off must be positive, and its bound at least its first delay",
+            ));
+        }
         Ok((token, pin))
     }
 
@@ -290,9 +384,52 @@ impl Pkcs11KeyBuilder {
     /// [`UnsupportedKey`](Pkcs11Error::UnsupportedKey), ...;
     /// [`ErrorKind::WeakKey`] for RSA below 2048 bits.
     pub fn open(self) -> Result<Pkcs11Key, Error> {
+        let module = registry::shared(&self.module)?;
+        let (opened, info, algorithms, token_label) = self.find(&module)?;
+        let Some(pin) = self.pin else {
+            return Err(config("a PKCS#11 user PIN is required"));
+        };
+        let public = PublicJwk::new(info.params.clone(), self.kid, self.alg);
+        let verifier = VerifyingKey::new(&info.params, verify_backend())?;
+        let target = Target {
+            token: self
+                .token
+                .unwrap_or_else(|| TokenSelector::Label(token_label.clone())),
+            label: self.label,
+            id: self.id,
+            pinned: info.params.clone(),
+        };
+        let shared = Shared::new(module, target, pin, self.max_sessions, self.backoff, opened);
+        let key = Pkcs11Key {
+            shared,
+            module: self.module,
+            token_label,
+            key_type: info.key_type,
+            algorithms,
+            public,
+            verifier,
+            label: info.label,
+            id: info.id,
+        };
+        for &alg in algorithms {
+            let signature = key.token_sign(alg, PROBE)?;
+            if !key.verifier.verify(alg, PROBE, &signature) {
+                return Err(Pkcs11Error::PublicKeyMismatch.into());
+            }
+        }
+        Ok(key)
+    }
+
+    /// Inside the module's gate: finds the token, logs in, finds the key
+    /// and reads it. The session is closed again on failure.
+    fn find(
+        &self,
+        module: &registry::Module,
+    ) -> Result<(Opened, public::KeyInfo, &'static [Algorithm], String), Error> {
         let (token, pin) = self.checked()?;
-        let ctx = context(&self.module)?;
-        let slot = resolve_slot(&ctx, token)?;
+        let entered = module.enter();
+        let ctx = module.ctx();
+        let slot = resolve_slot(ctx, token)?;
         let session = ctx
             .open_ro_session_no_drop(slot)
             .map_err(call("C_OpenSession"))?;
@@ -325,40 +462,13 @@ impl Pkcs11KeyBuilder {
             Ok(t) => t.label().trim_end().to_owned(),
             Err(_) => String::new(),
         };
-        let public = PublicJwk::new(info.params.clone(), self.kid, self.alg);
-        let Some(pin) = self.pin else {
-            let _ = session.close();
-            return Err(config("a PKCS#11 user PIN is required"));
-        };
-        let shared = Shared::new(
-            ctx,
-            self.token
-                .unwrap_or_else(|| TokenSelector::Label(token_label.clone())),
-            pin,
-            self.label,
-            self.id,
-            self.max_sessions,
+        let opened = Opened {
+            session,
             slot,
             key,
-            session,
-        );
-        let key = Pkcs11Key {
-            shared,
-            module: self.module,
-            token_label,
-            key_type: info.key_type,
-            algorithms,
-            public,
-            label: info.label,
-            id: info.id,
+            epoch: entered.epoch,
         };
-        for &alg in algorithms {
-            let signature = key.sign_raw(alg, PROBE)?;
-            if !public::verifies(&info.params, alg, PROBE, &signature) {
-                return Err(Pkcs11Error::PublicKeyMismatch.into());
-            }
-        }
-        Ok(key)
+        Ok((opened, info, algorithms, token_label))
     }
 
     /// Generates a key pair of `key_type` on the token (RSA: 2048 bits),
@@ -422,18 +532,22 @@ impl Pkcs11KeyBuilder {
         };
         self.id = Some(id.clone());
         let (token, pin) = self.checked()?;
-        let ctx = context(&self.module)?;
-        let slot = resolve_slot(&ctx, token)?;
-        let session = ctx
-            .open_rw_session_no_drop(slot)
-            .map_err(call("C_OpenSession"))?;
-        let generated = (|| -> Result<(), Failure> {
-            ensure_logged_in(&session, pin)?;
-            generate::check_free(&session, &label, &id)?;
-            generate::generate_pair(&session, key_type, bits, &label, &id)
-        })();
-        let _ = session.close();
-        generated?;
+        let module = registry::shared(&self.module)?;
+        {
+            let _entered = module.enter();
+            let ctx = module.ctx();
+            let slot = resolve_slot(ctx, token)?;
+            let session = ctx
+                .open_rw_session_no_drop(slot)
+                .map_err(call("C_OpenSession"))?;
+            let generated = (|| -> Result<(), Failure> {
+                ensure_logged_in(&session, pin)?;
+                generate::check_free(&session, &label, &id)?;
+                generate::generate_pair(&session, key_type, bits, &label, &id)
+            })();
+            let _ = session.close();
+            generated?;
+        }
         self.open()
     }
 }
@@ -451,6 +565,9 @@ pub struct Pkcs11Key {
     key_type: KeyType,
     algorithms: &'static [Algorithm],
     public: PublicJwk,
+    /// The public key read at open, parsed once: every signature the token
+    /// returns is checked with it before it is returned.
+    verifier: VerifyingKey,
     label: Option<String>,
     id: Vec<u8>,
 }
@@ -468,6 +585,7 @@ impl Pkcs11Key {
             alg: None,
             kid: None,
             max_sessions: DEFAULT_MAX_SESSIONS,
+            backoff: Backoff::default(),
         }
     }
 
@@ -516,8 +634,25 @@ impl Pkcs11Key {
         self.shared.max_sessions
     }
 
-    /// Signs `input` with `alg` on the token and returns the JWS signature.
-    fn sign_raw(&self, alg: Algorithm, input: &[u8]) -> Result<Vec<u8>, Error> {
+    /// Signs `input` with `alg` on the token, checks the signature with the
+    /// public key read at open, and returns it.
+    ///
+    /// A signature that does not verify is never returned: if the key found
+    /// under the label and/or id is no longer the key opened the error is
+    /// [`Pkcs11Error::KeyReplaced`], otherwise
+    /// [`Pkcs11Error::InvalidSignature`].
+    fn sign_checked(&self, alg: Algorithm, input: &[u8]) -> Result<Vec<u8>, Error> {
+        let signature = self.token_sign(alg, input)?;
+        if self.verifier.verify(alg, input, &signature) {
+            return Ok(signature);
+        }
+        self.shared.check_key()?;
+        Err(Pkcs11Error::InvalidSignature { alg }.into())
+    }
+
+    /// Signs `input` with `alg` on the token and returns the JWS signature
+    /// (its shape checked, not its validity).
+    fn token_sign(&self, alg: Algorithm, input: &[u8]) -> Result<Vec<u8>, Error> {
         let digest;
         let (mechanism, data): (Mechanism<'_>, &[u8]) = match alg {
             Algorithm::Es256 => {
@@ -547,6 +682,15 @@ impl Pkcs11Key {
             .run("C_Sign", |session, key| session.sign(&mechanism, key, data))?;
         normalise(alg, &self.public.params, signature)
     }
+}
+
+/// The backend that checks the token's signatures: AWS-LC when compiled in
+/// (faster), else RustCrypto.
+fn verify_backend() -> Backend {
+    #[cfg(feature = "aws-lc-rs")]
+    return Backend::AwsLc;
+    #[cfg(not(feature = "aws-lc-rs"))]
+    Backend::RustCrypto
 }
 
 /// Checks the shape of a token's signature: ECDSA as raw `r‖s` (DER
@@ -612,6 +756,6 @@ impl KeySource for Pkcs11Key {
         if !self.algorithms.contains(&alg) {
             return Err(crate::backend::mismatch());
         }
-        self.sign_raw(alg, signing_input)
+        self.sign_checked(alg, signing_input)
     }
 }

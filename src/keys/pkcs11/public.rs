@@ -6,8 +6,8 @@ use cryptoki::session::Session;
 use p256::elliptic_curve::sec1::ToSec1Point as _;
 
 use super::error::{ck, Pkcs11Error};
-use crate::algorithm::{Algorithm, KeyType};
-use crate::backend::{Backend, PublicParams, VerifyingKey};
+use crate::algorithm::KeyType;
+use crate::backend::PublicParams;
 use crate::error::Error;
 use crate::keys::parse;
 
@@ -336,17 +336,6 @@ fn public_params(
         Some(Err(e)) => Err(e),
         None => Err(first_error.unwrap_or_else(|| Pkcs11Error::PublicKeyUnavailable.into())),
     }
-}
-
-/// Whether `signature` over `msg` verifies with `params` under `alg`
-/// (RustCrypto, the crate's own verification rules).
-pub(crate) fn verifies(
-    params: &PublicParams,
-    alg: Algorithm,
-    msg: &[u8],
-    signature: &[u8],
-) -> bool {
-    VerifyingKey::new(params, Backend::RustCrypto).is_ok_and(|k| k.verify(alg, msg, signature))
 }
 
 #[cfg(test)]
