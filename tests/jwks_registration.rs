@@ -455,8 +455,9 @@ fn a_remote_set_that_turns_to_carry_a_private_key_keeps_the_previous_keys() {
     verify(&server).expect("the first fetch, its enc key skipped");
     assert_eq!(server.registry.remote_fetch_count(CLIENT), Some(1));
 
-    // The client publishes its private key; the next refresh refuses it.
-    uri.serve(&set_json(&[read_json("p256.jwk.json")]));
+    // The client publishes a private key (of another key); the next refresh
+    // refuses the set.
+    uri.serve(&set_json(&[read_json("p384.jwk.json")]));
     server
         .clock
         .advance(config.max_age + Duration::from_secs(1));
@@ -473,6 +474,36 @@ fn a_remote_set_that_turns_to_carry_a_private_key_keeps_the_previous_keys() {
     uri.serve(&set_json(&[public(&key)]));
     server.clock.advance(config.cooldown);
     verify(&server).expect("the fixed set");
+}
+
+/// A refused set that published the private half of a key the earlier
+/// set holds: that key stops verifying at once (it has leaked), the other
+/// keys of the earlier set stay in force.
+#[test]
+fn a_key_whose_private_half_was_published_is_no_longer_trusted() {
+    let server = Server::new();
+    let leaked = Arc::new(load("p256.jwk.json"));
+    let other = Arc::new(on_backend(PrivateKey::generate(KeyType::P256).unwrap()));
+    let uri = Uri::serving(&set_json(&[public(&leaked), public(&other)]));
+    let config = RemoteJwksConfig::default();
+    server
+        .registry
+        .register_remote(CLIENT, uri.clone(), config)
+        .unwrap();
+    let verify =
+        |key: &Arc<PrivateKey>| block_on(server.verifier.verify_async(&server.assertion(key)));
+    verify(&leaked).expect("both keys, first fetch");
+    verify(&other).expect("both keys, first fetch");
+
+    uri.serve(&set_json(&[read_json("p256.jwk.json"), public(&other)]));
+    server
+        .clock
+        .advance(config.max_age + Duration::from_secs(1));
+    verify(&other).expect("the refresh is refused; the other key stays in force");
+    assert_eq!(server.registry.remote_fetch_count(CLIENT), Some(2));
+    let err = verify(&leaked).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnknownKey, "{err:?}");
+    verify(&other).expect("still in force");
 }
 
 #[test]
@@ -598,7 +629,7 @@ mod audit {
             "{first:?}"
         );
 
-        uri.serve(&set_json(&[read_json("p256.jwk.json")]));
+        uri.serve(&set_json(&[read_json("p384.jwk.json")]));
         server
             .clock
             .advance(config.max_age + Duration::from_secs(1));
@@ -611,7 +642,7 @@ mod audit {
         assert_eq!(*level, Level::WARN);
         assert_eq!(fields["client_id"], CLIENT);
         assert_eq!(fields["reason"], "private_key_published");
-        let d = read_json("p256.jwk.json")["d"].as_str().unwrap().to_owned();
+        let d = read_json("p384.jwk.json")["d"].as_str().unwrap().to_owned();
         for (_, _, fields) in &refused {
             assert!(fields.values().all(|v| !v.contains(&d)), "{fields:?}");
         }

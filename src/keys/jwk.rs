@@ -375,6 +375,38 @@ impl JwkSet {
         Ok(())
     }
 
+    /// The RFC 7638 thumbprints of the keys of a JWK Set document that carry
+    /// private members (read without those members): keys whose private
+    /// half was published, which must not stay trusted from an earlier copy
+    /// of the set. Empty for a document that is not a JWK Set.
+    pub(crate) fn leaked_thumbprints(json: &str) -> Vec<String> {
+        #[derive(Deserialize)]
+        struct Set {
+            keys: Vec<Value>,
+        }
+        if Self::check_len(json.len()).is_err() {
+            return Vec::new();
+        }
+        let Ok(set) = serde_json::from_str::<Set>(json) else {
+            return Vec::new();
+        };
+        set.keys
+            .into_iter()
+            .filter_map(|value| match value {
+                Value::Object(mut object) => {
+                    let leaked = skip::refuse_private(&object).is_err();
+                    skip::PRIVATE_MEMBERS
+                        .iter()
+                        .for_each(|m| drop(object.remove(*m)));
+                    let raw: RawJwk = serde_json::from_value(Value::Object(object)).ok()?;
+                    leaked.then(|| PublicJwk::from_raw(&raw).ok()).flatten()
+                }
+                _ => None,
+            })
+            .map(|jwk| jwk.thumbprint())
+            .collect()
+    }
+
     /// The set of JSON `keys`: the count limit, the private-member rule on
     /// every key, then each key skipped or read.
     fn from_values(values: Vec<Value>) -> Result<Self, Error> {

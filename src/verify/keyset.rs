@@ -2,6 +2,8 @@
 //! JWK Set for the registry's backend: what the signature step selects
 //! from, whether the set was registered or fetched from a `jwks_uri`.
 
+use std::sync::Arc;
+
 use crate::algorithm::{Algorithm, KeyType};
 use crate::backend::{self, Backend};
 use crate::error::{Error, ErrorKind};
@@ -15,6 +17,8 @@ pub(crate) struct VerifyingKey {
     pub(crate) key_type: KeyType,
     /// The JWK's `alg` if it had one, else every algorithm of the key type.
     pub(crate) algorithms: &'static [Algorithm],
+    /// The RFC 7638 thumbprint, which names the key whatever its `kid`.
+    thumbprint: String,
     key: backend::VerifyingKey,
 }
 
@@ -29,6 +33,7 @@ impl VerifyingKey {
             kid: jwk.kid.clone(),
             key_type: jwk.key_type(),
             algorithms,
+            thumbprint: jwk.thumbprint(),
             key,
         })
     }
@@ -43,7 +48,7 @@ impl VerifyingKey {
 
 /// The verifying keys of one client.
 pub(crate) struct ClientKeys {
-    pub(crate) keys: Vec<VerifyingKey>,
+    pub(crate) keys: Vec<Arc<VerifyingKey>>,
 }
 
 impl ClientKeys {
@@ -58,7 +63,7 @@ impl ClientKeys {
                 "a client needs at least one key",
             ));
         }
-        let mut keys: Vec<VerifyingKey> = Vec::with_capacity(set.keys().len());
+        let mut keys: Vec<Arc<VerifyingKey>> = Vec::with_capacity(set.keys().len());
         for jwk in set.keys() {
             if keys
                 .iter()
@@ -69,9 +74,21 @@ impl ClientKeys {
                     "two keys of one client share a kid and a key type",
                 ));
             }
-            keys.push(VerifyingKey::from_jwk(jwk, backend)?);
+            keys.push(Arc::new(VerifyingKey::from_jwk(jwk, backend)?));
         }
         Ok(Self { keys })
+    }
+
+    /// These keys without those whose thumbprint is in `leaked` (keys whose
+    /// private half was published); `None` when none of them is left.
+    pub(crate) fn without(&self, leaked: &[String]) -> Option<Self> {
+        let keys: Vec<_> = self
+            .keys
+            .iter()
+            .filter(|k| !leaked.contains(&k.thumbprint))
+            .cloned()
+            .collect();
+        (!keys.is_empty()).then_some(Self { keys })
     }
 
     /// Whether a key has this `kid` (of any type).

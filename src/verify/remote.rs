@@ -20,7 +20,9 @@
 //!   reported by `key.skipped` audit events). A document that is refused,
 //!   one carrying a private key above all, counts as a failed fetch: the
 //!   last good set stays in use as above, and a `jwks.refused` audit event
-//!   names the reason.
+//!   names the reason. Except for the keys whose private half the refused
+//!   document published (matched by RFC 7638 thumbprint): those have
+//!   leaked, and are dropped from the cached set at once.
 //!
 //! The synchronous `Verifier::verify` uses the cached set only and never
 //! waits for a fetch; use `Verifier::verify_async` for remote clients.
@@ -237,9 +239,27 @@ impl RemoteClient {
                 Ok(keys)
             }
             Err(e) => {
+                if e.kind() == ErrorKind::PrivateKeyPublished {
+                    self.forget_leaked(body);
+                }
                 crate::audit::jwks_refused(&self.client_id, &e);
                 Err(e)
             }
+        }
+    }
+}
+
+impl RemoteClient {
+    /// Drops from the cached set every key whose private half `body`
+    /// published: the rest of the earlier set stays in force, a leaked key
+    /// does not (no key left: `keys_unavailable` until a good fetch).
+    fn forget_leaked(&self, body: &[u8]) {
+        let leaked = std::str::from_utf8(body)
+            .map(JwkSet::leaked_thumbprints)
+            .unwrap_or_default();
+        let mut st = self.lock();
+        if let Some(keys) = st.keys.take() {
+            st.keys = keys.without(&leaked).map(Arc::new);
         }
     }
 }

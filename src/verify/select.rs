@@ -133,7 +133,7 @@ pub(crate) fn verify_signature<'k>(
 /// `alg` needs, or (without a `kid`)
 /// the first of at most [`Verifier::MAX_KEYS_TRIED_WITHOUT_KID`] keys of its algorithm.
 fn select_key<'k>(
-    keys: &'k [VerifyingKey],
+    keys: &'k [Arc<VerifyingKey>],
     token: &Signed<'_>,
     alg: Algorithm,
 ) -> Result<&'k VerifyingKey, Error> {
@@ -149,7 +149,7 @@ fn select_key<'k>(
             .find(|k| k.algorithms.contains(&alg))
             .ok_or_else(|| Error::new(ErrorKind::AlgorithmNotAllowed))?;
         return if key.verify(alg, input, signature) {
-            Ok(key)
+            Ok(&**key)
         } else {
             Err(Error::new(ErrorKind::BadSignature))
         };
@@ -164,5 +164,6 @@ fn select_key<'k>(
     }
     candidates
         .find(|k| k.verify(alg, input, signature))
+        .map(|k| &**k)
         .ok_or_else(|| Error::new(ErrorKind::BadSignature))
 }
