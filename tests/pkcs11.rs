@@ -7,16 +7,13 @@
 //! fail: `scripts/softhsm.sh` installs it.
 #![cfg(feature = "pkcs11")]
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::path::Path;
+use std::sync::Arc;
 
 use client_assertion::client::{KeyRing, Pkcs11KeyFactory, RotationPolicy};
 use client_assertion::keys::pkcs11::cryptoki::context::{CInitializeArgs, CInitializeFlags};
 use client_assertion::keys::pkcs11::cryptoki::mechanism::Mechanism;
 use client_assertion::keys::pkcs11::cryptoki::object::{Attribute, AttributeType, ObjectClass};
-use client_assertion::keys::pkcs11::cryptoki::session::UserType;
-use client_assertion::keys::pkcs11::cryptoki::types::AuthPin;
 use client_assertion::keys::pkcs11::{self, Pin, Pkcs11Error, Pkcs11Key, Pkcs11KeyBuilder};
 use client_assertion::time::ManualClock;
 use client_assertion::KeyMetadata;
@@ -25,10 +22,12 @@ use client_assertion::{
     Verifier,
 };
 
-const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+#[path = "common/softhsm.rs"]
+mod softhsm;
+
+use softhsm::{Suite, MODULE, USER_PIN};
+
 const TOKEN: &str = "client-assertion-test";
-const USER_PIN: &str = "fedcba123456";
-const SO_PIN: &str = "abcdef654321";
 const CLIENT: &str = "pkcs11-client";
 const AUDIENCE: &str = "https://as.example.com";
 
@@ -37,91 +36,11 @@ const AUDIENCE: &str = "https://as.example.com";
 /// directory.
 const TESTS: usize = 21;
 
-struct Fixture {
-    dir: PathBuf,
-}
+static SUITE: Suite = Suite::new("softhsm", TOKEN, TESTS);
 
-static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-static SERIAL: Mutex<()> = Mutex::new(());
-static FINISHED: AtomicUsize = AtomicUsize::new(0);
-
-/// Held for the length of one test: serialises the tests and cleans up
-/// after the last one.
-struct TestGuard {
-    _serial: MutexGuard<'static, ()>,
-}
-
-impl Drop for TestGuard {
-    fn drop(&mut self) {
-        if FINISHED.fetch_add(1, Ordering::SeqCst) + 1 == TESTS {
-            if let Some(f) = FIXTURE.get() {
-                let _ = std::fs::remove_dir_all(&f.dir);
-            }
-        }
-    }
-}
-
-fn setup() -> TestGuard {
-    let serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
-    FIXTURE.get_or_init(init_token);
-    TestGuard { _serial: serial }
-}
-
-/// Token directories of earlier runs whose process is gone.
-fn sweep_stale(root: &Path) {
-    let Ok(entries) = std::fs::read_dir(root) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("softhsm-")) else {
-            continue;
-        };
-        if !Path::new("/proc").join(pid).exists() {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
-fn init_token() -> Fixture {
-    assert!(
-        Path::new(MODULE).exists(),
-        "the SoftHSM2 module {MODULE} is missing: install it with scripts/softhsm.sh \
-         (apt-get install softhsm2); the PKCS#11 tests do not skip"
-    );
-    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    sweep_stale(&root);
-    let dir = root.join(format!("softhsm-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let tokens = dir.join("tokens");
-    std::fs::create_dir_all(&tokens).unwrap();
-    let conf = dir.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
-    // Before the first C_Initialize of the module in this process.
-    std::env::set_var("SOFTHSM2_CONF", &conf);
-
-    let ctx = pkcs11::context(MODULE).expect("SoftHSM2 loads");
-    let slot = ctx
-        .get_slots_with_token()
-        .unwrap()
-        .into_iter()
-        .find(|s| !ctx.get_token_info(*s).unwrap().token_initialized())
-        .expect("SoftHSM2 offers a free slot");
-    let so_pin = AuthPin::from(SO_PIN);
-    ctx.init_token(slot, &so_pin, TOKEN).unwrap();
-    {
-        let session = ctx.open_rw_session(slot).unwrap();
-        session.login(UserType::So, Some(&so_pin)).unwrap();
-        session.init_pin(&AuthPin::from(USER_PIN)).unwrap();
-    }
-    Fixture { dir }
+/// Waits for the previous test; makes the token on first use.
+fn setup() -> softhsm::Guard {
+    SUITE.enter().0
 }
 
 fn builder(label: &str) -> Pkcs11KeyBuilder {

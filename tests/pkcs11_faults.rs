@@ -12,8 +12,7 @@
 #![cfg(feature = "pkcs11")]
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use client_assertion::keys::pkcs11::cryptoki::object::Attribute;
@@ -25,10 +24,12 @@ use client_assertion::{
     KeyType, Verifier,
 };
 
-const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+#[path = "common/softhsm.rs"]
+mod softhsm;
+
+use softhsm::{Suite, MODULE, USER_PIN};
+
 const TOKEN: &str = "client-assertion-faults";
-const USER_PIN: &str = "fedcba123456";
-const SO_PIN: &str = "abcdef654321";
 const CLIENT: &str = "pkcs11-faults-client";
 const AUDIENCE: &str = "https://as.example.com";
 
@@ -43,90 +44,11 @@ const CHILD_ROUNDS: &str = "CLIENT_ASSERTION_FAULTS_CHILD_ROUNDS";
 /// directory.
 const TESTS: usize = 5;
 
-struct Fixture {
-    dir: PathBuf,
-    conf: PathBuf,
-}
+static SUITE: Suite = Suite::new("softhsm-faults", TOKEN, TESTS);
 
-static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-static SERIAL: Mutex<()> = Mutex::new(());
-static FINISHED: AtomicUsize = AtomicUsize::new(0);
-
-struct TestGuard {
-    _serial: MutexGuard<'static, ()>,
-}
-
-impl Drop for TestGuard {
-    fn drop(&mut self) {
-        if FINISHED.fetch_add(1, Ordering::SeqCst) + 1 == TESTS {
-            if let Some(f) = FIXTURE.get() {
-                let _ = std::fs::remove_dir_all(&f.dir);
-            }
-        }
-    }
-}
-
-fn setup() -> (TestGuard, &'static Fixture) {
-    let serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
-    let fixture = FIXTURE.get_or_init(init_token);
-    (TestGuard { _serial: serial }, fixture)
-}
-
-/// Token directories of earlier runs whose process is gone.
-fn sweep_stale(root: &Path) {
-    let Ok(entries) = std::fs::read_dir(root) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix("softhsm-faults-"))
-        else {
-            continue;
-        };
-        if !Path::new("/proc").join(pid).exists() {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
-fn init_token() -> Fixture {
-    assert!(
-        Path::new(MODULE).exists(),
-        "the SoftHSM2 module {MODULE} is missing: install it with scripts/softhsm.sh"
-    );
-    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    sweep_stale(&root);
-    let dir = root.join(format!("softhsm-faults-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let tokens = dir.join("tokens");
-    std::fs::create_dir_all(&tokens).unwrap();
-    let conf = dir.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
-    std::env::set_var("SOFTHSM2_CONF", &conf);
-    let ctx = pkcs11::context(MODULE).expect("SoftHSM2 loads");
-    let slot = ctx
-        .get_slots_with_token()
-        .unwrap()
-        .into_iter()
-        .find(|s| !ctx.get_token_info(*s).unwrap().token_initialized())
-        .expect("SoftHSM2 offers a free slot");
-    let so_pin = AuthPin::from(SO_PIN);
-    ctx.init_token(slot, &so_pin, TOKEN).unwrap();
-    {
-        let session = ctx.open_rw_session(slot).unwrap();
-        session.login(UserType::So, Some(&so_pin)).unwrap();
-        session.init_pin(&AuthPin::from(USER_PIN)).unwrap();
-    }
-    Fixture { dir, conf }
+/// Waits for the previous test; makes the token on first use.
+fn setup() -> (softhsm::Guard, &'static softhsm::Token) {
+    SUITE.enter()
 }
 
 fn builder(label: &str) -> Pkcs11KeyBuilder {

@@ -1,0 +1,150 @@
+//! A throw-away SoftHSM2 token for one PKCS#11 test binary: its own
+//! directory under `CARGO_TARGET_TMPDIR` and its own `SOFTHSM2_CONF` (set
+//! before the module is first initialised in the process), tests run one
+//! at a time (SoftHSM2 state is process-wide), the directory removed when
+//! the last test is done. Included with `#[path = "common/softhsm.rs"]` by
+//! `tests/pkcs11.rs` and `tests/pkcs11_faults.rs`.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+
+use client_assertion::keys::pkcs11;
+use client_assertion::keys::pkcs11::cryptoki::session::UserType;
+use client_assertion::keys::pkcs11::cryptoki::types::AuthPin;
+
+/// Debian's SoftHSM2 module (`scripts/softhsm.sh` installs it).
+pub const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+/// The user PIN of every test token.
+pub const USER_PIN: &str = "fedcba123456";
+/// The security officer PIN of every test token.
+pub const SO_PIN: &str = "abcdef654321";
+
+/// A token made for this process.
+pub struct Token {
+    /// Everything of this token: `tokens/` and `softhsm2.conf`.
+    pub dir: PathBuf,
+    /// The `SOFTHSM2_CONF` file (for a child process).
+    pub conf: PathBuf,
+}
+
+/// The token of one test binary, made by its first test.
+pub struct Suite {
+    /// Directory name prefix: `<prefix>-<pid>`.
+    prefix: &'static str,
+    label: &'static str,
+    /// The number of tests that call [`Suite::enter`]: the last one to
+    /// finish removes the directory.
+    tests: usize,
+    token: OnceLock<Token>,
+    serial: Mutex<()>,
+    finished: AtomicUsize,
+}
+
+/// Held for the length of one test: serialises the tests and cleans up
+/// after the last one.
+pub struct Guard {
+    suite: &'static Suite,
+    _serial: MutexGuard<'static, ()>,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if self.suite.finished.fetch_add(1, Ordering::SeqCst) + 1 == self.suite.tests {
+            if let Some(token) = self.suite.token.get() {
+                let _ = std::fs::remove_dir_all(&token.dir);
+            }
+        }
+    }
+}
+
+impl Suite {
+    /// A suite whose token is labelled `label`, in `<prefix>-<pid>`, for
+    /// `tests` tests.
+    pub const fn new(prefix: &'static str, label: &'static str, tests: usize) -> Self {
+        Self {
+            prefix,
+            label,
+            tests,
+            token: OnceLock::new(),
+            serial: Mutex::new(()),
+            finished: AtomicUsize::new(0),
+        }
+    }
+
+    /// Waits for the previous test, makes the token on first use.
+    pub fn enter(&'static self) -> (Guard, &'static Token) {
+        let serial = self.serial.lock().unwrap_or_else(PoisonError::into_inner);
+        let token = self
+            .token
+            .get_or_init(|| init_token(self.prefix, self.label));
+        (
+            Guard {
+                suite: self,
+                _serial: serial,
+            },
+            token,
+        )
+    }
+}
+
+/// Token directories of earlier runs whose process is gone.
+fn sweep_stale(root: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|n| n.strip_prefix('-'))
+        else {
+            continue;
+        };
+        if pid.bytes().all(|b| b.is_ascii_digit()) && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+fn init_token(prefix: &str, label: &str) -> Token {
+    assert!(
+        Path::new(MODULE).exists(),
+        "the SoftHSM2 module {MODULE} is missing: install it with scripts/softhsm.sh \
+         (apt-get install softhsm2); the PKCS#11 tests do not skip"
+    );
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    sweep_stale(&root, prefix);
+    let dir = root.join(format!("{prefix}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let tokens = dir.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let conf = dir.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
+    // Before the first C_Initialize of the module in this process.
+    std::env::set_var("SOFTHSM2_CONF", &conf);
+    let ctx = pkcs11::context(MODULE).expect("SoftHSM2 loads");
+    let slot = ctx
+        .get_slots_with_token()
+        .unwrap()
+        .into_iter()
+        .find(|s| !ctx.get_token_info(*s).unwrap().token_initialized())
+        .expect("SoftHSM2 offers a free slot");
+    let so_pin = AuthPin::from(SO_PIN);
+    ctx.init_token(slot, &so_pin, label).unwrap();
+    {
+        let session = ctx.open_rw_session(slot).unwrap();
+        session.login(UserType::So, Some(&so_pin)).unwrap();
+        session.init_pin(&AuthPin::from(USER_PIN)).unwrap();
+    }
+    Token { dir, conf }
+}
