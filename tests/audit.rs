@@ -3,14 +3,12 @@
 //! carry (the token, its signature, the private key).
 #![cfg(feature = "tracing")]
 
-use std::collections::BTreeMap;
-use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use client_assertion::audit::{
     KEY_ACTIVATED, KEY_RELOADED, KEY_RELOAD_FAILED, MAX_FIELD_LEN, REJECTED, SIGNED, SIGN_FAILED,
-    TARGET, VERIFIED,
+    VERIFIED,
 };
 use client_assertion::client::{DirectoryKeyRing, KeyRing, MemoryKeyFactory, RotationPolicy};
 use client_assertion::server::AuthMethod;
@@ -20,7 +18,6 @@ use client_assertion::{
     jwk_set, Algorithm, AssertionSigner, ClientRegistry, Error, ErrorKind, FileKey, KeySource,
     KeyType, PrivateKey, PublicJwk, Verifier,
 };
-use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
 
@@ -30,68 +27,10 @@ const NOW: u64 = 1_750_000_000;
 
 // ----- a capturing subscriber -----
 
-#[derive(Clone, Debug)]
-struct Captured {
-    name: &'static str,
-    level: Level,
-    fields: BTreeMap<&'static str, String>,
-}
+#[path = "common/capture.rs"]
+mod capture;
 
-impl Captured {
-    fn field(&self, name: &str) -> Option<&str> {
-        self.fields.get(name).map(String::as_str)
-    }
-}
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<Captured>>>);
-
-struct Fields(BTreeMap<&'static str, String>);
-
-impl Visit for Fields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name(), value.to_owned());
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0.insert(field.name(), format!("{value:?}"));
-    }
-}
-
-impl Subscriber for Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let meta = event.metadata();
-        if meta.target() != TARGET {
-            return;
-        }
-        let mut fields = Fields(BTreeMap::new());
-        event.record(&mut fields);
-        self.0.lock().unwrap().push(Captured {
-            name: meta.name(),
-            level: *meta.level(),
-            fields: fields.0,
-        });
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
-
-/// Runs `f` with the capturing subscriber as this thread's default and
-/// returns the audit events it emitted.
-fn capture<R>(f: impl FnOnce() -> R) -> (R, Vec<Captured>) {
-    let capture = Capture::default();
-    let events = capture.0.clone();
-    let r = tracing::subscriber::with_default(capture, f);
-    let events = events.lock().unwrap().clone();
-    (r, events)
-}
+use capture::{capture, Capture, Captured};
 
 fn only(events: &[Captured], name: &str) -> Captured {
     let found: Vec<_> = events.iter().filter(|e| e.name == name).collect();

@@ -524,86 +524,37 @@ fn an_oversized_remote_set_is_refused() {
 // ----- audit events -----
 
 #[cfg(feature = "tracing")]
+#[path = "common/capture.rs"]
+mod capture;
+
+#[cfg(feature = "tracing")]
 mod audit {
-    use std::collections::BTreeMap;
-    use std::fmt;
-    use std::sync::{Arc, Mutex};
+    use client_assertion::audit::{JWKS_REFUSED, KEY_SKIPPED};
+    use tracing::Level;
 
-    use client_assertion::audit::{JWKS_REFUSED, KEY_SKIPPED, TARGET};
-    use tracing::field::{Field, Visit};
-    use tracing::span::{Attributes, Id, Record};
-    use tracing::{Event, Level, Metadata, Subscriber};
-
+    use super::capture::capture;
     use super::*;
-
-    type Fields = BTreeMap<&'static str, String>;
-    /// An audit event: its name, level and fields.
-    type Captured = (&'static str, Level, Fields);
-
-    #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<Captured>>>);
-
-    struct Visitor(Fields);
-
-    impl Visit for Visitor {
-        fn record_str(&mut self, field: &Field, value: &str) {
-            self.0.insert(field.name(), value.to_owned());
-        }
-        fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-            self.0.insert(field.name(), format!("{value:?}"));
-        }
-    }
-
-    impl Subscriber for Capture {
-        fn enabled(&self, _: &Metadata<'_>) -> bool {
-            true
-        }
-        fn new_span(&self, _: &Attributes<'_>) -> Id {
-            Id::from_u64(1)
-        }
-        fn record(&self, _: &Id, _: &Record<'_>) {}
-        fn record_follows_from(&self, _: &Id, _: &Id) {}
-        fn event(&self, event: &Event<'_>) {
-            let meta = event.metadata();
-            if meta.target() == TARGET {
-                let mut visitor = Visitor(Fields::new());
-                event.record(&mut visitor);
-                let entry = (meta.name(), *meta.level(), visitor.0);
-                self.0.lock().unwrap().push(entry);
-            }
-        }
-        fn enter(&self, _: &Id) {}
-        fn exit(&self, _: &Id) {}
-    }
-
-    fn capture(f: impl FnOnce()) -> Vec<Captured> {
-        let capture = Capture::default();
-        let events = capture.0.clone();
-        tracing::subscriber::with_default(capture, f);
-        let events = events.lock().unwrap().clone();
-        events
-    }
 
     #[test]
     fn registration_emits_key_skipped_per_skipped_key() {
         let key = p256();
         let enc = fixture_jwk("rsa2048", json!({"use": "enc", "kid": "enc\n1"}));
         let x25519 = json!({"kty": "OKP", "crv": "X25519", "x": "AAAA"});
-        let events = capture(|| {
+        let ((), events) = capture(|| {
             registry()
                 .register_jwks_json(CLIENT, &set_json(&[enc, public(&key), x25519]))
                 .unwrap();
         });
-        let skipped: Vec<_> = events.iter().filter(|e| e.0 == KEY_SKIPPED).collect();
+        let skipped: Vec<_> = events.iter().filter(|e| e.name == KEY_SKIPPED).collect();
         assert_eq!(skipped.len(), 2, "{events:?}");
-        let (_, level, fields) = skipped[0];
-        assert_eq!(*level, Level::INFO);
+        let (level, fields) = (skipped[0].level, &skipped[0].fields);
+        assert_eq!(level, Level::INFO);
         assert_eq!(fields["message"], "key.skipped");
         assert_eq!(fields["client_id"], CLIENT);
         assert_eq!(fields["kid"], "enc\\n1", "the kid is made log-safe");
         assert_eq!(fields["position"], "0");
         assert_eq!(fields["reason"], "use_not_sig");
-        let (_, _, fields) = skipped[1];
+        let fields = &skipped[1].fields;
         assert_eq!(fields["position"], "2");
         assert_eq!(fields["reason"], "unsupported_crv");
         assert!(!fields.contains_key("kid"), "no kid, no field: {fields:?}");
@@ -620,12 +571,13 @@ mod audit {
             .registry
             .register_remote(CLIENT, uri.clone(), config)
             .unwrap();
-        let first = capture(|| {
+        let ((), first) = capture(|| {
             block_on(server.verifier.verify_async(&server.assertion(&key))).unwrap();
         });
         assert!(
-            first.iter().any(|(name, _, f)| *name == KEY_SKIPPED
-                && f.get("kid").map(String::as_str) == Some("enc")),
+            first
+                .iter()
+                .any(|e| e.name == KEY_SKIPPED && e.field("kid") == Some("enc")),
             "{first:?}"
         );
 
@@ -633,17 +585,18 @@ mod audit {
         server
             .clock
             .advance(config.max_age + Duration::from_secs(1));
-        let refused = capture(|| {
+        let ((), refused) = capture(|| {
             block_on(server.verifier.verify_async(&server.assertion(&key))).unwrap();
         });
-        let found: Vec<_> = refused.iter().filter(|e| e.0 == JWKS_REFUSED).collect();
+        let found: Vec<_> = refused.iter().filter(|e| e.name == JWKS_REFUSED).collect();
         assert_eq!(found.len(), 1, "{refused:?}");
-        let (_, level, fields) = found[0];
-        assert_eq!(*level, Level::WARN);
+        let (level, fields) = (found[0].level, &found[0].fields);
+        assert_eq!(level, Level::WARN);
         assert_eq!(fields["client_id"], CLIENT);
         assert_eq!(fields["reason"], "private_key_published");
         let d = read_json("p384.jwk.json")["d"].as_str().unwrap().to_owned();
-        for (_, _, fields) in &refused {
+        for event in &refused {
+            let fields = &event.fields;
             assert!(fields.values().all(|v| !v.contains(&d)), "{fields:?}");
         }
     }

@@ -1,0 +1,80 @@
+//! A small in-test `tracing` subscriber that records the crate's audit
+//! events (target `client_assertion::audit`): name, level and fields.
+//! Included with `#[path = "common/capture.rs"]` by the tests of audit
+//! events.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use client_assertion::audit::TARGET;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Level, Metadata, Subscriber};
+
+/// One audit event.
+#[derive(Clone, Debug)]
+pub struct Captured {
+    pub name: &'static str,
+    pub level: Level,
+    pub fields: BTreeMap<&'static str, String>,
+}
+
+impl Captured {
+    /// The field `name`, if the event has it.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).map(String::as_str)
+    }
+}
+
+/// The subscriber; its vector holds the events seen so far.
+#[derive(Clone, Default)]
+pub struct Capture(pub Arc<Mutex<Vec<Captured>>>);
+
+struct Fields(BTreeMap<&'static str, String>);
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name(), value.to_owned());
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0.insert(field.name(), format!("{value:?}"));
+    }
+}
+
+impl Subscriber for Capture {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        let meta = event.metadata();
+        if meta.target() != TARGET {
+            return;
+        }
+        let mut fields = Fields(BTreeMap::new());
+        event.record(&mut fields);
+        self.0.lock().unwrap().push(Captured {
+            name: meta.name(),
+            level: *meta.level(),
+            fields: fields.0,
+        });
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+/// Runs `f` with the capturing subscriber as this thread's default and
+/// returns the audit events it emitted.
+pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Vec<Captured>) {
+    let capture = Capture::default();
+    let events = capture.0.clone();
+    let r = tracing::subscriber::with_default(capture, f);
+    let events = events.lock().unwrap().clone();
+    (r, events)
+}
