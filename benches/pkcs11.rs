@@ -21,50 +21,22 @@
 //! The token lives in a temporary directory (its own `SOFTHSM2_CONF`),
 //! removed when the benchmark ends.
 
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use client_assertion::keys::pkcs11::cryptoki::mechanism::Mechanism;
 use client_assertion::keys::pkcs11::cryptoki::object::{Attribute, ObjectClass};
-use client_assertion::keys::pkcs11::cryptoki::session::UserType;
-use client_assertion::keys::pkcs11::cryptoki::types::AuthPin;
 use client_assertion::keys::pkcs11::{self, Pin, Pkcs11Key};
 use client_assertion::{AssertionSigner, KeyType};
 use criterion::{black_box, Criterion};
 use sha2::{Digest, Sha256};
 
-const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
-const TOKEN: &str = "client-assertion-bench";
-const USER_PIN: &str = "fedcba123456";
-const SO_PIN: &str = "abcdef654321";
+#[path = "../tests/common/softhsm.rs"]
+mod softhsm;
 
-/// Creates the token in `dir`; must run before the module is initialised.
-fn init_token(dir: &Path) {
-    assert!(
-        Path::new(MODULE).exists(),
-        "the SoftHSM2 module {MODULE} is missing: run scripts/softhsm.sh"
-    );
-    let tokens = dir.join("tokens");
-    std::fs::create_dir_all(&tokens).unwrap();
-    let conf = dir.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
-    std::env::set_var("SOFTHSM2_CONF", &conf);
-    let ctx = pkcs11::context(MODULE).unwrap();
-    let slot = ctx.get_slots_with_token().unwrap()[0];
-    let so_pin = AuthPin::from(SO_PIN);
-    ctx.init_token(slot, &so_pin, TOKEN).unwrap();
-    let session = ctx.open_rw_session(slot).unwrap();
-    session.login(UserType::So, Some(&so_pin)).unwrap();
-    session.init_pin(&AuthPin::from(USER_PIN)).unwrap();
-}
+use softhsm::{MODULE, USER_PIN};
+
+const TOKEN: &str = "client-assertion-bench";
 
 fn bench(c: &mut Criterion) {
     let key = Arc::new(
@@ -204,7 +176,7 @@ fn interleaved_ratio(threads: usize, a: impl Fn(usize) + Sync, b: impl Fn(usize)
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();
-    init_token(dir.path());
+    softhsm::make_token(dir.path(), TOKEN);
     let mut c = Criterion::default().configure_from_args();
     bench(&mut c);
     c.final_summary();

@@ -3,7 +3,7 @@
 //! before the module is first initialised in the process), tests run one
 //! at a time (SoftHSM2 state is process-wide), the directory removed when
 //! the last test is done. Included with `#[path = "common/softhsm.rs"]` by
-//! `tests/pkcs11.rs` and `tests/pkcs11_faults.rs`.
+//! `tests/pkcs11.rs`, `tests/pkcs11_faults.rs` and `benches/pkcs11.rs`.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -110,15 +110,24 @@ fn sweep_stale(root: &Path, prefix: &str) {
 }
 
 fn init_token(prefix: &str, label: &str) -> Token {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    sweep_stale(&root, prefix);
+    let dir = root.join(format!("{prefix}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let conf = make_token(&dir, label);
+    Token { dir, conf }
+}
+
+/// Makes a token labelled `label` (PINs [`SO_PIN`], [`USER_PIN`]) in a
+/// SoftHSM2 configuration of its own under `dir`, and points
+/// `SOFTHSM2_CONF` at it; must run before the module is first initialised
+/// in this process. Returns the configuration file.
+pub fn make_token(dir: &Path, label: &str) -> PathBuf {
     assert!(
         Path::new(MODULE).exists(),
         "the SoftHSM2 module {MODULE} is missing: install it with scripts/softhsm.sh \
          (apt-get install softhsm2); the PKCS#11 tests do not skip"
     );
-    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    sweep_stale(&root, prefix);
-    let dir = root.join(format!("{prefix}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
     let tokens = dir.join("tokens");
     std::fs::create_dir_all(&tokens).unwrap();
     let conf = dir.join("softhsm2.conf");
@@ -130,7 +139,6 @@ fn init_token(prefix: &str, label: &str) -> Token {
         ),
     )
     .unwrap();
-    // Before the first C_Initialize of the module in this process.
     std::env::set_var("SOFTHSM2_CONF", &conf);
     let ctx = pkcs11::context(MODULE).expect("SoftHSM2 loads");
     let slot = ctx
@@ -146,5 +154,5 @@ fn init_token(prefix: &str, label: &str) -> Token {
         session.login(UserType::So, Some(&so_pin)).unwrap();
         session.init_pin(&AuthPin::from(USER_PIN)).unwrap();
     }
-    Token { dir, conf }
+    conf
 }
