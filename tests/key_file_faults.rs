@@ -280,7 +280,10 @@ fn write_round(path: &Path, mode: Mode, round: usize, files: &[Vec<u8>]) -> Dura
         Mode::InPlace => in_two_chunks(path, bytes, false),
         Mode::Truncate => in_two_chunks(path, bytes, true),
         Mode::Atomic => {
-            let tmp = path.with_extension("tmp");
+            // A dot name: a DirectoryKeyRing ignores it (a `key-<t>.tmp`
+            // would be a key file of the same activation time).
+            let name = path.file_name().unwrap().to_str().unwrap();
+            let tmp = path.with_file_name(format!(".{name}.tmp"));
             std::fs::write(&tmp, bytes).unwrap();
             std::fs::rename(&tmp, path).unwrap();
             Duration::ZERO

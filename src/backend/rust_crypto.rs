@@ -219,8 +219,9 @@ impl VerifyingKey {
                 Self::Ed25519(key)
             }
             PublicParams::Rsa { n, e } => {
-                let key = RsaPublicKey::new(BigUint::from_bytes_be(n), BigUint::from_bytes_be(e))
-                    .map_err(bad)?;
+                let (n, e) = (BigUint::from_bytes_be(n), BigUint::from_bytes_be(e));
+                // Sizes were checked when parsed (2048 to 8192 bits).
+                let key = RsaPublicKey::new_with_max_size(n, e, 8192).map_err(bad)?;
                 Self::Rsa {
                     pkcs1: rsa::pkcs1v15::VerifyingKey::new(key.clone()),
                     pss: rsa::pss::VerifyingKey::new(key),

@@ -28,6 +28,9 @@ const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1
 
 /// The smallest RSA modulus accepted anywhere in this crate.
 pub(crate) const MIN_RSA_BITS: usize = 2048;
+/// The longest RSA modulus accepted for verification (RFC 7518 sets no
+/// maximum; 8192 bits bounds the cost of one check).
+pub(crate) const MAX_RSA_VERIFY_BITS: usize = 8192;
 
 /// A decoded private key with what its encoding said about `kid` and `alg`.
 pub(crate) struct ParsedPrivate {
@@ -393,9 +396,14 @@ pub(crate) fn ed25519_public(x: &[u8]) -> Result<PublicParams, Error> {
     Ok(PublicParams::Ed25519 { x: bytes })
 }
 
-/// Validated RSA public parameters (at least 2048 bits, a sane exponent).
+/// Validated RSA public parameters (2048 to [`MAX_RSA_VERIFY_BITS`] bits,
+/// a sane exponent).
 pub(crate) fn rsa_public_params(n: &[u8], e: &[u8]) -> Result<PublicParams, Error> {
-    let key = RsaPublicKey::new(BigUint::from_bytes_be(n), BigUint::from_bytes_be(e))
+    let (n, e) = (BigUint::from_bytes_be(n), BigUint::from_bytes_be(e));
+    if n.bits() > MAX_RSA_VERIFY_BITS {
+        return Err(unsupported("RSA modulus longer than 8192 bits"));
+    }
+    let key = RsaPublicKey::new_with_max_size(n, e, MAX_RSA_VERIFY_BITS)
         .map_err(|_| unsupported("RSA public key out of the supported range"))?;
     rsa_params(&key)
 }
@@ -413,12 +421,7 @@ pub(crate) fn public_from_pem(text: &str) -> Result<PublicParams, Error> {
     let (label, der) = pem_block(text)?;
     match label.as_str() {
         "PUBLIC KEY" => public_from_spki(&der),
-        "RSA PUBLIC KEY" => {
-            use rsa::pkcs1::DecodeRsaPublicKey;
-            let key = RsaPublicKey::from_pkcs1_der(&der)
-                .map_err(|_| invalid("malformed PKCS#1 RSA public key"))?;
-            rsa_params(&key)
-        }
+        "RSA PUBLIC KEY" => rsa_public_from_pkcs1(&der),
         "PRIVATE KEY" | "EC PRIVATE KEY" | "RSA PRIVATE KEY" => {
             Ok(private_from_pem(text)?.secret.public_params())
         }
@@ -426,10 +429,19 @@ pub(crate) fn public_from_pem(text: &str) -> Result<PublicParams, Error> {
     }
 }
 
+/// An RSA public key from its PKCS#1 `RSAPublicKey` DER (also the
+/// contents of an RSA SPKI), by the size rules of [`rsa_public_params`]
+/// (the `rsa` crate's own decoders stop at 4096 bits).
+fn rsa_public_from_pkcs1(der: &[u8]) -> Result<PublicParams, Error> {
+    use rsa::pkcs1::der::Decode;
+    let key = rsa::pkcs1::RsaPublicKey::from_der(der)
+        .map_err(|_| invalid("malformed PKCS#1 RSA public key"))?;
+    rsa_public_params(key.modulus.as_bytes(), key.public_exponent.as_bytes())
+}
+
 /// Public key from DER SPKI (`SubjectPublicKeyInfo`).
 pub(crate) fn public_from_spki(der: &[u8]) -> Result<PublicParams, Error> {
     use p256::pkcs8::DecodePublicKey as EcDecodePublicKey;
-    use pkcs8::DecodePublicKey;
     let spki = pkcs8::spki::SubjectPublicKeyInfoRef::from_der(der)
         .map_err(|_| invalid("malformed SubjectPublicKeyInfo"))?;
     match spki.algorithm.oid {
@@ -449,11 +461,10 @@ pub(crate) fn public_from_spki(der: &[u8]) -> Result<PublicParams, Error> {
             )),
         },
         OID_ED25519 => ed25519_public(spki.subject_public_key.raw_bytes()),
-        OID_RSA => {
-            let key = RsaPublicKey::from_public_key_der(der)
-                .map_err(|_| unsupported("RSA public key out of the supported range"))?;
-            rsa_params(&key)
+        OID_RSA if spki.algorithm.parameters.is_some_and(|p| p.is_null()) => {
+            rsa_public_from_pkcs1(spki.subject_public_key.raw_bytes())
         }
+        OID_RSA => Err(invalid("RSA SubjectPublicKeyInfo without NULL parameters")),
         _ => Err(unsupported("unsupported key algorithm")),
     }
 }

@@ -102,6 +102,12 @@ struct Settings {
 ///   signs again. To take a key out of service, put its successor in place.
 /// - If no file yields a usable key (the directory vanished, every file is
 ///   bad), the key in service stays in service.
+/// - Every regular file whose name does not start with `.` is a key file:
+///   write a replacement under a temporary name starting with `.` (or
+///   outside the directory) and rename it into place. A temporary
+///   `key-<t>.pem.tmp` would count as a key of the same activation time,
+///   ranked above `key-<t>.pem`, and its key would stay active after the
+///   rename removed it.
 ///
 /// The first read ([`DirectoryKeyRing::open`]) has no key to keep and takes
 /// every file as it reads it.
