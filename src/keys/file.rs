@@ -87,15 +87,19 @@ struct CheckState {
 /// is known to be whole:
 ///
 /// - **at once** if its encoding is *self-checked*: it carries redundancy a
-///   torn file cannot satisfy. That is an RSA key (PKCS#1, PKCS#8 or JWK:
-///   `n = p·q` and `d·e ≡ 1 mod p−1, q−1` are checked, the file's CRT
+///   torn file cannot satisfy. That is an RSA key in PKCS#1 or PKCS#8
+///   (`n = p·q` and `d·e ≡ 1 mod p−1, q−1` are checked, the file's CRT
 ///   values are not used), an EC key whose SEC1 or PKCS#8 document embeds
 ///   its public key, an Ed25519 PKCS#8 v2 document (with its public key),
-///   and every private JWK (its public members are required): the embedded
-///   public key must equal the one derived from the private part. A torn
-///   file then parses as the old key, the new key, or nothing.
+///   and a private JWK that names nothing but its key (no `alg`; no `kid`,
+///   or its RFC 7638 thumbprint as `kid`; its public members are
+///   required): the embedded public key must equal the one derived from
+///   the private part. A torn file then parses as the old key, the new
+///   key, or nothing.
 /// - **once settled** otherwise (Ed25519 PKCS#8 v1, which OpenSSL writes
-///   without the public key; an EC key without its public key): when two
+///   without the public key; an EC key without its public key; a JWK with
+///   an `alg` or a `kid` of its own, which a torn file could pair with
+///   another key): when two
 ///   checks at least the settle window apart (default
 ///   [`FileKey::DEFAULT_SETTLE_WINDOW`], 1 s, see
 ///   [`FileKey::with_settle_window`]) read the same bytes (SHA-256) with
@@ -181,8 +185,10 @@ impl FileKey {
         })
     }
 
-    /// Checks the file at most once per `interval` (default 10 s).
+    /// Checks the file at most once per `interval` (default 10 s; at most
+    /// one day, a longer interval is taken as one day).
     pub fn with_check_interval(mut self, interval: Duration) -> Self {
+        let interval = settle::bounded(interval);
         self.interval = interval;
         let now = self.clock.now();
         self.lock_check().next_check = now + interval;
@@ -194,9 +200,10 @@ impl FileKey {
     /// [`FileKey::DEFAULT_SETTLE_WINDOW`], 1 s; see the
     /// [type docs](FileKey#when-a-changed-file-enters-service)). Choose it
     /// longer than any pause of the writer between two writes of the file.
-    /// Zero admits such a file at the first check that reads it.
+    /// Zero admits such a file at the first check that reads it; at most
+    /// one day (a longer window is taken as one day).
     pub fn with_settle_window(self, window: Duration) -> Self {
-        self.lock_check().window = window;
+        self.lock_check().window = settle::bounded(window);
         self
     }
 

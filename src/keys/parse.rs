@@ -352,12 +352,19 @@ pub(crate) fn private_from_raw_jwk(raw: &RawJwk) -> Result<ParsedPrivate, Error>
             "the JWK's private part does not match its public part",
         ));
     }
-    // The public members are required and equal the private part's.
+    // The public members are required and equal the private part's, which
+    // checks the key members. `kid` and `alg` are not covered: a file torn
+    // between them and the key would pair one key's name with another key.
+    // So the JWK is self-checked only when it names nothing but its key (no
+    // `alg`, and no `kid` or the thumbprint one).
+    let kid = raw.kid();
+    let names_only_its_key =
+        alg.is_none() && kid.as_ref().is_none_or(|k| *k == public.thumbprint());
     Ok(ParsedPrivate {
         secret,
-        kid: raw.kid(),
+        kid,
         alg,
-        self_checked: true,
+        self_checked: names_only_its_key,
     })
 }
 
@@ -686,6 +693,9 @@ mod tests {
             ("p256.pkcs8.der", true),
             ("p384.sec1.pem", true),
             ("p256.jwk.json", true),
+            // A `kid` that is not the thumbprint: a torn file could pair it
+            // with another key, so it settles.
+            ("p256.kid.jwk.json", false),
             ("rsa2048.pkcs1.der", true),
             ("rsa2048.pkcs8.pem", true),
             ("rsa2048.jwk.json", true),

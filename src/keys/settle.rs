@@ -28,6 +28,15 @@ use crate::keys::PrivateKey;
 /// The default settle window of a key file that is not self-checked.
 pub(crate) const DEFAULT_SETTLE_WINDOW: Duration = Duration::from_secs(1);
 
+/// The longest check interval or settle window a key source takes: longer
+/// settings are taken as one day (no time arithmetic can overflow).
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(86_400);
+
+/// `wait`, at most [`MAX_WAIT`].
+pub(crate) fn bounded(wait: Duration) -> Duration {
+    wait.min(MAX_WAIT)
+}
+
 /// What the file system says of a file; equal stamps mean no write between
 /// the two reads (down to the file system's timestamp granularity).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -59,16 +68,31 @@ pub(crate) struct FileRead {
     bytes: Zeroizing<Vec<u8>>,
 }
 
-/// Reads `path`.
+/// The largest key file read (an 8192-bit RSA key is under 8 KiB in any
+/// encoding): a larger file is refused after reading one byte more.
+pub(crate) const MAX_KEY_FILE_LEN: usize = 64 * 1024;
+
+/// Reads `path`, at most [`MAX_KEY_FILE_LEN`] bytes, into one buffer
+/// allocated up front (no reallocation leaves key bytes behind).
 ///
 /// # Errors
 /// [`ErrorKind::Io`] (with the I/O error as source) when the file cannot
-/// be opened or read.
+/// be opened or read; [`ErrorKind::InvalidKey`] when it is longer than
+/// [`MAX_KEY_FILE_LEN`].
 pub(crate) fn read(path: &Path) -> Result<FileRead, Error> {
     let io = |e| Error::with_source(ErrorKind::Io, e);
     let mut file = File::open(path).map_err(io)?;
-    let mut bytes = Zeroizing::new(Vec::new());
-    file.read_to_end(&mut bytes).map_err(io)?;
+    let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE_LEN + 1));
+    (&mut file)
+        .take(MAX_KEY_FILE_LEN as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() > MAX_KEY_FILE_LEN {
+        return Err(Error::detail(
+            ErrorKind::InvalidKey,
+            "the key file is longer than 64 KiB",
+        ));
+    }
     let stamp = Stamp::of(&file.metadata().map_err(io)?);
     Ok(FileRead {
         digest: Sha256::digest(&*bytes).into(),

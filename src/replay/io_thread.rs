@@ -25,21 +25,34 @@ pub(crate) struct IoThread {
 }
 
 impl IoThread {
-    /// Starts the runtime and its thread, named `name`.
+    /// Starts the thread, named `name`, and its runtime, which is built,
+    /// driven and dropped on that thread only (never on the caller's,
+    /// which may be inside another runtime).
     pub(crate) fn start(name: &str) -> Result<Self, Error> {
-        let runtime = Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::with_source(ErrorKind::ReplayStoreUnavailable, e))?;
-        let handle = runtime.handle().clone();
+        let (ready, handle) = std::sync::mpsc::channel();
         let (stop, stopped) = oneshot::channel::<()>();
         std::thread::Builder::new()
             .name(name.to_owned())
             .spawn(move || {
-                runtime.block_on(async {
-                    let _ = stopped.await;
-                });
+                let runtime = match Builder::new_current_thread().enable_all().build() {
+                    Ok(runtime) => runtime,
+                    Err(e) => return drop(ready.send(Err(e))),
+                };
+                if ready.send(Ok(runtime.handle().clone())).is_ok() {
+                    runtime.block_on(async {
+                        let _ = stopped.await;
+                    });
+                }
             })
+            .map_err(|e| Error::with_source(ErrorKind::ReplayStoreUnavailable, e))?;
+        let handle = handle
+            .recv()
+            .map_err(|_| {
+                Error::detail(
+                    ErrorKind::ReplayStoreUnavailable,
+                    "the Redis I/O thread did not start",
+                )
+            })?
             .map_err(|e| Error::with_source(ErrorKind::ReplayStoreUnavailable, e))?;
         Ok(Self {
             handle,

@@ -180,9 +180,10 @@ impl DirectoryKeyRing {
         })
     }
 
-    /// Re-reads the directory at most once per `interval`.
+    /// Re-reads the directory at most once per `interval` (at most one day,
+    /// a longer interval is taken as one day).
     pub fn with_check_interval(mut self, interval: Duration) -> Self {
-        self.interval = interval;
+        self.interval = settle::bounded(interval);
         self
     }
 
@@ -197,9 +198,9 @@ impl DirectoryKeyRing {
     /// How long a changed file whose encoding is not self-checked must stay
     /// unchanged before its key is used (default
     /// [`FileKey::DEFAULT_SETTLE_WINDOW`](crate::FileKey::DEFAULT_SETTLE_WINDOW),
-    /// 1 s); the rule is that of [`FileKey`](crate::FileKey#when-a-changed-file-enters-service).
+    /// 1 s; at most one day); the rule is that of [`FileKey`](crate::FileKey#when-a-changed-file-enters-service).
     pub fn with_settle_window(mut self, window: Duration) -> Self {
-        self.settings.window = window;
+        self.settings.window = settle::bounded(window);
         self
     }
 

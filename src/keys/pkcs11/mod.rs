@@ -335,10 +335,12 @@ impl Pkcs11KeyBuilder {
 
     /// The back-off while the token cannot be reached (default
     /// [`DEFAULT_BACKOFF_FIRST`] doubling up to [`DEFAULT_BACKOFF_MAX`]):
-    /// after a signature failed with
-    /// [`ErrorKind::KeyUnavailable`], signatures fail at once with the same
-    /// error for `first`, then the next one looks for the token again; each
-    /// failed look doubles the wait, up to `max`. See [Recovery](self#recovery).
+    /// after a signature failed with [`ErrorKind::KeyUnavailable`] or
+    /// [`ErrorKind::KeyNotFound`] and a module reset did not help,
+    /// signatures fail at once with the same error for `first`, then the
+    /// next one looks for the token again; each failed look doubles the
+    /// wait, up to `max` (at most one hour: `open` refuses more). See
+    /// [Recovery](self#recovery).
     pub fn reconnect_backoff(mut self, first: Duration, max: Duration) -> Self {
         self.backoff = Backoff { first, max };
         self
@@ -362,9 +364,12 @@ impl Pkcs11KeyBuilder {
         if self.max_sessions == 0 {
             return Err(config("max_sessions must be at least 1"));
         }
-        if self.backoff.first.is_zero() || self.backoff.max < self.backoff.first {
+        if self.backoff.first.is_zero()
+            || self.backoff.max < self.backoff.first
+            || self.backoff.max > Duration::from_secs(3600)
+        {
             return Err(config(
-                "the reconnect back-off must be positive, and its bound at least its first delay",
+                "the reconnect back-off must be positive, its bound at least its first delay and at most 1 h",
             ));
         }
         Ok((token, pin))

@@ -55,17 +55,21 @@ impl Outage {
             .map(|d| d.error.clone())
     }
 
-    /// An attempt at `now` failed with `error`: the next one waits for the
-    /// first delay, or twice the last one (at most `backoff.max`).
+    /// An attempt failed at `now` with `error`: the next one waits for the
+    /// first delay, or twice the last one (at most `backoff.max`). Failures
+    /// of attempts made concurrently, while a wait is already running,
+    /// double nothing.
     pub(crate) fn failed(&self, error: Pkcs11Error, now: Instant, backoff: Backoff) {
         let mut down = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let delay = match down.as_ref() {
+            Some(d) if now < d.retry_at => return,
             Some(d) => d.delay.saturating_mul(2).min(backoff.max),
             None => backoff.first.min(backoff.max),
         };
         *down = Some(Down {
             error,
-            retry_at: now + delay,
+            // `open` bounds `backoff.max` to an hour; never panic anyway.
+            retry_at: now.checked_add(delay).unwrap_or(now),
             delay,
         });
     }
@@ -101,6 +105,8 @@ mod tests {
         outage.recovered();
         assert!(outage.blocked(now).is_none());
         outage.failed(err.clone(), now, backoff);
+        // A concurrent attempt failing during the wait doubles nothing.
+        outage.failed(err.clone(), now + Duration::from_millis(500), backoff);
         assert!(outage.blocked(now + Duration::from_millis(999)).is_some());
         assert!(outage.blocked(now + Duration::from_secs(1)).is_none());
     }

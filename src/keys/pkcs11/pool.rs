@@ -87,6 +87,10 @@ pub(crate) struct Shared {
     pub(crate) max_sessions: usize,
     backoff: Backoff,
     outage: Outage,
+    /// The token's answer to the one login this key source tried with a
+    /// PIN that was refused: never tried again (tokens lock a PIN after a
+    /// few wrong tries, for every application).
+    pin_refused: Mutex<Option<Error>>,
     pool: Mutex<Pool>,
     returned: Condvar,
 }
@@ -151,8 +155,30 @@ impl Shared {
             max_sessions,
             backoff,
             outage: Outage::default(),
+            pin_refused: Mutex::new(None),
             pool: Mutex::new(pool),
             returned: Condvar::new(),
+        }
+    }
+
+    /// Logs in unless the session already is logged in, or the token has
+    /// refused this key source's PIN before (a wrong PIN is tried once,
+    /// then every call fails at once with the same error, until the key
+    /// source is opened again with the right PIN).
+    fn log_in(&self, session: &Session) -> Result<(), Failure> {
+        let mut refused = self
+            .pin_refused
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(error) = refused.as_ref() {
+            return Err(Failure::Final(error.clone()));
+        }
+        match ensure_logged_in(session, &self.pin) {
+            Err(Failure::Final(error)) if error.kind() == ErrorKind::KeyAccessDenied => {
+                *refused = Some(error.clone());
+                Err(Failure::Final(error))
+            }
+            other => other,
         }
     }
 
@@ -252,13 +278,17 @@ impl Shared {
             return result;
         };
         // The token may be back where the module has not looked yet.
+        // The back-off counts from the failure, not from the call's start
+        // (a slow token's call may outlast the delay).
         if let Err(e) = self.module.reset(seen) {
-            self.outage.failed(first, now, self.backoff);
+            self.outage.failed(first, Instant::now(), self.backoff);
             return Err(e.into());
         }
         let result = self.attempt(&mut lease, needs, function, &mut op);
         match unavailable(&result) {
-            Some(still) => self.outage.failed(still.clone(), now, self.backoff),
+            Some(still) => self
+                .outage
+                .failed(still.clone(), Instant::now(), self.backoff),
             None => self.outage.recovered(),
         }
         result
@@ -342,7 +372,7 @@ impl Shared {
         };
         let session: &Session = lease.session.insert(session);
         if fresh || needs.login {
-            ensure_logged_in(session, &self.pin)?;
+            self.log_in(session)?;
         }
         if needs.key {
             let t = &self.target;
