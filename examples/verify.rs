@@ -27,7 +27,7 @@
 //! and exits 0 at the end of input. The `jti` is printed with a backslash,
 //! spaces, control characters and Unicode format characters (bidi overrides,
 //! zero-width characters) escaped (`\\`, `\u{20}`, `\n`, `\u{202e}`), so
-//! two different `jti`s never print alike. Bad arguments, an unreadable JWK
+//! two different `jti`s never print as the same text. Bad arguments, an unreadable JWK
 //! Set or one larger than 64 KiB exit non-zero with a one-line reason on
 //! standard error.
 //!
@@ -152,7 +152,8 @@ impl Check {
 /// The `jti` as one unambiguous printable line (it is client-chosen text):
 /// a backslash, a space, control characters and Unicode format characters
 /// (bidi overrides, zero-width and invisible characters) are escaped, so
-/// two different `jti`s never print alike.
+/// that no byte sequence is hidden and no two `jti`s print as the same
+/// escaped text (look-alike characters such as homoglyphs still look alike).
 fn printable(jti: &str) -> String {
     let mut out = String::with_capacity(jti.len());
     for c in jti.chars() {

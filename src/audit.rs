@@ -39,7 +39,8 @@
 //! - `reason` of `jwks.refused`: the [`ErrorKind::code`](crate::ErrorKind::code)
 //!   of a JWK Set fetched from a `jwks_uri` and refused (e.g.
 //!   `private_key_published`, `invalid_key`); the set fetched before stays
-//!   in force as for a failed fetch.
+//!   in force as for a failed fetch, minus any key whose private half the
+//!   refused set published.
 //! - `replay_checked`: `false` only for
 //!   [`DangerousVerifier::verify_without_replay_check`](crate::danger::DangerousVerifier::verify_without_replay_check),
 //!   whose caller runs its own replay check.
@@ -119,7 +120,8 @@ pub const KEY_ACTIVATED: &str = "key.activated";
 pub const KEY_SKIPPED: &str = "key.skipped";
 /// A JWK Set fetched from a client's `jwks_uri` was refused (it carries a
 /// private key, is too large, or has no usable key); the previously fetched
-/// set, if any, stays in force (`WARN`).
+/// set, if any, stays in force, minus any key whose private half was
+/// published (`WARN`).
 pub const JWKS_REFUSED: &str = "jwks.refused";
 /// The most bytes a string field of an audit event holds (see the module
 /// docs); equal to [`DEFAULT_MAX_JTI_LENGTH`](crate::Policy::DEFAULT_MAX_JTI_LENGTH),

@@ -504,6 +504,67 @@ fn a_key_whose_private_half_was_published_is_no_longer_trusted() {
     let err = verify(&leaked).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::UnknownKey, "{err:?}");
     verify(&other).expect("still in force");
+
+    // The client republishes the leaked key without its private half: it
+    // stays distrusted; the rest of that set is taken.
+    uri.serve(&set_json(&[public(&leaked), public(&other)]));
+    server
+        .clock
+        .advance(config.max_age + Duration::from_secs(1));
+    verify(&other).expect("the new set, minus the leaked key");
+    assert_eq!(server.registry.remote_fetch_count(CLIENT), Some(3));
+    let err = verify(&leaked).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnknownKey, "{err:?}");
+}
+
+/// A client adds a key of another type under a `kid` it already uses: a
+/// token of the new type is a miss, and the set is fetched again at once.
+#[test]
+fn a_new_key_type_under_a_known_kid_is_a_miss_that_refetches() {
+    let server = Server::new();
+    let rsa = Arc::new(load("rsa2048.pkcs8.pem").with_kid("shared"));
+    let ec = Arc::new(on_backend(PrivateKey::generate(KeyType::P256).unwrap()).with_kid("shared"));
+    let uri = Uri::serving(&set_json(&[public(&rsa)]));
+    let config = RemoteJwksConfig::default();
+    server
+        .registry
+        .register_remote(CLIENT, uri.clone(), config)
+        .unwrap();
+    let verify =
+        |key: &Arc<PrivateKey>| block_on(server.verifier.verify_async(&server.assertion(key)));
+    verify(&rsa).expect("first fetch");
+    uri.serve(&set_json(&[public(&rsa), public(&ec)]));
+    server.clock.advance(config.cooldown);
+    verify(&ec).expect("a miss by (kid, key type) refetches");
+    assert_eq!(server.registry.remote_fetch_count(CLIENT), Some(2));
+    verify(&rsa).expect("both keys");
+}
+
+/// A leaking document refused for another reason first (more than
+/// `MAX_KEYS` keys) still distrusts the key it leaked.
+#[test]
+fn a_leak_in_a_set_refused_for_its_size_is_still_seen() {
+    let server = Server::new();
+    let leaked = Arc::new(load("p256.jwk.json"));
+    let other = Arc::new(on_backend(PrivateKey::generate(KeyType::P256).unwrap()));
+    let uri = Uri::serving(&set_json(&[public(&leaked), public(&other)]));
+    let config = RemoteJwksConfig::default();
+    server
+        .registry
+        .register_remote(CLIENT, uri.clone(), config)
+        .unwrap();
+    let verify =
+        |key: &Arc<PrivateKey>| block_on(server.verifier.verify_async(&server.assertion(key)));
+    verify(&leaked).expect("first fetch");
+    let mut keys = vec![read_json("p256.jwk.json")];
+    keys.extend((0..JwkSet::MAX_KEYS).map(|_| public(&other)));
+    uri.serve(&set_json(&keys));
+    server
+        .clock
+        .advance(config.max_age + Duration::from_secs(1));
+    verify(&other).expect("the earlier set, minus the leaked key");
+    let err = verify(&leaked).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnknownKey, "{err:?}");
 }
 
 #[test]

@@ -266,7 +266,8 @@ impl Eq for JwkSet {}
 
 impl JwkSet {
     /// The longest JWK Set JSON [`JwkSet::from_json`] reads: 64 KiB, checked
-    /// before the JSON is parsed (a hundred 4096-bit RSA keys fit).
+    /// before the JSON is parsed (about 40 4096-bit or 20 8192-bit RSA keys,
+    /// or 100 EC keys, fit).
     pub const MAX_JSON_LEN: usize = 64 * 1024;
 
     /// The most keys (usable or not) a JWK Set read by
@@ -378,30 +379,32 @@ impl JwkSet {
     /// The RFC 7638 thumbprints of the keys of a JWK Set document that carry
     /// private members (read without those members): keys whose private
     /// half was published, which must not stay trusted from an earlier copy
-    /// of the set. Empty for a document that is not a JWK Set.
+    /// of the set. Read leniently, whatever made the set refused (its size
+    /// up to 1 MiB, its key count, members other than the key's own): empty
+    /// for a document that is not a JWK Set.
     pub(crate) fn leaked_thumbprints(json: &str) -> Vec<String> {
         #[derive(Deserialize)]
         struct Set {
             keys: Vec<Value>,
         }
-        if Self::check_len(json.len()).is_err() {
+        /// Members that do not make the key, removed before it is read.
+        const NOT_THE_KEY: [&str; 5] = ["alg", "use", "key_ops", "kid", "x5c"];
+        if json.len() > 1 << 20 {
             return Vec::new();
         }
         let Ok(set) = serde_json::from_str::<Set>(json) else {
             return Vec::new();
         };
-        set.keys
-            .into_iter()
-            .filter_map(|value| match value {
-                Value::Object(mut object) => {
-                    let leaked = skip::refuse_private(&object).is_err();
-                    skip::PRIVATE_MEMBERS
-                        .iter()
-                        .for_each(|m| drop(object.remove(*m)));
-                    let raw: RawJwk = serde_json::from_value(Value::Object(object)).ok()?;
-                    leaked.then(|| PublicJwk::from_raw(&raw).ok()).flatten()
-                }
-                _ => None,
+        let leaked = set.keys.into_iter().filter_map(|value| match value {
+            Value::Object(object) if skip::refuse_private(&object).is_err() => Some(object),
+            _ => None,
+        });
+        leaked
+            .filter_map(|mut object| {
+                let strip = skip::PRIVATE_MEMBERS.iter().chain(&NOT_THE_KEY);
+                strip.for_each(|m| drop(object.remove(*m)));
+                let raw: RawJwk = serde_json::from_value(Value::Object(object)).ok()?;
+                PublicJwk::from_raw(&raw).ok()
             })
             .map(|jwk| jwk.thumbprint())
             .collect()

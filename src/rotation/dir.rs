@@ -100,6 +100,8 @@ struct Settings {
 ///   until a usable, settled file of a later rank, or a file of the same
 ///   name, takes over; a retired key that is no longer published never
 ///   signs again. To take a key out of service, put its successor in place.
+///   This holds within one process: a ring opened while the active file is
+///   missing starts from the files it finds.
 /// - If no file yields a usable key (the directory vanished, every file is
 ///   bad), the key in service stays in service.
 /// - Every regular file whose name does not start with `.` is a key file:
@@ -478,7 +480,7 @@ fn choose_active(
 
 /// The public keys to publish: `active` (which activated at `active_at`)
 /// first, then the next keys and the retired keys still within `grace` of
-/// their successor's activation (one key per kid).
+/// their successor's activation (one key per `kid` and key type).
 fn published_keys(
     usable: &[Usable<'_>],
     active: &Arc<PrivateKey>,
@@ -488,7 +490,8 @@ fn published_keys(
 ) -> Vec<PublicJwk> {
     let mut public = vec![active.public_jwk()];
     for (_, f, k) in usable {
-        if Arc::ptr_eq(k, active) || public.iter().any(|p| p.kid() == k.kid()) {
+        let same = |p: &PublicJwk| p.kid() == k.kid() && p.key_type() == k.key_type();
+        if Arc::ptr_eq(k, active) || public.iter().any(same) {
             continue;
         }
         let keep = if f.activates_at > now_s {

@@ -91,9 +91,11 @@ impl ClientKeys {
         (!keys.is_empty()).then_some(Self { keys })
     }
 
-    /// Whether a key has this `kid` (of any type).
-    pub(crate) fn has_kid(&self, kid: &str) -> bool {
-        self.keys.iter().any(|k| k.kid == kid)
+    /// Whether a key has this `kid` and, if given, this type.
+    pub(crate) fn has_key(&self, kid: &str, key_type: Option<KeyType>) -> bool {
+        self.keys
+            .iter()
+            .any(|k| k.kid == kid && key_type.is_none_or(|t| k.key_type == t))
     }
 }
 

@@ -183,7 +183,7 @@ impl Pipeline<'_> {
     ) -> Result<Checked, Rejected> {
         let (screened, entry) = self.screen_and_find(token, client_id)?;
         let now = self.clock.now();
-        match select::fetched(entry, screened.kid.as_deref(), now).await {
+        match select::fetched(entry, screened.kid.as_deref(), screened.alg, now).await {
             Ok(credential) => self.prove(screened, &credential),
             Err(e) => Err(screened.reject(e, Some(true))),
         }

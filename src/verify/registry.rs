@@ -25,7 +25,9 @@
 //! A set fetched from a `jwks_uri` follows the same rules at each fetch; a
 //! fetched set that is refused (a private member, too large, no usable
 //! key) leaves the previously fetched set in force, as a failed fetch does,
-//! and is reported by the `jwks.refused` audit event.
+//! minus every key whose private half it published (those are never
+//! trusted again by this registration, kept in memory), and is reported by
+//! the `jwks.refused` audit event.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -202,7 +204,8 @@ impl ClientRegistry {
     /// skipped keys are reported by `key.skipped` audit events, and a set
     /// that is refused (one carrying a private key above all) is reported
     /// by a `jwks.refused` event and leaves the previously fetched set in
-    /// force, as a failed fetch does (see [`JwksFetcher`]). The returned
+    /// force, as a failed fetch does (see [`JwksFetcher`]), minus the keys
+    /// whose private half it published, which stay distrusted. The returned
     /// [`Registration`] has no keys yet.
     ///
     /// # Errors

@@ -94,7 +94,14 @@ struct State {
     generation: u64,
     waiters: Vec<Waker>,
     fetches: u64,
+    /// Thumbprints of keys a fetched document published with their private
+    /// half: never trusted again by this client entry (at most
+    /// [`MAX_LEAKED`]; kept in memory only).
+    leaked: Vec<String>,
 }
+
+/// The most leaked-key thumbprints remembered per client.
+const MAX_LEAKED: usize = 256;
 
 /// One remotely keyed client.
 pub(crate) struct RemoteClient {
@@ -135,6 +142,7 @@ impl RemoteClient {
                 generation: 0,
                 waiters: Vec::new(),
                 fetches: 0,
+                leaked: Vec::new(),
             }),
         }
     }
@@ -233,34 +241,53 @@ impl RemoteClient {
     /// [`JwkSet::from_json`]; its skipped keys are reported (`key.skipped`),
     /// and so is a refused document (`jwks.refused`).
     fn take(&self, body: &[u8]) -> Result<ClientKeys, Error> {
-        match read_document(body, self.backend) {
-            Ok((set, keys)) => {
-                report_skipped(&self.client_id, &set);
-                Ok(keys)
-            }
-            Err(e) => {
-                if e.kind() == ErrorKind::PrivateKeyPublished {
-                    self.forget_leaked(body);
-                }
-                crate::audit::jwks_refused(&self.client_id, &e);
-                Err(e)
-            }
+        let result = read_document(body, self.backend).and_then(|(set, keys)| {
+            report_skipped(&self.client_id, &set);
+            self.without_leaked(keys)
+        });
+        if let Err(e) = &result {
+            self.forget_leaked(body);
+            crate::audit::jwks_refused(&self.client_id, e);
         }
+        result
     }
 }
 
 impl RemoteClient {
-    /// Drops from the cached set every key whose private half `body`
-    /// published: the rest of the earlier set stays in force, a leaked key
-    /// does not (no key left: `keys_unavailable` until a good fetch).
+    /// Remembers every key whose private half `body` published (whatever
+    /// else made the document refused) and drops them from the cached set:
+    /// the rest of the earlier set stays in force, a leaked key does not
+    /// (no key left: `keys_unavailable` until a good fetch).
     fn forget_leaked(&self, body: &[u8]) {
         let leaked = std::str::from_utf8(body)
             .map(JwkSet::leaked_thumbprints)
             .unwrap_or_default();
-        let mut st = self.lock();
-        if let Some(keys) = st.keys.take() {
-            st.keys = keys.without(&leaked).map(Arc::new);
+        if leaked.is_empty() {
+            return;
         }
+        let mut st = self.lock();
+        for thumbprint in leaked {
+            if !st.leaked.contains(&thumbprint) && st.leaked.len() < MAX_LEAKED {
+                st.leaked.push(thumbprint);
+            }
+        }
+        if let Some(keys) = st.keys.take() {
+            st.keys = keys.without(&st.leaked).map(Arc::new);
+        }
+    }
+
+    /// `keys` without the keys published with their private half before.
+    fn without_leaked(&self, keys: ClientKeys) -> Result<ClientKeys, Error> {
+        let st = self.lock();
+        if st.leaked.is_empty() {
+            return Ok(keys);
+        }
+        keys.without(&st.leaked).ok_or_else(|| {
+            Error::detail(
+                ErrorKind::PrivateKeyPublished,
+                "every key of the JWK Set was published with its private half before",
+            )
+        })
     }
 }
 

@@ -81,6 +81,7 @@ pub(crate) fn cached(entry: ClientEntry, now: SystemTime) -> Result<Credential, 
 pub(crate) async fn fetched(
     entry: ClientEntry,
     kid: Option<&str>,
+    alg: HeaderAlg,
     now: SystemTime,
 ) -> Result<Credential, Error> {
     let remote = match entry {
@@ -88,7 +89,13 @@ pub(crate) async fn fetched(
         other => return cached(other, now),
     };
     let keys = remote.keys(now, Need::Current).await?;
-    if kid.is_some_and(|kid| !keys.has_kid(kid)) {
+    // A miss is a `kid` without a key of the token's type: a client may add
+    // a key of another type under a `kid` it already uses.
+    let key_type = match alg {
+        HeaderAlg::Asymmetric(alg) => Some(alg.key_type()),
+        HeaderAlg::Hmac(_) => None,
+    };
+    if kid.is_some_and(|kid| !keys.has_key(kid, key_type)) {
         return Ok(Credential::Keys(remote.keys(now, Need::Miss).await?));
     }
     Ok(Credential::Keys(keys))

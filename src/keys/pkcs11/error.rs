@@ -261,7 +261,7 @@ impl Pkcs11Error {
     ///
     /// | `Pkcs11Error` | [`ErrorKind`] (code) |
     /// | --- | --- |
-    /// | [`PinIncorrect`](Self::PinIncorrect) (`CKR_PIN_INCORRECT`, `CKR_PIN_INVALID`, `CKR_PIN_LEN_RANGE`), [`PinLocked`](Self::PinLocked) (`CKR_PIN_LOCKED`, `CKR_PIN_EXPIRED`, `CKR_USER_PIN_NOT_INITIALIZED`) | [`ErrorKind::KeyAccessDenied`] (`key_access_denied`) |
+    /// | [`PinIncorrect`](Self::PinIncorrect) (`CKR_PIN_INCORRECT`, `CKR_PIN_INVALID`, `CKR_PIN_LEN_RANGE`), [`PinLocked`](Self::PinLocked) (`CKR_PIN_LOCKED`, `CKR_PIN_EXPIRED`, `CKR_USER_PIN_NOT_INITIALIZED`); [`Call`](Self::Call) returning any of these | [`ErrorKind::KeyAccessDenied`] (`key_access_denied`) |
     /// | [`TokenNotFound`](Self::TokenNotFound), [`TokenSerialNotFound`](Self::TokenSerialNotFound), [`SlotNotFound`](Self::SlotNotFound); [`Call`](Self::Call) returning `CKR_TOKEN_NOT_PRESENT`, `CKR_DEVICE_REMOVED`, `CKR_TOKEN_NOT_RECOGNIZED` or `CKR_SLOT_ID_INVALID` | [`ErrorKind::KeyUnavailable`] (`key_unavailable`) |
     /// | [`KeyNotFound`](Self::KeyNotFound) | [`ErrorKind::KeyNotFound`] (`key_not_found`) |
     /// | [`KeyReplaced`](Self::KeyReplaced) | [`ErrorKind::KeyReplaced`] (`key_replaced`) |
@@ -271,7 +271,7 @@ impl Pkcs11Error {
     /// | every other variant: [`ModuleLoad`](Self::ModuleLoad), [`AmbiguousToken`](Self::AmbiguousToken), [`AmbiguousKey`](Self::AmbiguousKey), [`KeyExists`](Self::KeyExists), [`PublicKeyUnavailable`](Self::PublicKeyUnavailable), [`PublicKeyMismatch`](Self::PublicKeyMismatch), [`MalformedSignature`](Self::MalformedSignature), [`InvalidSignature`](Self::InvalidSignature), [`Library`](Self::Library), and [`Call`](Self::Call) with any other `CKR_` value (`CKR_GENERAL_ERROR`, `CKR_DEVICE_ERROR`, `CKR_DEVICE_MEMORY`, ...) | [`ErrorKind::KeyBackend`] (`key_backend`) |
     ///
     /// `KeyAccessDenied` does not heal by retrying (a wrong PIN retried
-    /// locks the token); `KeyUnavailable` may heal when the token returns
+    /// locks the token, so a key source never tries a refused PIN again); `KeyUnavailable` may heal when the token returns
     /// (the key source looks for it again, see [Recovery](super#recovery));
     /// `KeyReplaced` heals only if the original key comes back under its
     /// label.

@@ -229,8 +229,8 @@ use session::{call, ensure_logged_in, resolve_slot, Failure, TokenSelector};
 /// The default bound on the sessions a [`Pkcs11Key`] opens.
 pub const DEFAULT_MAX_SESSIONS: usize = 8;
 
-/// The largest RSA key [`Pkcs11KeyBuilder::generate_rsa`] creates (and
-/// the largest the crate's verifier accepts).
+/// The largest RSA key [`Pkcs11KeyBuilder::generate_rsa`] creates and a
+/// [`Pkcs11Key`] signs with (the verifier accepts up to 8192 bits).
 pub const MAX_RSA_BITS: usize = 4096;
 
 /// The message signed (and checked) with each algorithm when a key is opened.
