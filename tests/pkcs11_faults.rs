@@ -42,7 +42,7 @@ const CHILD_ROUNDS: &str = "CLIENT_ASSERTION_FAULTS_CHILD_ROUNDS";
 /// The number of non-ignored `#[test]` functions in this file (checked by
 /// `the_test_count_is_current`): the last one to finish removes the token
 /// directory.
-const TESTS: usize = 5;
+const TESTS: usize = 6;
 
 static SUITE: Suite = Suite::new("softhsm-faults", TOKEN, TESTS);
 
@@ -426,6 +426,39 @@ fn wrong_pin_missing_token_and_missing_key_have_distinct_codes() {
         .open()
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::KeyUnavailable);
+}
+
+/// A key source opened with a wrong PIN while another one kept the token
+/// logged in (C_Login then answers "already logged in"): once the token
+/// logs out and refuses that PIN, the key source never sends it again (a
+/// token locks a PIN after a few wrong tries, for every key source); the
+/// key source with the right PIN is unaffected.
+#[test]
+fn a_refused_pin_is_not_tried_again() {
+    let (_t, _) = setup();
+    drop(builder("pin").generate(KeyType::P256).unwrap());
+    let good = builder("pin").open().unwrap();
+    let wrong = Pkcs11Key::builder(MODULE)
+        .token_label(TOKEN)
+        .pin(Pin::new("000000"))
+        .key_label("pin")
+        .open()
+        .expect("opened while the application is logged in");
+    // Log the application out, through a session of our own.
+    let ctx = pkcs11::context(MODULE).unwrap();
+    let session = ctx
+        .open_ro_session(good.slot_id().try_into().unwrap())
+        .unwrap();
+    session.logout().unwrap();
+    let input = b"header.claims";
+    let kinds: Vec<ErrorKind> = (0..5)
+        .map(|_| wrong.sign(Algorithm::Es256, input).unwrap_err().kind())
+        .collect();
+    assert_eq!(kinds, [ErrorKind::KeyAccessDenied; 5]);
+    good.sign(Algorithm::Es256, input)
+        .expect("the right PIN logs in again");
+    let again = wrong.sign(Algorithm::Es256, input).unwrap_err();
+    assert_eq!(again.kind(), ErrorKind::KeyAccessDenied, "{again:?}");
 }
 
 #[test]
