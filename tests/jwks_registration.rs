@@ -15,7 +15,7 @@ use client_assertion::server::{FetchFuture, JwksFetcher, Registration, RemoteJwk
 use client_assertion::time::ManualClock;
 use client_assertion::{
     jwk_set, AssertionSigner, ClientRegistry, Error, ErrorKind, JwkSet, KeyType, PrivateKey,
-    Verifier,
+    VerifiedAssertion, Verifier,
 };
 use common::*;
 use serde_json::{json, Value};
@@ -85,6 +85,22 @@ impl Server {
             .sign()
             .unwrap()
             .into_string()
+    }
+
+    /// Registers `CLIENT` with a `jwks_uri` serving `keys` (default remote
+    /// settings).
+    fn remote(&self, keys: &[Value]) -> (Arc<Uri>, RemoteJwksConfig) {
+        let uri = Uri::serving(&set_json(keys));
+        let config = RemoteJwksConfig::default();
+        self.registry
+            .register_remote(CLIENT, uri.clone(), config)
+            .unwrap();
+        (uri, config)
+    }
+
+    /// A fresh assertion of `key`, verified on the async path.
+    fn verify_async(&self, key: &Arc<PrivateKey>) -> Result<VerifiedAssertion, Error> {
+        block_on(self.verifier.verify_async(&self.assertion(key)))
     }
 
     /// Asserts that an assertion of `key` verifies, with `key`'s `kid`.
@@ -484,14 +500,8 @@ fn a_key_whose_private_half_was_published_is_no_longer_trusted() {
     let server = Server::new();
     let leaked = Arc::new(load("p256.jwk.json"));
     let other = Arc::new(on_backend(PrivateKey::generate(KeyType::P256).unwrap()));
-    let uri = Uri::serving(&set_json(&[public(&leaked), public(&other)]));
-    let config = RemoteJwksConfig::default();
-    server
-        .registry
-        .register_remote(CLIENT, uri.clone(), config)
-        .unwrap();
-    let verify =
-        |key: &Arc<PrivateKey>| block_on(server.verifier.verify_async(&server.assertion(key)));
+    let (uri, config) = server.remote(&[public(&leaked), public(&other)]);
+    let verify = |key: &Arc<PrivateKey>| server.verify_async(key);
     verify(&leaked).expect("both keys, first fetch");
     verify(&other).expect("both keys, first fetch");
 
@@ -524,14 +534,8 @@ fn a_new_key_type_under_a_known_kid_is_a_miss_that_refetches() {
     let server = Server::new();
     let rsa = Arc::new(load("rsa2048.pkcs8.pem").with_kid("shared"));
     let ec = Arc::new(on_backend(PrivateKey::generate(KeyType::P256).unwrap()).with_kid("shared"));
-    let uri = Uri::serving(&set_json(&[public(&rsa)]));
-    let config = RemoteJwksConfig::default();
-    server
-        .registry
-        .register_remote(CLIENT, uri.clone(), config)
-        .unwrap();
-    let verify =
-        |key: &Arc<PrivateKey>| block_on(server.verifier.verify_async(&server.assertion(key)));
+    let (uri, config) = server.remote(&[public(&rsa)]);
+    let verify = |key: &Arc<PrivateKey>| server.verify_async(key);
     verify(&rsa).expect("first fetch");
     uri.serve(&set_json(&[public(&rsa), public(&ec)]));
     server.clock.advance(config.cooldown);
@@ -547,14 +551,8 @@ fn a_leak_in_a_set_refused_for_its_size_is_still_seen() {
     let server = Server::new();
     let leaked = Arc::new(load("p256.jwk.json"));
     let other = Arc::new(on_backend(PrivateKey::generate(KeyType::P256).unwrap()));
-    let uri = Uri::serving(&set_json(&[public(&leaked), public(&other)]));
-    let config = RemoteJwksConfig::default();
-    server
-        .registry
-        .register_remote(CLIENT, uri.clone(), config)
-        .unwrap();
-    let verify =
-        |key: &Arc<PrivateKey>| block_on(server.verifier.verify_async(&server.assertion(key)));
+    let (uri, config) = server.remote(&[public(&leaked), public(&other)]);
+    let verify = |key: &Arc<PrivateKey>| server.verify_async(key);
     verify(&leaked).expect("first fetch");
     let mut keys = vec![read_json("p256.jwk.json")];
     keys.extend((0..JwkSet::MAX_KEYS).map(|_| public(&other)));
