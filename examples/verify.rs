@@ -38,7 +38,7 @@
 //! rejected replayed
 //! ```
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -216,6 +216,39 @@ fn read_bounded(path: &str, limit: usize) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| format!("JWK Set {path} is not UTF-8"))
 }
 
+/// The most bytes of one input line kept: far above any token the policy
+/// accepts, so a longer line is still `rejected too_large`.
+const LINE_LIMIT: usize = 1 << 20;
+
+/// Reads one line into `line`, keeping at most `limit + 1` bytes of it (the
+/// rest of a longer line is skipped, never buffered); `Ok(false)` at the
+/// end of input.
+fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>, limit: usize) -> io::Result<bool> {
+    line.clear();
+    if input
+        .by_ref()
+        .take(limit as u64 + 1)
+        .read_until(b'\n', line)?
+        == 0
+    {
+        return Ok(false);
+    }
+    if line.len() > limit && line.last() != Some(&b'\n') {
+        loop {
+            let buf = input.fill_buf()?;
+            let (used, done) = match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (buf.len(), buf.is_empty()),
+            };
+            input.consume(used);
+            if done {
+                break;
+            }
+        }
+    }
+    Ok(true)
+}
+
 fn main() -> ExitCode {
     let args = std::env::args_os()
         .skip(1)
@@ -239,10 +272,9 @@ fn main() -> ExitCode {
     let mut out = io::stdout().lock();
     let mut line = Vec::new();
     loop {
-        line.clear();
-        match input.read_until(b'\n', &mut line) {
-            Ok(0) => return ExitCode::SUCCESS,
-            Ok(_) => {}
+        match read_line(&mut input, &mut line, LINE_LIMIT) {
+            Ok(false) => return ExitCode::SUCCESS,
+            Ok(true) => {}
             Err(e) => {
                 eprintln!("verify: cannot read standard input: {e}");
                 return ExitCode::FAILURE;

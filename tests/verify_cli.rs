@@ -337,3 +337,26 @@ fn oversized_jwks_file_is_refused() {
         text(&out.stderr)
     );
 }
+
+/// A line of several MiB is refused as `too_large` without being buffered
+/// whole, and the next line is read as usual.
+#[test]
+fn a_huge_line_is_too_large_and_the_next_one_is_read() {
+    let s = setup(KeyType::P256);
+    let a = s.signer.sign().unwrap();
+    let input = format!("{}\n{}\n", "x".repeat(3 << 20), a.as_str());
+    let args = [
+        "--jwks",
+        s.jwks.as_str(),
+        "--client-id",
+        CLIENT,
+        "--audience",
+        ISSUER,
+    ];
+    let out = run_verify(&args, &input);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!("rejected too_large\nok {}\n", a.jti())
+    );
+}
