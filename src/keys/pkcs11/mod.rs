@@ -392,10 +392,12 @@ impl Pkcs11KeyBuilder {
         let module = registry::shared(&self.module)?;
         let (opened, info, algorithms, token_label) = self.find(&module)?;
         let Some(pin) = self.pin else {
+            // `find` checked the PIN is there; never leave a session open.
+            let _entered = module.enter();
+            let _ = opened.session.close();
             return Err(config("a PKCS#11 user PIN is required"));
         };
         let public = PublicJwk::new(info.params.clone(), self.kid, self.alg);
-        let verifier = VerifyingKey::new(&info.params, verify_backend())?;
         let target = Target {
             token: self
                 .token
@@ -405,6 +407,8 @@ impl Pkcs11KeyBuilder {
             pinned: info.params.clone(),
         };
         let shared = Shared::new(module, target, pin, self.max_sessions, self.backoff, opened);
+        // After `shared`, which closes the session if this fails.
+        let verifier = VerifyingKey::new(&info.params, verify_backend())?;
         let key = Pkcs11Key {
             shared,
             module: self.module,
