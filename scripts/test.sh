@@ -32,12 +32,17 @@ step "no fuzz entry points in the library (--all-features)"
 # cargo-fuzz sets `--cfg fuzzing`; no other build may contain src/fuzzing.rs.
 # Compile two one-line crates against the library just built: the control
 # must compile, the one naming `client_assertion::fuzzing` must not.
-rlib=$(cargo build --all-features --lib --message-format=json 2>/dev/null |
+# The library rlib the test build above made (a plain `cargo build` would
+# build it again: without dev-dependencies, features unify differently).
+rlib=$(cargo test --all-features --no-run --message-format=json 2>/dev/null |
     grep -o '"filenames":\["[^"]*/libclient_assertion[^"]*\.rlib"' | cut -d'"' -f4 | tail -n 1)
+# A dependency's rlib stays in deps/ (a `cargo build` target is copied up).
+deps=$(dirname "$rlib")
+[ "$(basename "$deps")" = deps ] || deps="$deps/deps"
 probe() {
     echo "pub use client_assertion::$1;" | rustc --edition 2021 --crate-type lib \
         --emit metadata -o "$(mktemp -d)/probe.rmeta" --extern client_assertion="$rlib" \
-        -L dependency="$(dirname "$rlib")/deps" - 2>&1
+        -L dependency="$deps" - 2>&1
 }
 probe jwk_set >/dev/null || { echo "control probe failed to compile against $rlib" >&2; exit 1; }
 if out=$(probe fuzzing); then
