@@ -57,7 +57,22 @@ fn text(bytes: &[u8]) -> String {
 struct Setup {
     _dir: tempfile::TempDir,
     jwks: String,
+    key: Arc<PrivateKey>,
     signer: AssertionSigner,
+}
+
+impl Setup {
+    /// `--jwks` of this setup, `--client-id` and `--audience`.
+    fn args(&self) -> [&str; 6] {
+        [
+            "--jwks",
+            &self.jwks,
+            "--client-id",
+            CLIENT,
+            "--audience",
+            ISSUER,
+        ]
+    }
 }
 
 fn setup(key_type: KeyType) -> Setup {
@@ -66,12 +81,13 @@ fn setup(key_type: KeyType) -> Setup {
     let path = dir.path().join("jwks.json");
     std::fs::write(&path, jwk_set([&*key]).to_json_pretty()).unwrap();
     // The example uses the system clock, and so does this signer.
-    let signer = AssertionSigner::builder(key, CLIENT, ISSUER)
+    let signer = AssertionSigner::builder(key.clone(), CLIENT, ISSUER)
         .build()
         .unwrap();
     Setup {
         jwks: path.to_str().unwrap().to_owned(),
         _dir: dir,
+        key,
         signer,
     }
 }
@@ -81,17 +97,7 @@ fn valid_replayed_and_garbage_lines() {
     let s = setup(KeyType::P256);
     let a = s.signer.sign().unwrap();
     let input = format!("{0}\n{0}\nnot-a-jwt\n", a.as_str());
-    let out = run_verify(
-        &[
-            "--jwks",
-            &s.jwks,
-            "--client-id",
-            CLIENT,
-            "--audience",
-            ISSUER,
-        ],
-        &input,
-    );
+    let out = run_verify(&s.args(), &input);
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
@@ -152,17 +158,7 @@ fn one_line_out_per_line_in() {
         )
     );
     // No input, no output.
-    let out = run_verify(
-        &[
-            "--jwks",
-            &s.jwks,
-            "--client-id",
-            CLIENT,
-            "--audience",
-            ISSUER,
-        ],
-        "",
-    );
+    let out = run_verify(&s.args(), "");
     assert!(out.status.success());
     assert_eq!(text(&out.stdout), "");
 }
@@ -282,13 +278,7 @@ fn with_jti(key: &PrivateKey, token: &str, jti: &str) -> String {
 /// a space, a backslash, controls, bidi overrides and zero-width characters.
 #[test]
 fn jti_output_is_unambiguous() {
-    let key = Arc::new(on_backend(PrivateKey::generate(KeyType::P256).unwrap()));
-    let dir = tempfile::tempdir().unwrap();
-    let jwks = dir.path().join("jwks.json");
-    std::fs::write(&jwks, jwk_set([&*key]).to_json()).unwrap();
-    let signer = AssertionSigner::builder(key.clone(), CLIENT, ISSUER)
-        .build()
-        .unwrap();
+    let s = setup(KeyType::P256);
     let cases = [
         ("a b", r"a\u{20}b"),
         (r"a\u{20}b", r"a\\u{20}b"),
@@ -301,17 +291,9 @@ fn jti_output_is_unambiguous() {
     ];
     let input: String = cases
         .iter()
-        .map(|(jti, _)| with_jti(&key, signer.sign().unwrap().as_str(), jti) + "\n")
+        .map(|(jti, _)| with_jti(&s.key, s.signer.sign().unwrap().as_str(), jti) + "\n")
         .collect();
-    let args = [
-        "--jwks",
-        jwks.to_str().unwrap(),
-        "--client-id",
-        CLIENT,
-        "--audience",
-        ISSUER,
-    ];
-    let out = run_verify(&args, &input);
+    let out = run_verify(&s.args(), &input);
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
     let expected: String = cases.iter().map(|(_, p)| format!("ok {p}\n")).collect();
     assert_eq!(text(&out.stdout), expected);
@@ -345,15 +327,7 @@ fn a_huge_line_is_too_large_and_the_next_one_is_read() {
     let s = setup(KeyType::P256);
     let a = s.signer.sign().unwrap();
     let input = format!("{}\n{}\n", "x".repeat(3 << 20), a.as_str());
-    let args = [
-        "--jwks",
-        s.jwks.as_str(),
-        "--client-id",
-        CLIENT,
-        "--audience",
-        ISSUER,
-    ];
-    let out = run_verify(&args, &input);
+    let out = run_verify(&s.args(), &input);
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
