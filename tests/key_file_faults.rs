@@ -416,6 +416,15 @@ struct Statuses {
     failed: AtomicUsize,
 }
 
+/// After the writer's final atomic write of `keys[LAST]`: two checks a
+/// settle window apart, then whether the source's `kid` is that key's.
+fn last_key_settles(reload: impl Fn(), kid: impl Fn() -> String, keys: &[Arc<PrivateKey>]) -> bool {
+    reload();
+    std::thread::sleep(SETTLE);
+    reload();
+    kid() == keys[LAST].kid()
+}
+
 struct Outcome {
     name: String,
     mode: Mode,
@@ -503,9 +512,7 @@ fn file_case(case: &Case, mode: Mode) -> JoinHandle<Outcome> {
                 "{name} {mode:?}: a key that is not self-checked settles"
             );
         }
-        key.reload();
-        std::thread::sleep(SETTLE);
-        key.reload();
+        let settled_last = last_key_settles(|| drop(key.reload()), || key.kid().into(), &keys);
         Outcome {
             name,
             mode,
@@ -513,7 +520,7 @@ fn file_case(case: &Case, mode: Mode) -> JoinHandle<Outcome> {
             statuses,
             torn,
             rewrites,
-            settled_last: key.kid() == keys[LAST].kid(),
+            settled_last,
         }
     })
 }
@@ -628,9 +635,7 @@ fn ring_case(case: &Case, mode: Mode) -> JoinHandle<Outcome> {
         counts
             .foreign
             .fetch_add(published_retired, Ordering::Relaxed);
-        ring.reload();
-        std::thread::sleep(SETTLE);
-        ring.reload();
+        let settled_last = last_key_settles(|| drop(ring.reload()), || ring.kid().into(), &keys);
         Outcome {
             name,
             mode,
@@ -638,7 +643,7 @@ fn ring_case(case: &Case, mode: Mode) -> JoinHandle<Outcome> {
             statuses,
             torn,
             rewrites,
-            settled_last: ring.kid() == keys[LAST].kid(),
+            settled_last,
         }
     })
 }
