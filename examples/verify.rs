@@ -204,7 +204,6 @@ fn is_format(c: char) -> bool {
 /// Reads at most `limit` bytes of `path`: a larger file (or `/dev/zero`) is
 /// refused without reading more than `limit + 1` bytes.
 fn read_bounded(path: &str, limit: usize) -> Result<String, String> {
-    use std::io::Read as _;
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read JWK Set {path}: {e}"))?;
     let mut bytes = Vec::new();
     file.take(limit as u64 + 1)

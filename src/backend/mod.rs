@@ -156,7 +156,7 @@ mod ed25519;
 mod public;
 mod rust_crypto;
 
-pub(crate) use public::{sec1_uncompressed, PublicParams};
+pub(crate) use public::{sec1_uncompressed, PublicParams, MAX_RSA_VERIFY_BITS};
 #[cfg(feature = "pkcs11")]
 pub(crate) use rust_crypto::ecdsa_signature_from_der;
 pub(crate) use rust_crypto::Secret;

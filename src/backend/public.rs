@@ -3,6 +3,10 @@
 
 use crate::algorithm::KeyType;
 
+/// The longest RSA modulus accepted for verification, on every backend
+/// (RFC 7518 sets no maximum; 8192 bits bounds the cost of one check).
+pub(crate) const MAX_RSA_VERIFY_BITS: usize = 8192;
+
 /// The public parameters of a key, validated when they were parsed.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) enum PublicParams {

@@ -12,7 +12,7 @@ use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
 use sha2::{Sha256, Sha384, Sha512};
 use zeroize::Zeroizing;
 
-use super::{ed25519, mismatch, sec1_uncompressed, PublicParams};
+use super::{ed25519, mismatch, sec1_uncompressed, PublicParams, MAX_RSA_VERIFY_BITS};
 use crate::algorithm::{Algorithm, HmacAlgorithm, KeyType};
 use crate::error::{Error, ErrorKind};
 
@@ -220,8 +220,9 @@ impl VerifyingKey {
             }
             PublicParams::Rsa { n, e } => {
                 let (n, e) = (BigUint::from_bytes_be(n), BigUint::from_bytes_be(e));
-                // Sizes were checked when parsed (2048 to 8192 bits).
-                let key = RsaPublicKey::new_with_max_size(n, e, 8192).map_err(bad)?;
+                // Sizes were checked when parsed.
+                let key =
+                    RsaPublicKey::new_with_max_size(n, e, MAX_RSA_VERIFY_BITS).map_err(bad)?;
                 Self::Rsa {
                     pkcs1: rsa::pkcs1v15::VerifyingKey::new(key.clone()),
                     pss: rsa::pss::VerifyingKey::new(key),

@@ -5,37 +5,9 @@
 //! [`RawJwk`](crate::keys::parse) (in `keys::parse`, with every other key
 //! encoding).
 //!
-//! # Reading a JWK Set
-//!
-//! A client's JWK Set may hold keys for other purposes than signing
-//! (OpenID Connect Dynamic Client Registration publishes signing and
-//! encryption keys in one set). [`JwkSet::from_json`] applies, in order:
-//!
-//! 1. **Limits, before parsing**: at most [`JwkSet::MAX_JSON_LEN`] bytes of
-//!    JSON (checked before the JSON parser runs) and at most
-//!    [`JwkSet::MAX_KEYS`] keys (checked before any key is read); a larger
-//!    set is refused with [`ErrorKind::InvalidKey`].
-//! 2. **No private member, on any key**: a key carrying `d`, `p`, `q`,
-//!    `dp`, `dq`, `qi`, `oth` or `k` (whatever its value) refuses the whole
-//!    set with [`ErrorKind::PrivateKeyPublished`], even a key that would be
-//!    skipped: whoever published it has leaked that key.
-//! 3. **Skip what a verifier cannot use**: a key whose `use` is not `sig`,
-//!    whose `key_ops` lack `verify`, whose `alg` is an encryption algorithm
-//!    or an unsupported signature algorithm, or whose `kty` or `crv` is not
-//!    supported is left out and recorded in [`JwkSet::skipped`] with its
-//!    [`SkipReason`].
-//! 4. **Every other key is read strictly**: a key of a supported type that
-//!    is broken (bad base64url, an off-curve point, RSA below 2048 bits, an
-//!    `alg` of another key type) fails the whole set, as do `oct` keys
-//!    ([`ErrorKind::AlgorithmNotAllowed`]) and `alg` `none` or HMAC: a
-//!    broken signing key is an error, not a skip.
-//! 5. A set whose keys were all skipped is refused with
-//!    [`ErrorKind::UnsupportedKey`] and a detail naming why; an empty
-//!    `keys` array reads as an empty set.
-//!
-//! Two keys may share a `kid` when their key types differ (RFC 7517 §4.5):
-//! the set keeps both, and verification picks the one whose type fits the
-//! token's `alg`.
+//! How a JWK Set is read for verification (limits, private members,
+//! skipped keys, shared `kid`s) is documented on [`JwkSet`], the
+//! user-facing text (this module is private).
 
 use std::fmt;
 
@@ -226,6 +198,12 @@ impl Serialize for PublicJwk {
     }
 }
 
+/// A JWK Set document as JSON: its `keys`, each read later.
+#[derive(Deserialize)]
+struct SetDocument {
+    keys: Vec<Value>,
+}
+
 /// A public JWK Set (RFC 7517 §5): `{"keys":[...]}`.
 ///
 /// A set read with [`JwkSet::from_json`] holds the keys that verify
@@ -355,12 +333,8 @@ impl JwkSet {
     /// key was skipped; otherwise as [`PublicJwk::from_json`] for the first
     /// bad key that was not skipped.
     pub fn from_json(json: &str) -> Result<Self, Error> {
-        #[derive(Deserialize)]
-        struct Set {
-            keys: Vec<Value>,
-        }
         Self::check_len(json.len())?;
-        let set: Set = serde_json::from_str(json)
+        let set: SetDocument = serde_json::from_str(json)
             .map_err(|_| Error::detail(ErrorKind::InvalidKey, "not a JWK Set"))?;
         Self::from_values(set.keys)
     }
@@ -383,16 +357,12 @@ impl JwkSet {
     /// up to 1 MiB, its key count, members other than the key's own): empty
     /// for a document that is not a JWK Set.
     pub(crate) fn leaked_thumbprints(json: &str) -> Vec<String> {
-        #[derive(Deserialize)]
-        struct Set {
-            keys: Vec<Value>,
-        }
         /// Members that do not make the key, removed before it is read.
         const NOT_THE_KEY: [&str; 5] = ["alg", "use", "key_ops", "kid", "x5c"];
         if json.len() > 1 << 20 {
             return Vec::new();
         }
-        let Ok(set) = serde_json::from_str::<Set>(json) else {
+        let Ok(set) = serde_json::from_str::<SetDocument>(json) else {
             return Vec::new();
         };
         let leaked = set.keys.into_iter().filter_map(|value| match value {

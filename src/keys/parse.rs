@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use crate::algorithm::{Algorithm, KeyType};
 use crate::b64;
-use crate::backend::{sec1_uncompressed, PublicParams, Secret};
+use crate::backend::{sec1_uncompressed, PublicParams, Secret, MAX_RSA_VERIFY_BITS};
 use crate::error::{Error, ErrorKind};
 use crate::keys::skip::{is_encryption_alg, SkipReason};
 
@@ -28,9 +28,6 @@ const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1
 
 /// The smallest RSA modulus accepted anywhere in this crate.
 pub(crate) const MIN_RSA_BITS: usize = 2048;
-/// The longest RSA modulus accepted for verification (RFC 7518 sets no
-/// maximum; 8192 bits bounds the cost of one check).
-pub(crate) const MAX_RSA_VERIFY_BITS: usize = 8192;
 
 /// A decoded private key with what its encoding said about `kid` and `alg`.
 pub(crate) struct ParsedPrivate {
@@ -57,12 +54,14 @@ impl ParsedPrivate {
     /// private part, so that a torn or spliced file cannot pass as another
     /// valid key: an embedded public key equal to the one derived from the
     /// private scalar or seed (PKCS#8 v2, SEC1 or PKCS#8 EC with its public
-    /// key, every private JWK, whose public members are required), or RSA
+    /// key, a private JWK, whose public members are required, when it has
+    /// no `alg` and no `kid` but its thumbprint), or RSA
     /// components checked for consistency (`n = p·q`, `d·e ≡ 1 mod p−1` and
     /// `mod q−1`; the CRT values in the file are not used, they are
     /// recomputed). Not self-checked: Ed25519 PKCS#8 v1 (the seed alone, as
     /// OpenSSL writes it) and an EC key without its public key, where any
-    /// scalar in range is a valid key.
+    /// scalar in range is a valid key; a JWK with an `alg` or a `kid` of
+    /// its own, which a torn file could pair with another key.
     pub(crate) fn self_checked(&self) -> bool {
         self.self_checked
     }

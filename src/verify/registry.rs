@@ -3,24 +3,11 @@
 //!
 //! # Which keys of a client's JWK Set are used
 //!
-//! A client may publish signing and encryption keys in one JWK Set (OpenID
-//! Connect Dynamic Client Registration). The set is read by
-//! [`JwkSet::from_json`], whose rules registration inherits:
-//!
-//! - **limits** before parsing: [`JwkSet::MAX_JSON_LEN`] (64 KiB) and
-//!   [`JwkSet::MAX_KEYS`] (100 keys), [`ErrorKind::InvalidKey`] beyond;
-//! - **private members** (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) on
-//!   any key refuse the whole set with [`ErrorKind::PrivateKeyPublished`];
-//! - **skipped keys**: `use` other than `sig`, `key_ops` without `verify`,
-//!   an encryption or unsupported `alg`, an unsupported `kty` or `crv` are
-//!   left out, reported in [`Registration::skipped`] and by the
-//!   `key.skipped` audit event; a broken key of a supported type still fails
-//!   the registration;
-//! - the set is refused only when no usable key remains
-//!   ([`ErrorKind::UnsupportedKey`], the detail naming why);
-//! - two keys may share a `kid` when their key types differ; a token's
-//!   `alg` picks between them. The same `kid` twice on one key type is
-//!   refused ([`ErrorKind::InvalidConfig`]).
+//! Those [`JwkSet::from_json`] keeps, by the rules listed on [`JwkSet`]:
+//! keys a verifier cannot use are skipped and reported in
+//! [`Registration::skipped`] and by the `key.skipped` audit event; two keys
+//! may share a `kid` when their key types differ, the same `kid` twice on
+//! one key type is refused ([`ErrorKind::InvalidConfig`]).
 //!
 //! A set fetched from a `jwks_uri` follows the same rules at each fetch; a
 //! fetched set that is refused (a private member, too large, no usable

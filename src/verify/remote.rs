@@ -234,9 +234,7 @@ impl RemoteClient {
         self.usable(&st, now)
             .ok_or_else(|| failure.unwrap_or_else(|| Error::new(ErrorKind::KeysUnavailable)))
     }
-}
 
-impl RemoteClient {
     /// The keys of a fetched JWK Set document, by the rules of
     /// [`JwkSet::from_json`]; its skipped keys are reported (`key.skipped`),
     /// and so is a refused document (`jwks.refused`).
@@ -251,9 +249,7 @@ impl RemoteClient {
         }
         result
     }
-}
 
-impl RemoteClient {
     /// Remembers every key whose private half `body` published (whatever
     /// else made the document refused) and drops them from the cached set:
     /// the rest of the earlier set stays in force, a leaked key does not
