@@ -31,7 +31,6 @@ use base64::Engine as _;
 use client_assertion::replay::{ReplayEntry, ReplayKind, ReplayScope};
 use client_assertion::{MemoryReplayCache, ReplayCache};
 use criterion::{BenchmarkId, Criterion, Throughput};
-use rand::RngCore;
 
 /// Distinct `jti`s per cache in the throughput bench: a quarter of the
 /// default capacity, and 95 % of it (1 000 000 of 1 048 576).
@@ -59,11 +58,10 @@ fn times() -> (SystemTime, SystemTime) {
 
 /// `n` random 256-bit `jti`s, base64url as the signer writes them.
 fn jtis(n: usize) -> Vec<String> {
-    let mut rng = rand::thread_rng();
     (0..n)
         .map(|_| {
             let mut bytes = [0u8; 32];
-            rng.fill_bytes(&mut bytes);
+            getrandom::fill(&mut bytes).expect("OS RNG");
             URL_SAFE_NO_PAD.encode(bytes)
         })
         .collect()

@@ -20,13 +20,10 @@ use base64::Engine as _;
 use client_assertion::{Algorithm, AssertionSigner, PrivateKey};
 use criterion::{criterion_group, criterion_main, Criterion};
 use pkcs8::EncodePrivateKey;
-use rand::rngs::OsRng;
-// `signature` 3 for the ECDSA keys (p256/p384 0.14, pkcs8 0.11), 2 for Ed25519 and RSA.
-use p256::ecdsa::signature::{Signer as _, Verifier as _};
+// One `signature` major (3) and one `pkcs8` (0.11) for every key type.
 use p256::elliptic_curve::Generate as _;
-use p256::pkcs8::EncodePrivateKey as _;
-use rsa::signature::{RandomizedSigner, Signer, Verifier};
-use rsa::RsaPrivateKey;
+use rsa::signature::{Signer, Verifier};
+use rsa::PrivateKey as RsaPrivateKey;
 use sha2::Sha256;
 
 /// Benchmarks one algorithm: `der` is the PKCS#8 key both sides use, `raw`
@@ -104,7 +101,9 @@ fn es384(c: &mut Criterion) {
 }
 
 fn eddsa(c: &mut Criterion) {
-    let sk = ed25519_dalek::SigningKey::generate(&mut OsRng);
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).expect("OS RNG");
+    let sk = ed25519_dalek::SigningKey::from_bytes(&seed);
     let der = sk.to_pkcs8_der().expect("Ed25519 PKCS#8");
     let vk = sk.verifying_key();
     compare(
@@ -119,7 +118,7 @@ fn eddsa(c: &mut Criterion) {
 }
 
 fn rsa_2048() -> RsaPrivateKey {
-    RsaPrivateKey::new(&mut OsRng, 2048).expect("RSA-2048 key")
+    RsaPrivateKey::new(&mut getrandom::SysRng, 2048).expect("RSA-2048 key")
 }
 
 fn rs256(c: &mut Criterion) {
@@ -131,7 +130,8 @@ fn rs256(c: &mut Criterion) {
         c,
         Algorithm::Rs256,
         der.as_bytes(),
-        |msg| sk.sign_with_rng(&mut rand::thread_rng(), msg),
+        // Blinded with the OS RNG, as the crate signs.
+        |msg| sk.sign(msg),
         |msg, sig| {
             rsa::pkcs1v15::Signature::try_from(sig).is_ok_and(|s| vk.verify(msg, &s).is_ok())
         },
@@ -141,13 +141,13 @@ fn rs256(c: &mut Criterion) {
 fn ps256(c: &mut Criterion) {
     let key = rsa_2048();
     let der = key.to_pkcs8_der().expect("RSA PKCS#8");
-    let sk = rsa::pss::BlindedSigningKey::<Sha256>::new(key.clone());
+    let sk = rsa::pss::SigningKey::<Sha256>::new(key.clone());
     let vk = rsa::pss::VerifyingKey::<Sha256>::new(key.to_public_key());
     compare(
         c,
         Algorithm::Ps256,
         der.as_bytes(),
-        |msg| sk.sign_with_rng(&mut rand::thread_rng(), msg),
+        |msg| sk.sign(msg),
         |msg, sig| rsa::pss::Signature::try_from(sig).is_ok_and(|s| vk.verify(msg, &s).is_ok()),
     );
 }

@@ -50,13 +50,10 @@ use client_assertion::{
 };
 use criterion::{criterion_group, criterion_main, Criterion};
 use pkcs8::EncodePrivateKey;
-use rand::rngs::OsRng;
-// `signature` 3 for the ECDSA keys (p256/p384 0.14, pkcs8 0.11), 2 for Ed25519 and RSA.
-use p256::ecdsa::signature::Verifier as _;
+// One `signature` major (3) and one `pkcs8` (0.11) for every key type.
 use p256::elliptic_curve::Generate as _;
-use p256::pkcs8::EncodePrivateKey as _;
 use rsa::signature::Verifier as _;
-use rsa::RsaPrivateKey;
+use rsa::PrivateKey as RsaPrivateKey;
 use sha2::Sha256;
 
 /// Assertions minted per algorithm (each verifies once per verifier).
@@ -399,7 +396,9 @@ fn es384(c: &mut Criterion) {
 }
 
 fn eddsa(c: &mut Criterion) {
-    let sk = ed25519_dalek::SigningKey::generate(&mut OsRng);
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).expect("OS RNG");
+    let sk = ed25519_dalek::SigningKey::from_bytes(&seed);
     let der = sk.to_pkcs8_der().expect("Ed25519 PKCS#8");
     let vk = sk.verifying_key();
     compare(c, Algorithm::EdDsa, der.as_bytes(), |msg, sig| {
@@ -408,7 +407,7 @@ fn eddsa(c: &mut Criterion) {
 }
 
 fn rsa_2048() -> RsaPrivateKey {
-    RsaPrivateKey::new(&mut OsRng, 2048).expect("RSA-2048 key")
+    RsaPrivateKey::new(&mut getrandom::SysRng, 2048).expect("RSA-2048 key")
 }
 
 fn rs256(c: &mut Criterion) {

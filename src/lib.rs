@@ -85,6 +85,7 @@ pub mod keys;
 mod params;
 pub mod platform;
 mod profile;
+mod random;
 pub mod replay;
 mod rotation;
 pub mod secret;

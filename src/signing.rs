@@ -11,8 +11,6 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rand::RngCore;
-
 use crate::algorithm::Algorithm;
 use crate::b64;
 use crate::backend::PublicParams;
@@ -456,7 +454,7 @@ impl AssertionSigner {
         }
         let kid = key.kid();
         let now = unix_seconds(self.clock.now());
-        Ok(self.claims.draft(
+        self.claims.draft(
             JwsHeader {
                 alg,
                 kid: Some(&kid),
@@ -466,7 +464,7 @@ impl AssertionSigner {
             now,
             self.lifetime,
             self.usage,
-        ))
+        )
     }
 }
 
@@ -583,18 +581,21 @@ impl ClaimsTemplate {
 
     /// Header and claims with a fresh `jti`, `iat` = `nbf` = `now` and
     /// `exp` = `now + lifetime`, encoded: the JWS signing input.
+    ///
+    /// # Errors
+    /// [`ErrorKind::KeyBackend`] if the OS random generator fails (`jti`).
     pub(crate) fn draft<A: JwsAlgorithm>(
         &self,
         header: JwsHeader<'_, A>,
         now: u64,
         lifetime: u64,
         usage: Usage,
-    ) -> Draft<A> {
+    ) -> Result<Draft<A>, Error> {
         let exp = now.saturating_add(lifetime);
         let kid = header.kid.unwrap_or_default();
 
         let mut jti_bytes = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut jti_bytes);
+        crate::random::fill(&mut jti_bytes)?;
         let jti = b64::encode(&jti_bytes);
 
         let mut head = String::with_capacity(96 + kid.len() + header.extra.len());
@@ -625,7 +626,7 @@ impl ClaimsTemplate {
         b64::encode_into(head.as_bytes(), &mut token);
         token.push('.');
         b64::encode_into(claims.as_bytes(), &mut token);
-        Draft {
+        Ok(Draft {
             token,
             alg: header.alg,
             kid: kid.to_owned(),
@@ -633,7 +634,7 @@ impl ClaimsTemplate {
             issued_at: now,
             expires_at: exp,
             usage,
-        }
+        })
     }
 }
 

@@ -92,7 +92,7 @@ mod both {
         jwk_set, Algorithm, AssertionSigner, Backend, ClientRegistry, Error, KeySource, KeyType,
         PrivateKey, VerifiedAssertion, Verifier,
     };
-    use rsa::BigUint;
+    use num_bigint::BigUint;
     use serde_json::json;
     use sha2::{Digest, Sha512};
 

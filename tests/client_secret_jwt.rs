@@ -108,7 +108,7 @@ fn hs_token(alg: jsonwebtoken::Algorithm, key: &[u8], header: &Value, claims: &V
     );
     let sig = jsonwebtoken::crypto::sign(
         input.as_bytes(),
-        &jsonwebtoken::EncodingKey::from_secret(key),
+        &jsonwebtoken::EncodingKey::from_secret(key).expect("a non-empty key"),
         alg,
     )
     .expect("jsonwebtoken MACs");
@@ -178,7 +178,7 @@ fn round_trip_on_every_backend_and_algorithm_with_jsonwebtoken_as_oracle() {
             v.sub = Some(SECRET_CLIENT.to_owned());
             let claims = jsonwebtoken::decode::<Value>(
                 a.as_str(),
-                &jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes()),
+                &jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes()).unwrap(),
                 &v,
             )
             .unwrap_or_else(|e| panic!("{backend} {alg}: jsonwebtoken rejects: {e}"))
@@ -204,7 +204,7 @@ fn round_trip_on_every_backend_and_algorithm_with_jsonwebtoken_as_oracle() {
             let theirs = jsonwebtoken::encode(
                 &jsonwebtoken::Header::new(jwt_alg(alg)),
                 &claims_for(SECRET_CLIENT, &format!("oracle-{backend}-{alg}"), NOW),
-                &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+                &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
             )
             .unwrap();
             let client = server.auth(&theirs).unwrap();
@@ -623,7 +623,7 @@ fn a_secret_client_is_never_verified_with_anything_but_its_hmac_algorithms() {
         );
         let mac = jsonwebtoken::crypto::sign(
             input.as_bytes(),
-            &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+            &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
             jsonwebtoken::Algorithm::HS256,
         )
         .unwrap();

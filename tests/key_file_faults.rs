@@ -100,8 +100,9 @@ fn jwk(key: &PrivateKey, private: &[(&str, &[u8])]) -> Vec<u8> {
 /// reads the same key.
 fn encode(key: &PrivateKey, enc: Enc) -> Vec<u8> {
     let der = pkcs8_der(key);
-    let info = pkcs8::PrivateKeyInfo::from_der(&der).unwrap();
-    let ec = || sec1::EcPrivateKey::from_der(info.private_key).unwrap();
+    let info = pkcs8::PrivateKeyInfoRef::from_der(&der).unwrap();
+    let private_key = info.private_key.as_bytes();
+    let ec = || sec1::EcPrivateKey::from_der(private_key).unwrap();
     let curve = || info.algorithm.parameters_oid().unwrap();
     let sec1_der = |with_public: bool| {
         let ec = ec();
@@ -115,25 +116,26 @@ fn encode(key: &PrivateKey, enc: Enc) -> Vec<u8> {
     };
     let pkcs8_ec = |with_public: bool| {
         let inner = sec1_der(with_public);
-        pkcs8::PrivateKeyInfo::new(info.algorithm, &inner)
+        let inner = pkcs8::der::asn1::OctetStringRef::new(&inner).unwrap();
+        pkcs8::PrivateKeyInfoRef::new(info.algorithm, inner)
             .to_der()
             .unwrap()
     };
-    let seed = || info.private_key[2..].to_vec();
+    let seed = || private_key[2..].to_vec();
     let ed_public = || key.public_jwk();
     match enc {
-        Enc::RsaPkcs1Pem => pem("RSA PRIVATE KEY", info.private_key),
+        Enc::RsaPkcs1Pem => pem("RSA PRIVATE KEY", private_key),
         Enc::RsaPkcs8Der => der.clone(),
         Enc::RsaJwk => {
             use rsa::pkcs1::DecodeRsaPrivateKey;
             use rsa::traits::PrivateKeyParts;
-            let k = rsa::RsaPrivateKey::from_pkcs1_der(info.private_key).unwrap();
+            let k = rsa::PrivateKey::from_pkcs1_der(private_key).unwrap();
             jwk(
                 key,
                 &[
-                    ("d", &k.d().to_bytes_be()),
-                    ("p", &k.primes()[0].to_bytes_be()),
-                    ("q", &k.primes()[1].to_bytes_be()),
+                    ("d", &k.d().to_be_bytes_trimmed_vartime()),
+                    ("p", &k.primes()[0].to_be_bytes_trimmed_vartime()),
+                    ("q", &k.primes()[1].to_be_bytes_trimmed_vartime()),
                 ],
             )
         }
@@ -144,7 +146,7 @@ fn encode(key: &PrivateKey, enc: Enc) -> Vec<u8> {
         Enc::EcJwk => jwk(key, &[("d", ec().private_key)]),
         Enc::Ed25519V1 => {
             // As `openssl genpkey -algorithm ED25519` writes it: 48 bytes.
-            let v1 = pkcs8::PrivateKeyInfo::new(info.algorithm, info.private_key)
+            let v1 = pkcs8::PrivateKeyInfoRef::new(info.algorithm, info.private_key)
                 .to_der()
                 .unwrap();
             assert_eq!(v1.len(), 48);
@@ -154,8 +156,8 @@ fn encode(key: &PrivateKey, enc: Enc) -> Vec<u8> {
             let x = ed_public().to_json();
             let x: serde_json::Value = serde_json::from_str(&x).unwrap();
             let public = URL_SAFE_NO_PAD.decode(x["x"].as_str().unwrap()).unwrap();
-            let mut v2 = pkcs8::PrivateKeyInfo::new(info.algorithm, info.private_key);
-            v2.public_key = Some(&public);
+            let mut v2 = pkcs8::PrivateKeyInfoRef::new(info.algorithm, info.private_key);
+            v2.public_key = Some(pkcs8::der::asn1::BitStringRef::from_bytes(&public).unwrap());
             pem("PRIVATE KEY", &v2.to_der().unwrap())
         }
         Enc::Ed25519Jwk => jwk(key, &[("d", &seed())]),
@@ -289,7 +291,8 @@ fn write_round(path: &Path, mode: Mode, round: usize, files: &[Vec<u8>]) -> Dura
             Duration::ZERO
         }
         Mode::Garbage if round % 2 == 1 => {
-            let junk: Vec<u8> = (0..bytes.len()).map(|_| rand::random::<u8>()).collect();
+            let mut junk = vec![0u8; bytes.len()];
+            getrandom::fill(&mut junk).unwrap();
             std::fs::write(path, junk).unwrap();
             Duration::ZERO
         }

@@ -40,7 +40,7 @@ fn secrets() -> Vec<String> {
                     .to_owned(),
             );
             // Decimal and hex big integers (RSA).
-            let n = rsa::BigUint::from_bytes_be(&bytes);
+            let n = num_bigint::BigUint::from_bytes_be(&bytes);
             out.push(n.to_string());
             out.push(format!("{n:x}"));
         }

@@ -28,14 +28,14 @@ fn rsa_fixture() -> Arc<PrivateKey> {
 /// 32 random bytes, base64url: the `jti` of oauth4webapi / openid-client.
 fn random_jti() -> String {
     let mut bytes = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
+    getrandom::fill(&mut bytes).unwrap();
     b64(&bytes)
 }
 
 /// A UUID v4 string, as MSAL writes its `jti`.
 fn uuid4() -> String {
     let mut b = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut b);
+    getrandom::fill(&mut b).unwrap();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();

@@ -156,9 +156,10 @@ mod ed25519;
 mod public;
 mod rust_crypto;
 
-pub(crate) use public::{sec1_uncompressed, PublicParams, MAX_RSA_VERIFY_BITS};
+pub(crate) use public::{sec1_uncompressed, PublicParams, MAX_RSA_VERIFY_BITS, MIN_RSA_BITS};
 #[cfg(feature = "pkcs11")]
 pub(crate) use rust_crypto::ecdsa_signature_from_der;
+pub(crate) use rust_crypto::public_uint;
 pub(crate) use rust_crypto::Secret;
 
 use crate::algorithm::{Algorithm, HmacAlgorithm};

@@ -3,6 +3,9 @@
 
 use crate::algorithm::KeyType;
 
+/// The shortest RSA modulus accepted anywhere in this crate.
+pub(crate) const MIN_RSA_BITS: usize = 2048;
+
 /// The longest RSA modulus accepted for verification, on every backend
 /// (RFC 7518 sets no maximum; 8192 bits bounds the cost of one check).
 pub(crate) const MAX_RSA_VERIFY_BITS: usize = 8192;

@@ -1,18 +1,20 @@
-//! The pure-Rust backend: `p256`, `p384`, `ed25519-dalek`, `rsa` (blinded
-//! signing) and `hmac` + `sha2`. Its key objects double as the parsed form
-//! every key has (other backends are converted from them once).
+//! The pure-Rust backend: `p256`, `p384`, `ed25519-dalek`, `rsa` (constant
+//! time since 0.10, and blinded) and `hmac` + `sha2`. Its key objects double
+//! as the parsed form every key has (other backends are converted from them
+//! once).
 
-// Two `signature` majors: 3 for ECDSA (p256/p384 0.14), 2 for Ed25519 and RSA.
-use hmac::{Hmac, Mac};
-use p256::ecdsa::signature::{Signer as _, Verifier as _};
+// One `signature` major (3) for ECDSA, Ed25519 and RSA.
+use hmac::{Hmac, KeyInit, Mac};
 use p256::elliptic_curve::Generate as _;
-use rsa::signature::{RandomizedSigner, SignatureEncoding, Signer, Verifier as _};
+use rsa::signature::{SignatureEncoding, Signer, Verifier as _};
 use rsa::traits::PublicKeyParts;
-use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
+use rsa::{BoxedUint, PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 use sha2::{Sha256, Sha384, Sha512};
 use zeroize::Zeroizing;
 
-use super::{ed25519, mismatch, sec1_uncompressed, PublicParams, MAX_RSA_VERIFY_BITS};
+use super::{
+    ed25519, mismatch, sec1_uncompressed, PublicParams, MAX_RSA_VERIFY_BITS, MIN_RSA_BITS,
+};
 use crate::algorithm::{Algorithm, HmacAlgorithm, KeyType};
 use crate::error::{Error, ErrorKind};
 
@@ -25,10 +27,12 @@ pub(crate) enum Secret {
     Rsa(Box<RsaSecret>),
 }
 
-/// RSA signing keys prepared once for both padding schemes (blinded).
+/// RSA signing keys prepared once for both padding schemes. `rsa` 0.10
+/// exponentiates in constant time (`crypto-bigint`) and blinds with the OS
+/// RNG (its `getrandom` feature) for both.
 pub(crate) struct RsaSecret {
     pkcs1: rsa::pkcs1v15::SigningKey<Sha256>,
-    pss: rsa::pss::BlindedSigningKey<Sha256>,
+    pss: rsa::pss::SigningKey<Sha256>,
     n: Vec<u8>,
     e: Vec<u8>,
 }
@@ -37,18 +41,20 @@ impl Secret {
     /// A fresh P-256, P-384 or Ed25519 key from the operating system's
     /// CSPRNG (RSA: [`Secret::generate_rsa`]).
     pub(crate) fn generate(key_type: KeyType) -> Result<Self, Error> {
-        // ECDSA keys come from the OS RNG through getrandom (p256/p384 0.14
-        // `Generate`); a failing OS RNG is an error, not a panic.
-        let rng_failed = |_| Error::detail(ErrorKind::KeyBackend, "the OS random generator failed");
+        // Keys come from the OS RNG through getrandom (p256/p384 0.14
+        // `Generate`, an Ed25519 seed filled directly); a failing OS RNG is
+        // an error, not a panic.
         Ok(match key_type {
             KeyType::P256 => {
-                Self::P256(p256::ecdsa::SigningKey::try_generate().map_err(rng_failed)?)
+                Self::P256(p256::ecdsa::SigningKey::try_generate().map_err(crate::random::failed)?)
             }
             KeyType::P384 => {
-                Self::P384(p384::ecdsa::SigningKey::try_generate().map_err(rng_failed)?)
+                Self::P384(p384::ecdsa::SigningKey::try_generate().map_err(crate::random::failed)?)
             }
             KeyType::Ed25519 => {
-                Self::Ed25519(ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng))
+                let mut seed = Zeroizing::new([0u8; 32]);
+                crate::random::fill(&mut seed[..])?;
+                Self::Ed25519(ed25519_dalek::SigningKey::from_bytes(&seed))
             }
             KeyType::Rsa => return Self::generate_rsa(2048),
         })
@@ -56,17 +62,19 @@ impl Secret {
 
     /// A fresh RSA key of `bits` bits (the caller checks the range).
     pub(crate) fn generate_rsa(bits: usize) -> Result<Self, Error> {
-        let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, bits)
+        let key = RsaPrivateKey::new(&mut getrandom::SysRng, bits)
             .map_err(|e| Error::with_source(ErrorKind::KeyBackend, e))?;
         Ok(Self::rsa(key))
     }
 
     pub(crate) fn rsa(key: RsaPrivateKey) -> Self {
-        let n = key.n().to_bytes_be();
-        let e = key.e().to_bytes_be();
+        // Minimal big-endian bytes (`to_be_bytes` would pad to the limb
+        // precision and change the JWK and its thumbprint).
+        let n = key.n_bytes().into_vec();
+        let e = key.e_bytes().into_vec();
         Self::Rsa(Box::new(RsaSecret {
             pkcs1: rsa::pkcs1v15::SigningKey::new(key.clone()),
-            pss: rsa::pss::BlindedSigningKey::new(key),
+            pss: rsa::pss::SigningKey::new(key),
             n,
             e,
         }))
@@ -115,8 +123,7 @@ impl Secret {
 
     /// Signs `msg` with `alg`, which the caller has checked fits this key.
     pub(crate) fn sign(&self, alg: Algorithm, msg: &[u8]) -> Result<Vec<u8>, Error> {
-        // Generic: ECDSA fails with `signature` 3's error, the others with 2's.
-        fn failed<E>(_: E) -> Error {
+        fn failed(_: rsa::signature::Error) -> Error {
             Error::detail(ErrorKind::KeyBackend, "signing failed")
         }
         Ok(match (self, alg) {
@@ -129,16 +136,9 @@ impl Secret {
                 sig.to_vec()
             }
             (Self::Ed25519(k), Algorithm::EdDsa) => k.try_sign(msg).map_err(failed)?.to_vec(),
-            (Self::Rsa(k), Algorithm::Rs256) => k
-                .pkcs1
-                .try_sign_with_rng(&mut rand::thread_rng(), msg)
-                .map_err(failed)?
-                .to_vec(),
-            (Self::Rsa(k), Algorithm::Ps256) => k
-                .pss
-                .try_sign_with_rng(&mut rand::thread_rng(), msg)
-                .map_err(failed)?
-                .to_vec(),
+            // Both blind with (and PSS salts from) the OS RNG.
+            (Self::Rsa(k), Algorithm::Rs256) => k.pkcs1.try_sign(msg).map_err(failed)?.to_vec(),
+            (Self::Rsa(k), Algorithm::Ps256) => k.pss.try_sign(msg).map_err(failed)?.to_vec(),
             _ => return Err(mismatch()),
         })
     }
@@ -146,27 +146,15 @@ impl Secret {
     /// The private key as PKCS#8 DER.
     pub(crate) fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, Error> {
         use pkcs8::EncodePrivateKey;
-        // ECDSA keys encode through pkcs8 0.11 (p256/p384 0.14), Ed25519 and
-        // RSA keys through pkcs8 0.10: two document types, the same DER.
-        use p256::pkcs8::EncodePrivateKey as EcEncodePrivateKey;
-        let der = match self {
-            Self::P256(k) => EcEncodePrivateKey::to_pkcs8_der(k)
-                .map(|doc| doc.as_bytes().to_vec())
-                .map_err(|e| e.to_string()),
-            Self::P384(k) => EcEncodePrivateKey::to_pkcs8_der(k)
-                .map(|doc| doc.as_bytes().to_vec())
-                .map_err(|e| e.to_string()),
-            Self::Ed25519(k) => k
-                .to_pkcs8_der()
-                .map(|doc| doc.as_bytes().to_vec())
-                .map_err(|e| e.to_string()),
-            Self::Rsa(k) => AsRef::<RsaPrivateKey>::as_ref(&k.pkcs1)
-                .to_pkcs8_der()
-                .map(|doc| doc.as_bytes().to_vec())
-                .map_err(|e| e.to_string()),
+        // Every key type encodes through pkcs8 0.11.
+        let doc = match self {
+            Self::P256(k) => k.to_pkcs8_der(),
+            Self::P384(k) => k.to_pkcs8_der(),
+            Self::Ed25519(k) => k.to_pkcs8_der(),
+            Self::Rsa(k) => AsRef::<RsaPrivateKey>::as_ref(&k.pkcs1).to_pkcs8_der(),
         }
         .map_err(|e| Error::with_source(ErrorKind::KeyBackend, e))?;
-        Ok(Zeroizing::new(der))
+        Ok(Zeroizing::new(doc.as_bytes().to_vec()))
     }
 
     pub(crate) fn clone_secret(&self) -> Self {
@@ -219,10 +207,13 @@ impl VerifyingKey {
                 Self::Ed25519(key)
             }
             PublicParams::Rsa { n, e } => {
-                let (n, e) = (BigUint::from_bytes_be(n), BigUint::from_bytes_be(e));
                 // Sizes were checked when parsed.
-                let key =
-                    RsaPublicKey::new_with_max_size(n, e, MAX_RSA_VERIFY_BITS).map_err(bad)?;
+                let key = RsaPublicKey::new_with_size_limits(
+                    public_uint(n),
+                    public_uint(e),
+                    MIN_RSA_BITS..=MAX_RSA_VERIFY_BITS,
+                )
+                .map_err(bad)?;
                 Self::Rsa {
                     pkcs1: rsa::pkcs1v15::VerifyingKey::new(key.clone()),
                     pss: rsa::pss::VerifyingKey::new(key),
@@ -265,6 +256,14 @@ impl VerifyingKey {
     }
 }
 
+/// A public big-endian integer (an RSA modulus or exponent) as a
+/// `BoxedUint` of the precision its bytes need (variable time: public data
+/// only; leading zero bytes are dropped).
+pub(crate) fn public_uint(bytes: &[u8]) -> BoxedUint {
+    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    BoxedUint::from_be_slice_vartime(&bytes[start..])
+}
+
 /// The HMAC of `input` under `key` with `alg`.
 pub(crate) fn hmac(alg: HmacAlgorithm, key: &[u8], input: &[u8]) -> Vec<u8> {
     match alg {
@@ -284,14 +283,14 @@ pub(crate) fn hmac_verify(alg: HmacAlgorithm, key: &[u8], input: &[u8], tag: &[u
     }
 }
 
-fn keyed<M: Mac + hmac::digest::KeyInit>(key: &[u8], input: &[u8]) -> Option<M> {
+fn keyed<M: Mac + KeyInit>(key: &[u8], input: &[u8]) -> Option<M> {
     // HMAC takes keys of any length: this never fails.
-    let mut m = <M as hmac::digest::KeyInit>::new_from_slice(key).ok()?;
+    let mut m = <M as KeyInit>::new_from_slice(key).ok()?;
     m.update(input);
     Some(m)
 }
 
-fn mac<M: Mac + hmac::digest::KeyInit>(key: &[u8], input: &[u8]) -> Vec<u8> {
+fn mac<M: Mac + KeyInit>(key: &[u8], input: &[u8]) -> Vec<u8> {
     keyed::<M>(key, input)
         .map(|m| m.finalize().into_bytes().to_vec())
         .unwrap_or_default()
@@ -299,7 +298,7 @@ fn mac<M: Mac + hmac::digest::KeyInit>(key: &[u8], input: &[u8]) -> Vec<u8> {
 
 /// `verify_slice` compares in constant time and refuses a tag of another
 /// length (a truncated MAC is never accepted).
-fn verify<M: Mac + hmac::digest::KeyInit>(key: &[u8], input: &[u8], tag: &[u8]) -> bool {
+fn verify<M: Mac + KeyInit>(key: &[u8], input: &[u8], tag: &[u8]) -> bool {
     keyed::<M>(key, input).is_some_and(|m| m.verify_slice(tag).is_ok())
 }
 

@@ -168,17 +168,17 @@ impl CertificateChain {
         for der in &ders[1..] {
             Certificate::from_der(der).map_err(|_| invalid("malformed X.509 certificate"))?;
         }
-        let tbs = &leaf.tbs_certificate;
+        let tbs = leaf.tbs_certificate();
         let leaf_key = tbs
-            .subject_public_key_info
+            .subject_public_key_info()
             .to_der()
             .ok()
             .and_then(|spki| crate::keys::parse::public_from_spki(&spki).ok());
         Ok(Self {
             ders,
             leaf_key,
-            not_before: tbs.validity.not_before.to_system_time(),
-            not_after: tbs.validity.not_after.to_system_time(),
+            not_before: tbs.validity().not_before.to_system_time(),
+            not_after: tbs.validity().not_after.to_system_time(),
         })
     }
 

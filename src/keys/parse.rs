@@ -5,18 +5,17 @@
 //! and carry fixed details only, never the input.
 
 use pkcs8::der::Decode;
-use pkcs8::{DecodePrivateKey, ObjectIdentifier, PrivateKeyInfo};
-// p256/p384 0.14 decode through pkcs8 0.11; Ed25519 and RSA keys through 0.10.
-use p256::pkcs8::DecodePrivateKey as EcDecodePrivateKey;
+use pkcs8::{DecodePrivateKey, ObjectIdentifier, PrivateKeyInfoRef};
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;
-use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
+use rsa::{BoxedUint, PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use crate::algorithm::{Algorithm, KeyType};
 use crate::b64;
-use crate::backend::{sec1_uncompressed, PublicParams, Secret, MAX_RSA_VERIFY_BITS};
+pub(crate) use crate::backend::MIN_RSA_BITS;
+use crate::backend::{public_uint, sec1_uncompressed, PublicParams, Secret, MAX_RSA_VERIFY_BITS};
 use crate::error::{Error, ErrorKind};
 use crate::keys::skip::{is_encryption_alg, SkipReason};
 
@@ -25,9 +24,6 @@ const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3
 const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-
-/// The smallest RSA modulus accepted anywhere in this crate.
-pub(crate) const MIN_RSA_BITS: usize = 2048;
 
 /// A decoded private key with what its encoding said about `kid` and `alg`.
 pub(crate) struct ParsedPrivate {
@@ -180,13 +176,13 @@ pub(crate) fn private_from_pem(text: &str) -> Result<ParsedPrivate, Error> {
 
 /// Private key from DER: PKCS#8, SEC1 or PKCS#1, detected by structure.
 pub(crate) fn private_from_der(der: &[u8]) -> Result<ParsedPrivate, Error> {
-    if PrivateKeyInfo::from_der(der).is_ok() {
+    if PrivateKeyInfoRef::from_der(der).is_ok() {
         return private_from_pkcs8(der);
     }
     if sec1::EcPrivateKey::from_der(der).is_ok() {
         return private_from_sec1(der);
     }
-    if rsa::pkcs1::RsaPrivateKey::from_der(der).is_ok() {
+    if rsa::pkcs1::RsaPrivateKeyRef::from_der(der).is_ok() {
         let key =
             RsaPrivateKey::from_pkcs1_der(der).map_err(|_| invalid("malformed PKCS#1 RSA key"))?;
         return rsa_secret(key);
@@ -201,34 +197,31 @@ pub(crate) fn private_from_der(der: &[u8]) -> Result<ParsedPrivate, Error> {
 }
 
 fn private_from_pkcs8(der: &[u8]) -> Result<ParsedPrivate, Error> {
-    let info = PrivateKeyInfo::from_der(der).map_err(|_| invalid("malformed PKCS#8"))?;
+    let info = PrivateKeyInfoRef::from_der(der).map_err(|_| invalid("malformed PKCS#8"))?;
     match info.algorithm.oid {
         OID_EC => {
             let secret = match info.algorithm.parameters_oid() {
-                Ok(OID_P256) => {
-                    <p256::ecdsa::SigningKey as EcDecodePrivateKey>::from_pkcs8_der(der)
-                        .map(Secret::P256)
-                        .map_err(|_| invalid("malformed P-256 private key"))?
-                }
-                Ok(OID_P384) => {
-                    <p384::ecdsa::SigningKey as EcDecodePrivateKey>::from_pkcs8_der(der)
-                        .map(Secret::P384)
-                        .map_err(|_| invalid("malformed P-384 private key"))?
-                }
+                Ok(OID_P256) => <p256::ecdsa::SigningKey as DecodePrivateKey>::from_pkcs8_der(der)
+                    .map(Secret::P256)
+                    .map_err(|_| invalid("malformed P-256 private key"))?,
+                Ok(OID_P384) => <p384::ecdsa::SigningKey as DecodePrivateKey>::from_pkcs8_der(der)
+                    .map(Secret::P384)
+                    .map_err(|_| invalid("malformed P-384 private key"))?,
                 _ => {
                     return Err(unsupported(
                         "unsupported elliptic curve (P-256 and P-384 only)",
                     ))
                 }
             };
-            let inner = sec1::EcPrivateKey::from_der(info.private_key)
+            let inner = sec1::EcPrivateKey::from_der(info.private_key.as_bytes())
                 .map_err(|_| invalid("malformed EC private key"))?;
             with_embedded_public(secret, inner.public_key)
         }
         OID_ED25519 => {
             let key = ed25519_dalek::SigningKey::from_pkcs8_der(der)
                 .map_err(|_| invalid("malformed Ed25519 private key"))?;
-            with_embedded_public(Secret::Ed25519(key), info.public_key)
+            let embedded = info.public_key.as_ref().map(|k| k.raw_bytes());
+            with_embedded_public(Secret::Ed25519(key), embedded)
         }
         OID_RSA => {
             let key = RsaPrivateKey::from_pkcs8_der(der)
@@ -277,7 +270,7 @@ fn check_rsa_size(bits: usize) -> Result<(), Error> {
 }
 
 fn rsa_secret(mut key: RsaPrivateKey) -> Result<ParsedPrivate, Error> {
-    check_rsa_size(key.n().bits())?;
+    check_rsa_size(key.n().bit_width_vartime() as usize)?;
     key.validate()
         .map_err(|_| invalid("inconsistent RSA private key"))?;
     key.precompute()
@@ -324,26 +317,7 @@ pub(crate) fn private_from_raw_jwk(raw: &RawJwk) -> Result<ParsedPrivate, Error>
             let PublicParams::Rsa { n, e } = &public else {
                 return Err(invalid("RSA JWK without n/e"));
             };
-            let mut primes = Vec::new();
-            if raw.p.is_some() || raw.q.is_some() {
-                let p = RawJwk::secret(&raw.p, "bad RSA p")?;
-                let q = RawJwk::secret(&raw.q, "bad RSA q")?;
-                primes.push(BigUint::from_bytes_be(&p));
-                primes.push(BigUint::from_bytes_be(&q));
-            }
-            // d = 0 is never valid, and without p and q the rsa crate's
-            // prime recovery underflows (panics) on it.
-            if d.iter().all(|&b| b == 0) {
-                return Err(invalid("bad private member d"));
-            }
-            let key = RsaPrivateKey::from_components(
-                BigUint::from_bytes_be(n),
-                BigUint::from_bytes_be(e),
-                BigUint::from_bytes_be(&d),
-                primes,
-            )
-            .map_err(|_| invalid("inconsistent RSA private JWK"))?;
-            rsa_secret(key)?.secret
+            rsa_from_jwk(raw, n, e, &d)?
         }
     };
     if secret.public_params() != public {
@@ -365,6 +339,40 @@ pub(crate) fn private_from_raw_jwk(raw: &RawJwk) -> Result<ParsedPrivate, Error>
         alg,
         self_checked: names_only_its_key,
     })
+}
+
+/// The RSA private key of a JWK whose public members `n` and `e` were
+/// validated, from its `d` (and `p`, `q` when present).
+fn rsa_from_jwk(raw: &RawJwk, n: &[u8], e: &[u8], d: &[u8]) -> Result<Secret, Error> {
+    // Secret integers get the modulus's precision, as the `rsa` crate's own
+    // decoders give them (a longer one is refused); leading zero octets, as
+    // a lenient encoder may write them, are dropped (their count is the
+    // encoding's length, no secret).
+    let bits = u32::try_from(n.len() * 8).map_err(|_| invalid("bad RSA n"))?;
+    let secret_uint = |bytes: &[u8], what| {
+        let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+        BoxedUint::from_be_slice(&bytes[start..], bits).map_err(|_| invalid(what))
+    };
+    let mut primes = Vec::new();
+    if raw.p.is_some() || raw.q.is_some() {
+        let p = RawJwk::secret(&raw.p, "bad RSA p")?;
+        let q = RawJwk::secret(&raw.q, "bad RSA q")?;
+        primes.push(secret_uint(&p, "bad RSA p")?);
+        primes.push(secret_uint(&q, "bad RSA q")?);
+    }
+    // d = 0 is never valid (and without p and q the prime recovery of the
+    // `rsa` crate's 0.9 underflowed on it).
+    if d.iter().all(|&b| b == 0) {
+        return Err(invalid("bad private member d"));
+    }
+    let key = RsaPrivateKey::from_components(
+        public_uint(n),
+        public_uint(e),
+        secret_uint(d, "bad private member d")?,
+        primes,
+    )
+    .map_err(|_| invalid("inconsistent RSA private JWK"))?;
+    Ok(rsa_secret(key)?.secret)
 }
 
 /// Validated EC public parameters (the point must be on the curve).
@@ -405,20 +413,26 @@ pub(crate) fn ed25519_public(x: &[u8]) -> Result<PublicParams, Error> {
 /// Validated RSA public parameters (2048 to [`MAX_RSA_VERIFY_BITS`] bits,
 /// a sane exponent).
 pub(crate) fn rsa_public_params(n: &[u8], e: &[u8]) -> Result<PublicParams, Error> {
-    let (n, e) = (BigUint::from_bytes_be(n), BigUint::from_bytes_be(e));
-    if n.bits() > MAX_RSA_VERIFY_BITS {
+    let (n, e) = (public_uint(n), public_uint(e));
+    let bits = n.bit_width_vartime() as usize;
+    if bits > MAX_RSA_VERIFY_BITS {
         return Err(unsupported("RSA modulus longer than 8192 bits"));
     }
-    let key = RsaPublicKey::new_with_max_size(n, e, MAX_RSA_VERIFY_BITS)
-        .map_err(|_| unsupported("RSA public key out of the supported range"))?;
+    // Below 2048 bits is `weak_key` (by `rsa_params`), not out of range: the
+    // `rsa` crate is only asked about the other rules (odd modulus, exponent).
+    let key =
+        RsaPublicKey::new_with_size_limits(n, e, bits.min(MIN_RSA_BITS)..=MAX_RSA_VERIFY_BITS)
+            .map_err(|_| unsupported("RSA public key out of the supported range"))?;
     rsa_params(&key)
 }
 
 pub(crate) fn rsa_params(key: &RsaPublicKey) -> Result<PublicParams, Error> {
-    check_rsa_size(key.n().bits())?;
+    check_rsa_size(key.n().bit_width_vartime() as usize)?;
+    // Minimal big-endian bytes, as the JWK and its thumbprint need them
+    // (`to_be_bytes` would pad to the limb precision).
     Ok(PublicParams::Rsa {
-        n: key.n().to_bytes_be(),
-        e: key.e().to_bytes_be(),
+        n: key.n_bytes().into_vec(),
+        e: key.e_bytes().into_vec(),
     })
 }
 
@@ -440,7 +454,7 @@ pub(crate) fn public_from_pem(text: &str) -> Result<PublicParams, Error> {
 /// (the `rsa` crate's own decoders stop at 4096 bits).
 fn rsa_public_from_pkcs1(der: &[u8]) -> Result<PublicParams, Error> {
     use rsa::pkcs1::der::Decode;
-    let key = rsa::pkcs1::RsaPublicKey::from_der(der)
+    let key = rsa::pkcs1::RsaPublicKeyRef::from_der(der)
         .map_err(|_| invalid("malformed PKCS#1 RSA public key"))?;
     rsa_public_params(key.modulus.as_bytes(), key.public_exponent.as_bytes())
 }

@@ -43,7 +43,6 @@
 use std::fmt;
 use std::path::Path;
 
-use rand::RngCore;
 use zeroize::Zeroizing;
 
 pub use crate::algorithm::HmacAlgorithm;
@@ -163,9 +162,14 @@ impl ClientSecret {
     /// operating system's CSPRNG, base64url-encoded into an 86-character
     /// printable `client_secret` (enough for every HMAC algorithm). Hand it
     /// to the client with [`ClientSecret::secret_bytes`].
+    ///
+    /// # Panics
+    /// If the operating system's random generator fails (`getrandom`; only
+    /// on a broken system), as `rand`'s `OsRng` did: a secret is never made
+    /// from anything else.
     pub fn generate() -> Self {
         let mut raw = Zeroizing::new([0u8; 64]);
-        rand::rngs::OsRng.fill_bytes(&mut raw[..]);
+        getrandom::fill(&mut raw[..]).expect("the OS random generator failed");
         let mut text = Zeroizing::new(String::with_capacity(86));
         crate::b64::encode_into(&raw[..], &mut text);
         Self {

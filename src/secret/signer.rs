@@ -186,7 +186,8 @@ impl ClientSecretJwtSigner {
     ///
     /// # Errors
     /// None in practice (the secret and algorithm were checked when built);
-    /// [`ErrorKind::KeyBackend`] is kept for a MAC that cannot be computed.
+    /// [`ErrorKind::KeyBackend`] is kept for a MAC that cannot be computed
+    /// and a failing OS random generator (the `jti`).
     pub fn sign(&self) -> Result<ClientAssertion<HmacAlgorithm>, Error> {
         let now = unix_seconds(self.clock.now());
         let draft = self.claims.draft(
@@ -199,7 +200,7 @@ impl ClientSecretJwtSigner {
             now,
             self.lifetime,
             Usage::ClientAuthentication,
-        );
+        )?;
         let result = self
             .key
             .sign(self.alg, draft.token.as_bytes())

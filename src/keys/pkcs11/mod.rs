@@ -535,7 +535,7 @@ impl Pkcs11KeyBuilder {
             Some(id) => id,
             None => {
                 let mut id = vec![0u8; 16];
-                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut id);
+                crate::random::fill(&mut id)?;
                 id
             }
         };
