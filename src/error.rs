@@ -101,7 +101,8 @@ pub enum ErrorKind {
     ReplayStoreUnavailable,
     /// The `typ` header names a token type other than a client assertion.
     TypeNotAllowed,
-    /// The header carries `crit`, or a key-carrying member (`jwk`, `jku`, `x5u`).
+    /// The header carries `crit`, a key-carrying member (`jwk`, `jku`,
+    /// `x5u`), or `b64` with another value than `true` (RFC 7797).
     HeaderNotAllowed,
     /// The client's keys come from a remote JWK Set that could not be fetched
     /// and no usable copy is cached; failing closed.

@@ -1,7 +1,7 @@
 //! Our `jsonwebtoken` feature never picks a jsonwebtoken crypto backend,
 //! and the crate pulls in no HTTP stack.
 //!
-//! jsonwebtoken 11 panics at its first signature operation when both of
+//! jsonwebtoken 12 (as 11) panics at its first signature operation when both of
 //! its backends (`rust_crypto`, `aws_lc_rs`) are enabled. The
 //! dev-dependency enables `aws_lc_rs`; this test binary links our crate
 //! with its `jsonwebtoken` feature and signs and verifies with
@@ -109,7 +109,7 @@ fn cargo_tree(args: &[&str]) -> String {
 fn our_jsonwebtoken_feature_enables_no_crypto_backend() {
     let tree = cargo_tree(&["--features", "jsonwebtoken", "-e", "features,normal"]);
     assert!(
-        tree.contains("jsonwebtoken v11"),
+        tree.contains("jsonwebtoken v12"),
         "the feature links jsonwebtoken:\n{tree}"
     );
     for forbidden in [

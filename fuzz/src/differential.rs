@@ -70,7 +70,7 @@ pub const STRICTER: &[(ErrorKind, &str)] = &[
     ),
     (
         ErrorKind::HeaderNotAllowed,
-        "crit, jwk, jku and x5u headers",
+        "crit, jwk, jku and x5u headers; b64 other than true (both refuse b64 false)",
     ),
     (
         ErrorKind::AudienceMismatch,
@@ -539,9 +539,12 @@ fn explain_stricter(kind: ErrorKind, token: &str, f: &Facts, kid: &str, now: f64
                 .any(|ok| ok.eq_ignore_ascii_case(t))
             })
         }),
-        ErrorKind::HeaderNotAllowed => ["crit", "jwk", "jku", "x5u"]
-            .iter()
-            .any(|m| f.header.contains_key(*m)),
+        ErrorKind::HeaderNotAllowed => {
+            ["crit", "jwk", "jku", "x5u"]
+                .iter()
+                .any(|m| f.header.contains_key(*m))
+                || f.header.get("b64").is_some_and(|b| *b != Value::Bool(true))
+        }
         ErrorKind::AudienceMismatch => f.claims.get("aud").and_then(Value::as_str) != Some(ISSUER),
         ErrorKind::MissingClaim => !f.claims.contains_key("jti"),
         ErrorKind::InvalidClaim => {

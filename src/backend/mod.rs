@@ -12,14 +12,15 @@
 //! |---|---|---|
 //! | ES256, ES384 | `p256`, `p384` | AWS-LC, `ECDSA_P*_SHA*_FIXED` |
 //! | EdDSA (Ed25519) | `ed25519-dalek` (`verify` + the small-order `R` check: `verify_strict`'s acceptance) | AWS-LC `ED25519` (+ the same small-order `R` check) |
-//! | RS256, PS256 | `rsa` (blinded) | AWS-LC (constant time) |
+//! | RS256, PS256 | `rsa` 0.10 (constant time, blinded) | AWS-LC (constant time) |
 //! | HS256, HS384, HS512 (`client_secret_jwt` only) | `hmac` + `sha2` (`verify_slice`) | AWS-LC `hmac` (`hmac::verify`) |
 //! | Build | pure Rust | C (AWS-LC, via `aws-lc-sys` and the `cc` crate) |
 //!
 //! # Same rules on both
 //! Keys are parsed and validated by this crate first, identically for both
-//! backends (RSA below 2048 bits, even RSA moduli or exponents, off-curve and
-//! small-order points are refused at registration), then handed to the
+//! backends (RSA moduli below 2048 or above 8192 bits, even RSA moduli or
+//! exponents, off-curve and small-order points are refused at
+//! registration), then handed to the
 //! backend once: a verifying key is parsed into the backend's key object at
 //! registration and a signing key is converted into the backend's key pair
 //! in [`PrivateKey::with_backend`](crate::PrivateKey::with_backend), never
@@ -52,11 +53,14 @@
 //! RS256 and EdDSA signatures are deterministic and byte-identical.
 //!
 //! # RSA and RUSTSEC-2023-0071
-//! The `rsa` crate's private-key operations are not constant time (the
-//! "Marvin" timing side channel, RUSTSEC-2023-0071); this crate signs with
-//! blinding, which mitigates but does not remove the leak. AWS-LC's RSA is
-//! constant time: **prefer `Backend::AwsLc` for RSA signing keys.**
-//! Verification only uses public data and is unaffected.
+//! RUSTSEC-2023-0071 ("Marvin", a timing side channel in the private-key
+//! operations of `rsa` up to 0.9) does not apply to either backend: `rsa`
+//! 0.10.0, which this crate requires, computes with `crypto-bigint` in
+//! constant time (and this crate still blinds, with the OS RNG), and
+//! AWS-LC's RSA is constant time. Both sign and verify moduli of 2048 to
+//! 8192 bits. Verification only uses public data. RSA signing is slower on
+//! `rsa` 0.10 than on AWS-LC (BENCHMARKS.md has the figures); pick
+//! `Backend::AwsLc` for speed, not for safety.
 //!
 //! # Zeroization
 //! RustCrypto keys zeroize themselves on drop. AWS-LC key pairs live in C

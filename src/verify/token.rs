@@ -21,7 +21,9 @@ pub(crate) enum Json {
     Num(f64),
     /// An array; only string members are kept, `None` marks any other member.
     Arr(Vec<Option<String>>),
-    /// Anything else (object, bool, null).
+    /// `true` or `false`.
+    Bool(bool),
+    /// Anything else (object, null).
     Other,
 }
 
@@ -48,8 +50,8 @@ impl<'de> de::Deserialize<'de> for Json {
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Json, E> {
                 Ok(Json::Num(v))
             }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Json, E> {
-                Ok(Json::Other)
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Json, E> {
+                Ok(Json::Bool(v))
             }
             fn visit_unit<E: de::Error>(self) -> Result<Json, E> {
                 Ok(Json::Other)
@@ -185,11 +187,22 @@ pub(crate) struct Header {
     pub(crate) alg: Option<Json>,
     pub(crate) kid: Option<Json>,
     pub(crate) typ: Option<Json>,
-    /// `crit`, `jwk`, `jku` or `x5u` is present.
+    /// `crit`, `jwk`, `jku` or `x5u` is present, or `b64` with another
+    /// value than `true`.
     pub(crate) forbidden: bool,
 }
 
-const HEADER_MEMBERS: [&str; 7] = ["alg", "kid", "typ", "crit", "jwk", "jku", "x5u"];
+const HEADER_MEMBERS: [&str; 8] = ["alg", "kid", "typ", "crit", "jwk", "jku", "x5u", "b64"];
+
+/// Whether a `b64` header member (RFC 7797) is refused: any value but
+/// `true`. `"b64": false` means an unencoded payload, which RFC 7797 §6
+/// allows only with `b64` listed in `crit`, and `crit` is refused; reading
+/// such a JWS as an ordinary one would check a signature over other bytes
+/// than its producer meant. `true` is the default and changes nothing.
+/// jsonwebtoken 12 refuses the same headers.
+fn b64_refused(b64: Option<&Json>) -> bool {
+    b64.is_some_and(|v| *v != Json::Bool(true))
+}
 
 /// The registered claims.
 #[derive(Debug)]
@@ -243,12 +256,16 @@ pub(crate) fn parse(token: &str, max_len: usize) -> Result<Parsed<'_>, Error> {
     b64::decode_into(h, &mut buf).ok_or_else(|| malformed("header is not strict base64url"))?;
     let mut members = std::array::from_fn(|_| None);
     parse_object(&buf, HEADER_MEMBERS, &mut members)?;
-    let [alg, kid, typ, crit, jwk, jku, x5u] = members;
+    let [alg, kid, typ, crit, jwk, jku, x5u, b64] = members;
     let header = Header {
         alg,
         kid,
         typ,
-        forbidden: crit.is_some() || jwk.is_some() || jku.is_some() || x5u.is_some(),
+        forbidden: crit.is_some()
+            || jwk.is_some()
+            || jku.is_some()
+            || x5u.is_some()
+            || b64_refused(b64.as_ref()),
     };
     b64::decode_into(p, &mut buf).ok_or_else(|| malformed("payload is not strict base64url"))?;
     let mut members = std::array::from_fn(|_| None);
@@ -345,5 +362,26 @@ mod tests {
         assert_eq!(p.header.alg, Some(Json::Str("ES256".into())));
         let t = tok(r#"{"crit":["b64"]}"#, "{}");
         assert!(parse(&t, 8192).unwrap().header.forbidden);
+    }
+
+    #[test]
+    fn b64_is_refused_unless_true() {
+        for (header, refused) in [
+            (r#"{"b64":true}"#, false),
+            (r#"{"b64":false}"#, true),
+            (r#"{"\u0062\u0036\u0034":false}"#, true),
+            (r#"{"b64":"false"}"#, true),
+            (r#"{"b64":null}"#, true),
+            (r#"{"b64":1}"#, true),
+            (r#"{"b64":[true]}"#, true),
+            (r#"{"B64":false}"#, false),
+        ] {
+            let t = tok(header, "{}");
+            assert_eq!(
+                parse(&t, 8192).unwrap().header.forbidden,
+                refused,
+                "{header}"
+            );
+        }
     }
 }
