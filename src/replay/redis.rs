@@ -31,6 +31,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind};
 use crate::replay::io_thread::IoThread;
+use crate::replay::redis_epoch::{text, time_ms, EpochState, Handshake, ServerInfo};
 use crate::replay::{AsyncReplayCache, ReplayEntry, ReplayFuture};
 
 /// The default prefix of the keys written by [`RedisReplayCache`].
@@ -64,6 +65,9 @@ const MAX_PX: u64 = (i64::MAX / 4) as u64;
 pub struct RedisReplayConfig {
     key_prefix: String,
     timeout: Duration,
+    /// `WAIT` for this many replicas, within this bound.
+    replicas: Option<(u32, Duration)>,
+    evicting_policy_allowed: bool,
 }
 
 impl RedisReplayConfig {
@@ -80,7 +84,41 @@ impl RedisReplayConfig {
         Self {
             key_prefix: DEFAULT_REDIS_KEY_PREFIX.to_owned(),
             timeout: DEFAULT_REDIS_TIMEOUT,
+            replicas: None,
+            evicting_policy_allowed: false,
         }
+    }
+
+    /// Durability against failover: every check waits (`WAIT`) until
+    /// `replicas` replicas have acknowledged its `SET`, for at most
+    /// `timeout` (between 1 ms and the check's own timeout, which bounds
+    /// the whole check). A check that is not acknowledged in time fails
+    /// closed with [`ErrorKind::ReplayStoreUnavailable`] (its pair may be
+    /// recorded on the primary: presenting the assertion again is then a
+    /// replay, the safe side). So every accepted `jti` is on `replicas + 1`
+    /// servers; a failover to one of those replicas loses none of them.
+    /// Costs one replication round trip per check. `WAIT` is Redis's
+    /// asynchronous replication made synchronous for this write only: it
+    /// does not make Redis a consensus store (a failover may still promote
+    /// a replica that had not acknowledged), which is why a failover also
+    /// starts a new epoch (quarantine) whatever this setting.
+    pub fn wait_for_replicas(mut self, replicas: u32, timeout: Duration) -> Self {
+        self.replicas = Some((replicas, timeout));
+        self
+    }
+
+    /// **Loosens:** runs on a Redis whose `maxmemory-policy` evicts keys
+    /// (`allkeys-lru`, `volatile-ttl`, ...), which is otherwise refused
+    /// (every check fails closed with
+    /// [`ErrorKind::ReplayStoreUnavailable`]). An evicted key is a
+    /// forgotten `jti`: with this opt-in every check also reads the
+    /// server's `evicted_keys` after its `SET` (one `INFO stats` per check)
+    /// and a rise starts a new epoch, so that the assertions that could
+    /// have been forgotten are quarantined. A server that evicts often
+    /// then quarantines often.
+    pub fn danger_allow_evicting_policy(mut self) -> Self {
+        self.evicting_policy_allowed = true;
+        self
     }
 
     /// Sets the prefix of every key (default [`RedisReplayConfig::DEFAULT_KEY_PREFIX`],
@@ -110,7 +148,20 @@ impl RedisReplayConfig {
         self.timeout
     }
 
+    /// The replicas every check waits for, and the bound on that wait.
+    pub fn get_wait_for_replicas(&self) -> Option<(u32, Duration)> {
+        self.replicas
+    }
+
     fn validate(&self) -> Result<(), Error> {
+        if let Some((_, wait)) = self.replicas {
+            if wait < Duration::from_millis(1) || wait > self.timeout {
+                return Err(Error::detail(
+                    ErrorKind::InvalidConfig,
+                    "the WAIT timeout must be between 1 ms and the check's timeout",
+                ));
+            }
+        }
         if self.key_prefix.len() > MAX_PREFIX_LEN {
             return Err(Error::detail(
                 ErrorKind::InvalidConfig,
@@ -214,6 +265,8 @@ pub struct RedisReplayCache {
     io: IoThread,
     config: RedisReplayConfig,
     redacted_url: String,
+    epochs: Arc<EpochState>,
+    shared: Arc<CheckScope>,
 }
 
 /// The connection side, shared with the tasks on the I/O thread.
@@ -240,6 +293,13 @@ impl RedisReplayCache {
         // password included.
         let client = Client::open(url)
             .map_err(|_| Error::detail(ErrorKind::InvalidConfig, "invalid Redis URL"))?;
+        let redacted_url = redact_url(url);
+        let shared = Arc::new(CheckScope {
+            epoch_key: format!("{}epoch", config.key_prefix),
+            replicas: config.replicas,
+            evicting_policy_allowed: config.evicting_policy_allowed,
+            store: redacted_url.clone(),
+        });
         Ok(Self {
             link: Arc::new(Link {
                 client,
@@ -248,7 +308,9 @@ impl RedisReplayCache {
             }),
             io: IoThread::start("client-assertion-redis")?,
             config,
-            redacted_url: redact_url(url),
+            redacted_url,
+            epochs: Arc::new(EpochState::default()),
+            shared,
         })
     }
 
@@ -264,16 +326,35 @@ impl RedisReplayCache {
         Ok(cache)
     }
 
-    /// Sends `PING`, as a readiness probe.
+    /// Sends `PING`, as a readiness probe, and, at first contact (or after
+    /// a connection was lost), reads the server's facts that date the
+    /// cache's epoch (see [`RedisReplayCache`]'s "Epoch").
     ///
     /// # Errors
     /// [`ErrorKind::ReplayStoreUnavailable`] when Redis does not answer
-    /// `PONG` within the timeout.
+    /// `PONG` within the timeout, or its `maxmemory-policy` evicts keys
+    /// (unless [`RedisReplayConfig::danger_allow_evicting_policy`]).
     pub async fn ping(&self) -> Result<(), Error> {
         match self.run(::redis::cmd("PING")).await? {
-            Value::SimpleString(s) if s == "PONG" => Ok(()),
-            _ => Err(unexpected_reply()),
+            Value::SimpleString(s) if s == "PONG" => {}
+            _ => return Err(unexpected_reply()),
         }
+        if !self.epochs.handshake_due() {
+            return Ok(());
+        }
+        let (link, epochs, scope) = (self.link.clone(), self.epochs.clone(), self.scope());
+        let timeout = self.config.timeout;
+        let task = async move {
+            tokio::time::timeout(timeout, link.handshake(&epochs, &scope))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Error::detail(
+                        ErrorKind::ReplayStoreUnavailable,
+                        "Redis did not answer in time",
+                    ))
+                })
+        };
+        self.io.run(task).await
     }
 
     /// The settings.
@@ -294,18 +375,27 @@ impl RedisReplayCache {
     }
 
     async fn check(&self, entry: &ReplayEntry<'_>) -> Result<(), Error> {
-        let mut cmd = ::redis::cmd("SET");
-        cmd.arg(self.key(entry))
-            .arg("1")
-            .arg("NX")
-            .arg("PX")
-            .arg(retention_millis(entry.until(), entry.now()));
-        match self.run(cmd).await? {
-            Value::Okay => Ok(()),
-            Value::SimpleString(s) if s == "OK" => Ok(()),
-            Value::Nil => Err(Error::new(ErrorKind::Replayed)),
-            _ => Err(unexpected_reply()),
-        }
+        let job = Job {
+            key: self.key(entry),
+            px: retention_millis(entry.until(), entry.now()),
+        };
+        let (link, epochs, scope) = (self.link.clone(), self.epochs.clone(), self.scope());
+        let timeout = self.config.timeout;
+        let task = async move {
+            match tokio::time::timeout(timeout, link.check(&epochs, &scope, job)).await {
+                Ok(result) => result,
+                Err(_) => Err(Error::detail(
+                    ErrorKind::ReplayStoreUnavailable,
+                    "Redis did not answer in time",
+                )),
+            }
+        };
+        self.io.run(task).await
+    }
+
+    /// What every check of this cache shares.
+    fn scope(&self) -> Arc<CheckScope> {
+        self.shared.clone()
     }
 
     /// Sends `cmd` on the I/O thread, within the timeout.
@@ -315,7 +405,175 @@ impl RedisReplayCache {
     }
 }
 
+/// One check's command: record `key` for `px` milliseconds.
+struct Job {
+    key: String,
+    px: u64,
+}
+
+/// The settings every check reads.
+struct CheckScope {
+    epoch_key: String,
+    replicas: Option<(u32, Duration)>,
+    evicting_policy_allowed: bool,
+    store: String,
+}
+
 impl Link {
+    /// Reads the server's facts (`INFO`, `TIME`, the epoch key), refuses an
+    /// evicting policy unless allowed, and writes a new epoch key after a
+    /// loss.
+    async fn handshake(&self, epochs: &EpochState, scope: &CheckScope) -> Result<(), Error> {
+        let mut pipe = ::redis::pipe();
+        pipe.cmd("INFO")
+            .cmd("TIME")
+            .cmd("GET")
+            .arg(&scope.epoch_key);
+        let values = self.send_pipe(epochs, &pipe, 3).await?;
+        let info = values.first().and_then(text).and_then(ServerInfo::parse);
+        let time = values.get(1).and_then(time_ms);
+        let (Some(info), Some(time)) = (info, time) else {
+            return Err(unexpected_reply());
+        };
+        if info.evicts() && !scope.evicting_policy_allowed {
+            epochs.reconnected();
+            return Err(Error::detail(
+                ErrorKind::ReplayStoreUnavailable,
+                "Redis maxmemory-policy evicts keys: refused (use noeviction)",
+            ));
+        }
+        let key = values.get(2).and_then(text);
+        let (loss, write) = epochs.handshake(info, time, key);
+        if let Handshake::Write(fresh) = write {
+            let mut pipe = ::redis::pipe();
+            pipe.cmd("SET")
+                .arg(&scope.epoch_key)
+                .arg(fresh.encode())
+                .ignore();
+            pipe.cmd("GET").arg(&scope.epoch_key);
+            let values = self.send_pipe(epochs, &pipe, 2).await?;
+            epochs.written(values.last().and_then(text));
+        }
+        if let Some(loss) = loss {
+            crate::audit::replay_epoch_started(&scope.store, loss.code());
+        }
+        Ok(())
+    }
+
+    /// One check: the handshake when due, then `SET NX PX`, the epoch key
+    /// read back, `WAIT` and `INFO` when asked for, in one round trip.
+    async fn check(&self, epochs: &EpochState, scope: &CheckScope, job: Job) -> Result<(), Error> {
+        if epochs.handshake_due() {
+            self.handshake(epochs, scope).await?;
+        }
+        let mut pipe = ::redis::pipe();
+        pipe.cmd("SET")
+            .arg(&job.key)
+            .arg("1")
+            .arg("NX")
+            .arg("PX")
+            .arg(job.px);
+        pipe.cmd("GET").arg(&scope.epoch_key);
+        if let Some((n, wait)) = scope.replicas {
+            pipe.cmd("WAIT").arg(n).arg(wait.as_millis().max(1) as u64);
+        }
+        let with_info = scope.evicting_policy_allowed || epochs.info_due();
+        if with_info {
+            pipe.cmd("INFO");
+        }
+        let count = 2 + usize::from(scope.replicas.is_some()) + usize::from(with_info);
+        let values = self.send_pipe(epochs, &pipe, count).await?;
+        let info = if with_info {
+            let info = values.last().and_then(text).and_then(ServerInfo::parse);
+            Some(info.ok_or_else(unexpected_reply)?)
+        } else {
+            None
+        };
+        let refused = info
+            .as_ref()
+            .is_some_and(|i| i.evicts() && !scope.evicting_policy_allowed);
+        if let Some(loss) = epochs.after_check(values.get(1).and_then(text), info) {
+            crate::audit::replay_epoch_started(&scope.store, loss.code());
+        }
+        match values.first() {
+            Some(Value::Nil) => return Err(Error::new(ErrorKind::Replayed)),
+            Some(Value::Okay) => {}
+            Some(Value::SimpleString(s)) if s == "OK" => {}
+            _ => return Err(unexpected_reply()),
+        }
+        if let Some((n, _)) = scope.replicas {
+            match values.get(2) {
+                Some(Value::Int(acked)) if *acked >= i64::from(n) => {}
+                Some(Value::Int(_)) => {
+                    return Err(Error::detail(
+                        ErrorKind::ReplayStoreUnavailable,
+                        "Redis replicas did not acknowledge the write in time",
+                    ))
+                }
+                _ => return Err(unexpected_reply()),
+            }
+        }
+        if refused {
+            return Err(Error::detail(
+                ErrorKind::ReplayStoreUnavailable,
+                "Redis maxmemory-policy evicts keys: refused (use noeviction)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Sends `pipe` (`count` replies) within the timeout; any server error
+    /// among the replies fails closed; a connection error makes the next
+    /// check read the server's facts again.
+    async fn send_pipe(
+        &self,
+        epochs: &EpochState,
+        pipe: &::redis::Pipeline,
+        count: usize,
+    ) -> Result<Vec<Value>, Error> {
+        let slot = self.slot()?;
+        let mut manager = slot.manager.clone();
+        let reply =
+            tokio::time::timeout(self.timeout, manager.send_packed_commands(pipe, 0, count));
+        let failed = |e: Error| {
+            epochs.reconnected();
+            Err(e)
+        };
+        match reply.await {
+            Ok(Ok(values)) => {
+                slot.answered();
+                if let Some(Value::ServerError(e)) =
+                    values.iter().find(|v| matches!(v, Value::ServerError(_)))
+                {
+                    return Err(Error::with_source(
+                        ErrorKind::ReplayStoreUnavailable,
+                        ::redis::RedisError::from(e.clone()),
+                    ));
+                }
+                if values.len() != count {
+                    return failed(unexpected_reply());
+                }
+                Ok(values)
+            }
+            Ok(Err(e)) => {
+                if e.is_timeout() {
+                    self.retire_if_silent(&slot);
+                } else if matches!(e.kind(), ::redis::ErrorKind::Server(_)) {
+                    slot.answered();
+                    return Err(Error::with_source(ErrorKind::ReplayStoreUnavailable, e));
+                }
+                failed(Error::with_source(ErrorKind::ReplayStoreUnavailable, e))
+            }
+            Err(_elapsed) => {
+                self.retire_if_silent(&slot);
+                failed(Error::detail(
+                    ErrorKind::ReplayStoreUnavailable,
+                    "Redis did not answer in time",
+                ))
+            }
+        }
+    }
+
     /// The current connection manager, created on first use (or after the
     /// last one was dropped as dead).
     fn slot(&self) -> Result<Arc<Slot>, Error> {
@@ -434,6 +692,10 @@ fn redact_url(url: &str) -> String {
 impl AsyncReplayCache for RedisReplayCache {
     fn check_and_insert_async<'a>(&'a self, entry: &'a ReplayEntry<'a>) -> ReplayFuture<'a> {
         Box::pin(self.check(entry))
+    }
+
+    fn epoch(&self, now: SystemTime) -> SystemTime {
+        self.epochs.epoch(now)
     }
 }
 
