@@ -25,13 +25,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use ::redis::cluster::ClusterClient;
+use ::redis::cluster_async::ClusterConnection;
 use ::redis::{Client, Cmd, Value};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind};
 use crate::replay::io_thread::IoThread;
-use crate::replay::redis_epoch::{text, time_ms, EpochState, Handshake, ServerInfo};
+use crate::replay::redis_epoch::{text, time_ms, Epochs, Handshake, ServerInfo};
 use crate::replay::{AsyncReplayCache, ReplayEntry, ReplayFuture};
 
 /// The default prefix of the keys written by [`RedisReplayCache`].
@@ -265,13 +267,15 @@ pub struct RedisReplayCache {
     io: IoThread,
     config: RedisReplayConfig,
     redacted_url: String,
-    epochs: Arc<EpochState>,
+    epochs: Arc<Epochs>,
     shared: Arc<CheckScope>,
 }
 
 /// The connection side, shared with the tasks on the I/O thread.
 struct Link {
-    client: Client,
+    client: Target,
+    /// The cluster connection, once made (cluster targets only).
+    cluster: tokio::sync::Mutex<Option<ClusterConnection>>,
     timeout: Duration,
     slot: Mutex<Option<Arc<Slot>>>,
 }
@@ -293,9 +297,63 @@ impl RedisReplayCache {
         // password included.
         let client = Client::open(url)
             .map_err(|_| Error::detail(ErrorKind::InvalidConfig, "invalid Redis URL"))?;
-        let redacted_url = redact_url(url);
+        Self::start(Target::Single(client), redact_url(url), config)
+    }
+
+    /// A cache on the Redis Cluster reached through the seed nodes `nodes`
+    /// (URLs as for [`RedisReplayCache::new`]; the client discovers the
+    /// others and follows slot moves, `MOVED` and `ASK`). Keys carry a hash
+    /// tag, `prefix + "{xx}" + hash` with `xx` two hex digits of the hash,
+    /// so they spread over 256 slots, each group with its own epoch key
+    /// (`prefix + "{xx}epoch"`) on the node that holds the group: every
+    /// check reads the epoch key of its own node. A loss on any node (a
+    /// restart, a flush, a failover in one shard) starts a new epoch for
+    /// the whole cache: simpler than per-shard quarantines, and what the
+    /// verifier can state (its quarantine rule has one epoch). Call
+    /// [`RedisReplayCache::connect_cluster`] (or [`RedisReplayCache::ping`])
+    /// at start, so that every group's epoch is read at once.
+    ///
+    /// # Errors
+    /// As [`RedisReplayCache::new`].
+    pub fn cluster(nodes: &[&str], config: RedisReplayConfig) -> Result<Self, Error> {
+        config.validate()?;
+        let timeout = config.timeout;
+        let client = ClusterClient::builder(nodes.iter().copied())
+            .retries(1)
+            .connection_timeout(timeout)
+            .response_timeout(timeout)
+            .build()
+            .map_err(|_| Error::detail(ErrorKind::InvalidConfig, "invalid Redis Cluster URL"))?;
+        let redacted = nodes
+            .iter()
+            .map(|u| redact_url(u))
+            .collect::<Vec<_>>()
+            .join(",");
+        Self::start(Target::Cluster(client), redacted, config)
+    }
+
+    /// [`RedisReplayCache::cluster`], then [`RedisReplayCache::ping`].
+    ///
+    /// # Errors
+    /// As [`RedisReplayCache::connect`].
+    pub async fn connect_cluster(nodes: &[&str], config: RedisReplayConfig) -> Result<Self, Error> {
+        let cache = Self::cluster(nodes, config)?;
+        cache.ping().await?;
+        Ok(cache)
+    }
+
+    fn start(
+        client: Target,
+        redacted_url: String,
+        config: RedisReplayConfig,
+    ) -> Result<Self, Error> {
+        let groups = match client {
+            Target::Single(_) => 1,
+            Target::Cluster(_) => CLUSTER_GROUPS,
+        };
         let shared = Arc::new(CheckScope {
-            epoch_key: format!("{}epoch", config.key_prefix),
+            prefix: config.key_prefix.clone(),
+            cluster: groups > 1,
             replicas: config.replicas,
             evicting_policy_allowed: config.evicting_policy_allowed,
             store: redacted_url.clone(),
@@ -303,13 +361,14 @@ impl RedisReplayCache {
         Ok(Self {
             link: Arc::new(Link {
                 client,
+                cluster: tokio::sync::Mutex::new(None),
                 timeout: config.timeout,
                 slot: Mutex::new(None),
             }),
             io: IoThread::start("client-assertion-redis")?,
             config,
             redacted_url,
-            epochs: Arc::new(EpochState::default()),
+            epochs: Arc::new(Epochs::new(groups)),
             shared,
         })
     }
@@ -335,24 +394,31 @@ impl RedisReplayCache {
     /// `PONG` within the timeout, or its `maxmemory-policy` evicts keys
     /// (unless [`RedisReplayConfig::danger_allow_evicting_policy`]).
     pub async fn ping(&self) -> Result<(), Error> {
-        match self.run(::redis::cmd("PING")).await? {
-            Value::SimpleString(s) if s == "PONG" => {}
-            _ => return Err(unexpected_reply()),
-        }
-        if !self.epochs.handshake_due() {
-            return Ok(());
+        if matches!(self.link.client, Target::Single(_)) {
+            match self.run(::redis::cmd("PING")).await? {
+                Value::SimpleString(s) if s == "PONG" => {}
+                _ => return Err(unexpected_reply()),
+            }
         }
         let (link, epochs, scope) = (self.link.clone(), self.epochs.clone(), self.scope());
         let timeout = self.config.timeout;
         let task = async move {
-            tokio::time::timeout(timeout, link.handshake(&epochs, &scope))
-                .await
-                .unwrap_or_else(|_| {
-                    Err(Error::detail(
-                        ErrorKind::ReplayStoreUnavailable,
-                        "Redis did not answer in time",
-                    ))
-                })
+            for group in 0..epochs.len() {
+                if !epochs.group(group).handshake_due() {
+                    continue;
+                }
+                let step = link.handshake(&epochs, group, &scope);
+                match tokio::time::timeout(timeout, step).await {
+                    Ok(result) => result?,
+                    Err(_) => {
+                        return Err(Error::detail(
+                            ErrorKind::ReplayStoreUnavailable,
+                            "Redis did not answer in time",
+                        ))
+                    }
+                }
+            }
+            Ok(())
         };
         self.io.run(task).await
     }
@@ -366,17 +432,29 @@ impl RedisReplayCache {
     /// base64url characters of a SHA-256 over
     /// [`ReplayEntry::key_material`]. Its size never depends on the `jti`.
     pub fn key(&self, entry: &ReplayEntry<'_>) -> String {
+        self.key_and_group(entry).0
+    }
+
+    /// The key and its epoch group (on a cluster, the hash tag `{xx}`).
+    fn key_and_group(&self, entry: &ReplayEntry<'_>) -> (String, usize) {
         let mut h = Sha256::new();
         entry.key_material(&mut |bytes| h.update(bytes));
-        let mut key = String::with_capacity(self.config.key_prefix.len() + 43);
+        let digest = h.finalize();
+        let group = usize::from(digest[0]) % self.epochs.len();
+        let mut key = String::with_capacity(self.config.key_prefix.len() + 47);
         key.push_str(&self.config.key_prefix);
-        crate::b64::encode_into(&h.finalize(), &mut key);
-        key
+        if self.shared.cluster {
+            key.push_str(&format!("{{{group:02x}}}"));
+        }
+        crate::b64::encode_into(&digest, &mut key);
+        (key, group)
     }
 
     async fn check(&self, entry: &ReplayEntry<'_>) -> Result<(), Error> {
+        let (key, group) = self.key_and_group(entry);
         let job = Job {
-            key: self.key(entry),
+            key,
+            group,
             px: retention_millis(entry.until(), entry.now()),
         };
         let (link, epochs, scope) = (self.link.clone(), self.epochs.clone(), self.scope());
@@ -408,28 +486,52 @@ impl RedisReplayCache {
 /// One check's command: record `key` for `px` milliseconds.
 struct Job {
     key: String,
+    group: usize,
     px: u64,
 }
 
 /// The settings every check reads.
 struct CheckScope {
-    epoch_key: String,
+    prefix: String,
+    cluster: bool,
     replicas: Option<(u32, Duration)>,
     evicting_policy_allowed: bool,
     store: String,
+}
+
+impl CheckScope {
+    /// The epoch key of `group`.
+    fn epoch_key(&self, group: usize) -> String {
+        if self.cluster {
+            format!("{}{{{group:02x}}}epoch", self.prefix)
+        } else {
+            format!("{}epoch", self.prefix)
+        }
+    }
+}
+
+/// Epoch groups on a cluster: one hash tag per value of the key hash's
+/// first byte.
+const CLUSTER_GROUPS: usize = 256;
+
+/// Where the cache's Redis is.
+enum Target {
+    Single(Client),
+    Cluster(ClusterClient),
 }
 
 impl Link {
     /// Reads the server's facts (`INFO`, `TIME`, the epoch key), refuses an
     /// evicting policy unless allowed, and writes a new epoch key after a
     /// loss.
-    async fn handshake(&self, epochs: &EpochState, scope: &CheckScope) -> Result<(), Error> {
+    async fn handshake(&self, all: &Epochs, group: usize, scope: &CheckScope) -> Result<(), Error> {
+        let epochs = all.group(group);
+        let epoch_key = scope.epoch_key(group);
         let mut pipe = ::redis::pipe();
-        pipe.cmd("INFO")
-            .cmd("TIME")
-            .cmd("GET")
-            .arg(&scope.epoch_key);
-        let values = self.send_pipe(epochs, &pipe, 3).await?;
+        // The key first: on a cluster it routes the pipeline to its node.
+        pipe.cmd("GET").arg(&epoch_key).cmd("INFO").cmd("TIME");
+        let mut values = self.send_pipe(all, &pipe, 3).await?;
+        values.rotate_left(1);
         let info = values.first().and_then(text).and_then(ServerInfo::parse);
         let time = values.get(1).and_then(time_ms);
         let (Some(info), Some(time)) = (info, time) else {
@@ -446,12 +548,9 @@ impl Link {
         let (loss, write) = epochs.handshake(info, time, key);
         if let Handshake::Write(fresh) = write {
             let mut pipe = ::redis::pipe();
-            pipe.cmd("SET")
-                .arg(&scope.epoch_key)
-                .arg(fresh.encode())
-                .ignore();
-            pipe.cmd("GET").arg(&scope.epoch_key);
-            let values = self.send_pipe(epochs, &pipe, 2).await?;
+            pipe.cmd("SET").arg(&epoch_key).arg(fresh.encode());
+            pipe.cmd("GET").arg(&epoch_key);
+            let values = self.send_pipe(all, &pipe, 2).await?;
             epochs.written(values.last().and_then(text));
         }
         if let Some(loss) = loss {
@@ -462,9 +561,10 @@ impl Link {
 
     /// One check: the handshake when due, then `SET NX PX`, the epoch key
     /// read back, `WAIT` and `INFO` when asked for, in one round trip.
-    async fn check(&self, epochs: &EpochState, scope: &CheckScope, job: Job) -> Result<(), Error> {
+    async fn check(&self, all: &Epochs, scope: &CheckScope, job: Job) -> Result<(), Error> {
+        let epochs = all.group(job.group);
         if epochs.handshake_due() {
-            self.handshake(epochs, scope).await?;
+            self.handshake(all, job.group, scope).await?;
         }
         let mut pipe = ::redis::pipe();
         pipe.cmd("SET")
@@ -473,7 +573,7 @@ impl Link {
             .arg("NX")
             .arg("PX")
             .arg(job.px);
-        pipe.cmd("GET").arg(&scope.epoch_key);
+        pipe.cmd("GET").arg(scope.epoch_key(job.group));
         if let Some((n, wait)) = scope.replicas {
             pipe.cmd("WAIT").arg(n).arg(wait.as_millis().max(1) as u64);
         }
@@ -482,7 +582,7 @@ impl Link {
             pipe.cmd("INFO");
         }
         let count = 2 + usize::from(scope.replicas.is_some()) + usize::from(with_info);
-        let values = self.send_pipe(epochs, &pipe, count).await?;
+        let values = self.send_pipe(all, &pipe, count).await?;
         let info = if with_info {
             let info = values.last().and_then(text).and_then(ServerInfo::parse);
             Some(info.ok_or_else(unexpected_reply)?)
@@ -527,10 +627,13 @@ impl Link {
     /// check read the server's facts again.
     async fn send_pipe(
         &self,
-        epochs: &EpochState,
+        epochs: &Epochs,
         pipe: &::redis::Pipeline,
         count: usize,
     ) -> Result<Vec<Value>, Error> {
+        if let Target::Cluster(client) = &self.client {
+            return self.send_cluster(client, epochs, pipe, count).await;
+        }
         let slot = self.slot()?;
         let mut manager = slot.manager.clone();
         let reply =
@@ -574,6 +677,56 @@ impl Link {
         }
     }
 
+    /// [`Link::send_pipe`] on a cluster: one connection, made on first use
+    /// and dropped after any error (the next check makes a new one).
+    async fn send_cluster(
+        &self,
+        client: &ClusterClient,
+        epochs: &Epochs,
+        pipe: &::redis::Pipeline,
+        count: usize,
+    ) -> Result<Vec<Value>, Error> {
+        let failed = |e: Error| {
+            epochs.reconnected();
+            Err(e)
+        };
+        let mut conn = {
+            let mut guard = self.cluster.lock().await;
+            match &*guard {
+                Some(c) => c.clone(),
+                None => match client.get_async_connection().await {
+                    Ok(c) => {
+                        *guard = Some(c.clone());
+                        c
+                    }
+                    Err(e) => {
+                        return failed(Error::with_source(ErrorKind::ReplayStoreUnavailable, e))
+                    }
+                },
+            }
+        };
+        let reply = conn.req_packed_commands(pipe, 0, count).await;
+        let values = match reply {
+            Ok(values) => values,
+            Err(e) => {
+                *self.cluster.lock().await = None;
+                return failed(Error::with_source(ErrorKind::ReplayStoreUnavailable, e));
+            }
+        };
+        if let Some(Value::ServerError(e)) =
+            values.iter().find(|v| matches!(v, Value::ServerError(_)))
+        {
+            return Err(Error::with_source(
+                ErrorKind::ReplayStoreUnavailable,
+                ::redis::RedisError::from(e.clone()),
+            ));
+        }
+        if values.len() != count {
+            return failed(unexpected_reply());
+        }
+        Ok(values)
+    }
+
     /// The current connection manager, created on first use (or after the
     /// last one was dropped as dead).
     fn slot(&self) -> Result<Arc<Slot>, Error> {
@@ -589,8 +742,13 @@ impl Link {
             .set_number_of_retries(0)
             .set_connection_timeout(timeout)
             .set_response_timeout(timeout);
-        let manager = self
-            .client
+        let Target::Single(client) = &self.client else {
+            return Err(Error::detail(
+                ErrorKind::ReplayStoreUnavailable,
+                "no single-node connection on a cluster",
+            ));
+        };
+        let manager = client
             .get_connection_manager_lazy(manager_config)
             .map_err(|e| Error::with_source(ErrorKind::ReplayStoreUnavailable, e))?;
         let slot = Arc::new(Slot {

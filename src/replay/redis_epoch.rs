@@ -323,6 +323,11 @@ impl EpochState {
     /// The epoch on the verifier's clock, whose reading is `now`: a pending
     /// epoch is put on that clock (never moving the epoch back).
     pub(crate) fn epoch(&self, now: SystemTime) -> SystemTime {
+        self.known_epoch(now).unwrap_or(now)
+    }
+
+    /// [`EpochState::epoch`], `None` before the server was ever read.
+    fn known_epoch(&self, now: SystemTime) -> Option<SystemTime> {
         let mut g = self.lock();
         if let Some(p) = g.pending.take() {
             let at = match p {
@@ -331,7 +336,58 @@ impl EpochState {
             };
             g.epoch = Some(g.epoch.map_or(at, |e| e.max(at)));
         }
-        g.epoch.unwrap_or(now)
+        g.epoch
+    }
+}
+
+/// The epochs of a cache: one per group of keys with its own epoch key
+/// (one group on a single node; on a cluster, one per hash tag, so that
+/// every check reads the epoch key of the node that holds its own key).
+/// The cache's epoch is the latest of them: a loss on any node
+/// quarantines the whole cache.
+#[derive(Debug)]
+pub(crate) struct Epochs {
+    groups: Vec<EpochState>,
+}
+
+impl Epochs {
+    pub(crate) fn new(groups: usize) -> Self {
+        Self {
+            groups: (0..groups.max(1)).map(|_| EpochState::default()).collect(),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    pub(crate) fn group(&self, i: usize) -> &EpochState {
+        &self.groups[i % self.groups.len()]
+    }
+
+    /// After a connection error: which server answers now is unknown, so
+    /// every group reads its facts again.
+    pub(crate) fn reconnected(&self) {
+        for g in &self.groups {
+            g.reconnected();
+        }
+    }
+
+    /// The latest epoch of all groups.
+    pub(crate) fn epoch(&self, now: SystemTime) -> SystemTime {
+        let mut latest = SystemTime::UNIX_EPOCH;
+        let mut any = false;
+        for g in &self.groups {
+            if let Some(e) = g.known_epoch(now) {
+                latest = latest.max(e);
+                any = true;
+            }
+        }
+        if any {
+            latest
+        } else {
+            now
+        }
     }
 }
 
