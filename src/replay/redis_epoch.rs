@@ -322,6 +322,7 @@ impl EpochState {
 
     /// The epoch on the verifier's clock, whose reading is `now`: a pending
     /// epoch is put on that clock (never moving the epoch back).
+    #[cfg(test)]
     pub(crate) fn epoch(&self, now: SystemTime) -> SystemTime {
         self.known_epoch(now).unwrap_or(now)
     }
