@@ -242,10 +242,19 @@ fn start_epoch(url: &str, prefix: &str) {
         .enable_all()
         .build()
         .unwrap();
-    let config = RedisReplayConfig::new().key_prefix(prefix);
-    runtime
-        .block_on(RedisReplayCache::connect(url, config))
-        .expect("connect");
+    let cache = open_cache(url, RedisReplayConfig::new().key_prefix(prefix));
+    runtime.block_on(cache.ping()).expect("connect");
+}
+
+/// A cache on `url`, or on the cluster whose seed nodes `url` lists,
+/// comma-separated.
+fn open_cache(url: &str, config: RedisReplayConfig) -> RedisReplayCache {
+    if url.contains(',') {
+        let nodes: Vec<&str> = url.split(',').collect();
+        RedisReplayCache::cluster(&nodes, config).expect("cluster cache")
+    } else {
+        RedisReplayCache::new(url, config).expect("cache")
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -457,7 +466,7 @@ fn child_verifier() {
         if std::env::var("CA_REDIS_EVICTING").is_ok() {
             config = config.danger_allow_evicting_policy();
         }
-        let cache = Arc::new(RedisReplayCache::new(&url, config).expect("cache"));
+        let cache = Arc::new(open_cache(&url, config));
         cache.ping().await.expect("Redis reachable");
         let verifier = Arc::new(verifier(registry, cache));
         // Start together: wait until both children are ready.
@@ -1356,4 +1365,127 @@ async fn an_unacknowledged_insert_fails_closed() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ReplayStoreUnavailable);
+}
+
+// ---------------------------------------------------------------------------
+// Redis Cluster: three primaries made with `redis-cli --cluster create`.
+
+/// Three cluster-enabled servers (no replicas, no persistence) joined into
+/// one cluster; stopped by pid when dropped.
+struct Cluster {
+    nodes: Vec<RedisServer>,
+}
+
+fn cluster_ok(server: &RedisServer) -> bool {
+    let mut con = match redis::Client::open(server.url()).and_then(|c| c.get_connection()) {
+        Ok(con) => con,
+        Err(_) => return false,
+    };
+    let info: String = redis::cmd("CLUSTER")
+        .arg("INFO")
+        .query(&mut con)
+        .unwrap_or_default();
+    info.contains("cluster_state:ok")
+}
+
+impl Cluster {
+    fn start() -> Self {
+        let nodes: Vec<RedisServer> = (0..3)
+            .map(|_| {
+                let bus = free_port().to_string();
+                RedisServer::start_with(&[
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-port",
+                    &bus,
+                    "--cluster-node-timeout",
+                    "2000",
+                ])
+            })
+            .collect();
+        let addrs: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
+        let out = Command::new("redis-cli")
+            .arg("--cluster")
+            .arg("create")
+            .args(&addrs)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("redis-cli runs (scripts/redis.sh installs redis-tools)");
+        assert!(
+            out.status.success(),
+            "redis-cli --cluster create: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let cluster = Self { nodes };
+        cluster.wait_ok();
+        cluster
+    }
+
+    fn wait_ok(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.nodes.iter().all(cluster_ok) {
+            assert!(Instant::now() < deadline, "the cluster never became ok");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn urls(&self) -> String {
+        self.nodes
+            .iter()
+            .map(RedisServer::url)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+#[test]
+fn a_cluster_node_restarted_accepts_no_replay() {
+    let cluster = std::cell::RefCell::new(Cluster::start());
+    let urls = cluster.borrow().urls();
+    loss_scenario(
+        "cluster node restart",
+        &urls,
+        || urls.clone(),
+        || {
+            let mut c = cluster.borrow_mut();
+            // The node keeps its slots (nodes.conf) and loses its keys.
+            c.nodes[1].restart();
+            c.wait_ok();
+        },
+        &[],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_spreads_keys_and_catches_replays() {
+    let cluster = Cluster::start();
+    let urls = cluster.urls();
+    let nodes: Vec<&str> = urls.split(',').collect();
+    let config = RedisReplayConfig::new().key_prefix("cl:");
+    let cache = RedisReplayCache::connect_cluster(&nodes, config)
+        .await
+        .unwrap();
+    let now = SystemTime::now();
+    let until = now + Duration::from_secs(60);
+    for i in 0..300 {
+        let jti = format!("j{i}");
+        cache
+            .check_and_insert_async(&entry(CLIENT, &jti, until, now))
+            .await
+            .unwrap();
+        let e = cache
+            .check_and_insert_async(&entry(CLIENT, &jti, until, now))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Replayed);
+    }
+    // Every node holds some of the keys.
+    for node in &cluster.nodes {
+        let n: usize = redis::cmd("DBSIZE").query(&mut node.raw()).unwrap();
+        assert!(n > 10, "a node with {n} keys");
+    }
 }
