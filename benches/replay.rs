@@ -16,6 +16,14 @@
 //!   inserting [`MEMORY_ENTRIES`] entries into a cache of capacity
 //!   [`MEMORY_CAPACITY`], divided by the entry count.
 //!
+//! - `replay/quarantine/paired` (only under `cargo bench`): the cost of the
+//!   quarantine rule on the in-memory hot path. [`Verifier::verify`] (EdDSA,
+//!   default memory cache) with the quarantine on (the default) and off
+//!   (`danger_accept_replays_after_state_loss`), alternating blocks of
+//!   [`PAIR_BLOCK`] fresh assertions for [`PAIR_ROUNDS`] rounds (the order
+//!   swapped each round, fresh verifiers built outside the timed blocks),
+//!   on-CPU time; prints the ratio of the totals (on / off).
+//!
 //! ```text
 //! cargo bench --bench replay -- --noplot
 //! ```
@@ -184,9 +192,73 @@ fn memory_per_entry() {
     }
 }
 
+/// Assertions per timed block of the quarantine pairing.
+const PAIR_BLOCK: usize = 2_000;
+/// Rounds (one block on, one block off) of the quarantine pairing.
+const PAIR_ROUNDS: usize = 20;
+
+/// The paired quarantine on / off measurement (see the module docs).
+fn quarantine_pair() {
+    use client_assertion::time::{Clock, ManualClock};
+    use client_assertion::{
+        jwk_set, AssertionSigner, ClientRegistry, KeyType, PrivateKey, Verifier,
+    };
+    use std::sync::Arc;
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::at_unix(1_750_000_000));
+    let key = Arc::new(PrivateKey::generate(KeyType::Ed25519).expect("key"));
+    let registry = Arc::new(ClientRegistry::new());
+    registry
+        .register(CLIENT, &jwk_set([&*key]))
+        .expect("register");
+    let signer = AssertionSigner::builder(key, CLIENT, "https://as.example.com")
+        .clock(clock.clone())
+        .build()
+        .expect("signer");
+    let tokens: Vec<String> = (0..PAIR_BLOCK)
+        .map(|_| signer.sign().expect("sign").into_string())
+        .collect();
+    let build = |quarantine: bool| {
+        let b = Verifier::builder("https://as.example.com", registry.clone()).clock(clock.clone());
+        let b = if quarantine {
+            b
+        } else {
+            b.danger_accept_replays_after_state_loss()
+        };
+        b.build().expect("verifier")
+    };
+    let block = |v: &Verifier| {
+        measure(|| {
+            for t in &tokens {
+                black_box(v.verify(black_box(t)).expect("verifies"));
+            }
+        })
+    };
+    let (mut on, mut off) = (Duration::ZERO, Duration::ZERO);
+    for round in 0..PAIR_ROUNDS {
+        let (v_on, v_off) = (build(true), build(false));
+        if round % 2 == 0 {
+            on += block(&v_on);
+            off += block(&v_off);
+        } else {
+            off += block(&v_off);
+            on += block(&v_on);
+        }
+    }
+    let n = (PAIR_BLOCK * PAIR_ROUNDS) as f64;
+    println!(
+        "replay/quarantine/paired: on {:.0} ns/verify, off {:.0} ns/verify, ratio on/off {:.4} \
+         ({} verifications each, EdDSA, memory cache)",
+        on.as_nanos() as f64 / n,
+        off.as_nanos() as f64 / n,
+        on.as_secs_f64() / off.as_secs_f64(),
+        PAIR_BLOCK * PAIR_ROUNDS,
+    );
+}
+
 fn main() {
     // Only under `cargo bench` (which passes `--bench`), not in test mode.
     if std::env::args().any(|a| a == "--bench") {
+        quarantine_pair();
         memory_per_entry();
     }
     let mut criterion = Criterion::default().configure_from_args();

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo run --example verify -- --jwks FILE --client-id ID --audience AUD \
-//!     [--leeway SECS] [--max-lifetime SECS] [--redis URL] < assertions.txt
+//!     [--leeway SECS] [--max-lifetime SECS] [--redis URL] [--quarantine on] < assertions.txt
 //! ```
 //!
 //! - `--jwks FILE`: the client's public JWK Set (`{"keys":[...]}`), e.g. the
@@ -21,6 +21,17 @@
 //!   that several `verify` processes sharing one Redis reject an assertion
 //!   that another one already accepted. While Redis cannot be reached every
 //!   line is `rejected replay_store_unavailable`.
+//! - `--quarantine on`: apply the library's default quarantine after
+//!   replay state loss (see the `replay` module docs): assertions issued
+//!   before this process started (memory) or before the Redis epoch are
+//!   `rejected replay_quarantine` for one acceptance window.
+//!
+//! Without `--quarantine on` this tool turns the quarantine off
+//! (`danger_accept_replays_after_state_loss`), on purpose: it is a batch
+//! checker whose input is assertions minted *before* it started, and its
+//! documented replay protection is one run (memory) or one Redis keyspace
+//! (`--redis`), which is what it had before quarantines existed. A server
+//! keeps the default.
 //!
 //! For each input line it prints exactly one line, `ok <jti>` or
 //! `rejected <code>` (the stable reason code, e.g. `rejected replayed`),
@@ -52,7 +63,7 @@ mod support;
 const JWKS_LIMIT: usize = 64 * 1024;
 
 const USAGE: &str = "usage: verify --jwks FILE --client-id ID --audience AUD \
-                     [--leeway SECS] [--max-lifetime SECS] [--redis URL] < assertions";
+                     [--leeway SECS] [--max-lifetime SECS] [--redis URL] [--quarantine on] < assertions";
 
 struct Args {
     jwks: String,
@@ -61,6 +72,7 @@ struct Args {
     leeway: Option<Duration>,
     max_lifetime: Option<Duration>,
     redis: Option<String>,
+    quarantine: bool,
 }
 
 /// Parses the command line; `Ok(None)` for `--help`.
@@ -72,6 +84,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String
         "--leeway",
         "--max-lifetime",
         "--redis",
+        "--quarantine",
     ];
     let Some(mut flags) = support::parse(args, &once, &[], USAGE)? else {
         return Ok(None);
@@ -83,6 +96,11 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String
         leeway: flags.seconds("--leeway")?.map(Duration::from_secs),
         max_lifetime: flags.seconds("--max-lifetime")?.map(Duration::from_secs),
         redis: flags.take("--redis"),
+        quarantine: match flags.take("--quarantine").as_deref() {
+            None | Some("off") => false,
+            Some("on") => true,
+            Some(other) => return Err(format!("--quarantine {other:?}: on or off; {USAGE}")),
+        },
     }))
 }
 
@@ -102,6 +120,11 @@ fn verifier(args: &Args) -> Result<Verifier, String> {
     let mut builder = Verifier::builder(args.audience.as_str(), registry).policy(policy);
     if let Some(url) = &args.redis {
         builder = builder.async_replay_cache(redis_cache(url)?);
+    }
+    if !args.quarantine {
+        // A batch checker of assertions minted before it started; see the
+        // module docs.
+        builder = builder.danger_accept_replays_after_state_loss();
     }
     builder.build().map_err(|e| format!("invalid policy: {e}"))
 }

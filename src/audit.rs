@@ -19,6 +19,7 @@
 //! | [`KEY_ACTIVATED`] `key.activated` | `INFO` | `kid` |
 //! | [`KEY_SKIPPED`] `key.skipped` | `INFO` | `client_id`, `kid` (when the key has one), `position`, `reason` |
 //! | [`JWKS_REFUSED`] `jwks.refused` | `WARN` | `client_id`, `reason` |
+//! | [`REPLAY_EPOCH_STARTED`] `replay.epoch_started` | `WARN` | `store`, `reason` |
 //!
 //! Field values:
 //! - `usage`: `client_authentication` ([`Verifier`](crate::Verifier), both
@@ -93,6 +94,13 @@
 //!
 //! [`Metadata::name`]: https://docs.rs/tracing/0.1/tracing/struct.Metadata.html#method.name
 //! [`ClientRegistry::contains`]: crate::ClientRegistry::contains
+
+/// A replay store may have lost what it recorded (a Redis restart, flush,
+/// eviction or failover, or a server first met without this cache's epoch
+/// key): a new epoch starts and older assertions are quarantined (`WARN`).
+/// `store` is the store's redacted address; `reason` one of
+/// `no_epoch_key`, `epoch_key_changed`, `restarted`, `failover`, `evicted`.
+pub const REPLAY_EPOCH_STARTED: &str = "replay.epoch_started";
 
 /// The `tracing` target of every audit event.
 pub const TARGET: &str = "client_assertion::audit";
@@ -242,6 +250,9 @@ mod off {
 
     #[inline(always)]
     pub(crate) fn jwks_refused(_: &str, _: &Error) {}
+
+    #[allow(dead_code)]
+    pub(crate) fn replay_epoch_started(_: &str, _: &'static str) {}
 }
 
 #[cfg(feature = "tracing")]
@@ -401,6 +412,20 @@ mod imp {
             message = super::JWKS_REFUSED,
             client_id = &*safe(client_id),
             reason = error.code(),
+        );
+    }
+
+    /// Emits `replay.epoch_started` for the store `store` (a redacted
+    /// address), whose loss `reason` (a stable code) started a new epoch.
+    #[allow(dead_code)]
+    pub(crate) fn replay_epoch_started(store: &str, reason: &'static str) {
+        tracing::event!(
+            name: super::REPLAY_EPOCH_STARTED,
+            target: TARGET,
+            Level::WARN,
+            message = super::REPLAY_EPOCH_STARTED,
+            store = &*safe(store),
+            reason = reason,
         );
     }
 

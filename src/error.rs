@@ -99,6 +99,13 @@ pub enum ErrorKind {
     ReplayCacheFull,
     /// The replay store could not be reached or answered an error; failing closed.
     ReplayStoreUnavailable,
+    /// The replay store may have lost what it recorded (a restart, a flush,
+    /// an eviction, a failover) and this assertion was issued before the
+    /// store's memory became complete again, so it may have been accepted
+    /// before: refused until the acceptance window has passed (RFC 4120
+    /// §3.2.3). A server condition, never the client's fault; the client
+    /// retries with a freshly issued assertion.
+    ReplayQuarantine,
     /// The `typ` header names a token type other than a client assertion.
     TypeNotAllowed,
     /// The header carries `crit`, a key-carrying member (`jwk`, `jku`,
@@ -147,6 +154,7 @@ impl ErrorKind {
             Self::Replayed => "replayed",
             Self::ReplayCacheFull => "replay_cache_full",
             Self::ReplayStoreUnavailable => "replay_store_unavailable",
+            Self::ReplayQuarantine => "replay_quarantine",
             Self::TypeNotAllowed => "type_not_allowed",
             Self::HeaderNotAllowed => "header_not_allowed",
             Self::KeysUnavailable => "keys_unavailable",
@@ -190,6 +198,9 @@ impl ErrorKind {
             Self::Replayed => "the assertion has already been used",
             Self::ReplayCacheFull => "the server cannot accept assertions right now",
             Self::ReplayStoreUnavailable => "the server cannot accept assertions right now",
+            Self::ReplayQuarantine => {
+                "the server cannot accept this assertion right now; retry with a newly issued one"
+            }
             Self::TypeNotAllowed => "the assertion type is not accepted",
             Self::HeaderNotAllowed => "the assertion header carries a forbidden member",
             Self::KeysUnavailable => "the client's keys cannot be obtained right now",

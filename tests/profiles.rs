@@ -46,7 +46,10 @@ fn clock() -> Arc<ManualClock> {
     Arc::new(ManualClock::at_unix(1_800_000_000))
 }
 
-/// A verifier for `issuer` with every fixture key registered for `app-id`.
+/// A verifier for `issuer` with every fixture key registered for `app-id`,
+/// whose replay cache has run since long before the clock's time (so that
+/// the time rules alone judge assertions issued before it, without the
+/// quarantine that follows a start).
 fn verifier(issuer: &str, profile: Option<Profile>, clock: &Arc<ManualClock>) -> Verifier {
     let k = keys();
     let registry = Arc::new(ClientRegistry::new());
@@ -56,7 +59,11 @@ fn verifier(issuer: &str, profile: Option<Profile>, clock: &Arc<ManualClock>) ->
             &jwk_set([&*k.p256 as &dyn KeySource, &*k.p384, &*k.ed25519, &*k.rsa]),
         )
         .unwrap();
-    let mut b = Verifier::builder(issuer, registry).clock(clock.clone());
+    let cache = Arc::new(client_assertion::MemoryReplayCache::default());
+    client_assertion::ReplayCache::epoch(&*cache, std::time::UNIX_EPOCH);
+    let mut b = Verifier::builder(issuer, registry)
+        .clock(clock.clone())
+        .replay_cache(cache);
     if let Some(p) = profile {
         b = b.profile(p);
     }

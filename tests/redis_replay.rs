@@ -35,6 +35,7 @@ struct RedisServer {
     child: Option<Child>,
     port: u16,
     dir: TempDir,
+    extra: Vec<String>,
 }
 
 /// The entry a client-authentication verifier for `ISSUER` records.
@@ -59,6 +60,11 @@ fn ping(port: u16) -> bool {
 
 impl RedisServer {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// A server started with the extra `redis-server` arguments `extra`.
+    fn start_with(extra: &[&str]) -> Self {
         match Command::new("redis-server").arg("--version").output() {
             Ok(out) if out.status.success() => {}
             _ => panic!(
@@ -71,6 +77,7 @@ impl RedisServer {
             child: None,
             port: free_port(),
             dir,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
         };
         server.spawn();
         server
@@ -87,6 +94,7 @@ impl RedisServer {
             .arg("--dir")
             .arg(self.dir.path())
             .args(["--daemonize", "no"])
+            .args(&self.extra)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log file"))
             .stderr(log)
@@ -214,11 +222,39 @@ fn token_with_jti(key: &PrivateKey, jti: &str) -> String {
     format!("{input}.{}", b64(&sig))
 }
 
+/// The `jti` keys under `prefix` (the cache's epoch key, `prefix` +
+/// `epoch`, left out).
 fn keys_with_prefix(con: &mut redis::Connection, prefix: &str) -> Vec<String> {
-    redis::cmd("KEYS")
+    let keys: Vec<String> = redis::cmd("KEYS")
         .arg(format!("{prefix}*"))
         .query(con)
-        .expect("KEYS")
+        .expect("KEYS");
+    let epoch = format!("{prefix}epoch");
+    keys.into_iter().filter(|k| *k != epoch).collect()
+}
+
+/// Meets the server once (`RedisReplayCache::connect`), so that its epoch
+/// key exists before assertions are minted: a server met for the first
+/// time without one starts an epoch at that moment, and older assertions
+/// would be quarantined.
+fn start_epoch(url: &str, prefix: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let cache = open_cache(url, RedisReplayConfig::new().key_prefix(prefix));
+    runtime.block_on(cache.ping()).expect("connect");
+}
+
+/// A cache on `url`, or on the cluster whose seed nodes `url` lists,
+/// comma-separated.
+fn open_cache(url: &str, config: RedisReplayConfig) -> RedisReplayCache {
+    if url.contains(',') {
+        let nodes: Vec<&str> = url.split(',').collect();
+        RedisReplayCache::cluster(&nodes, config).expect("cluster cache")
+    } else {
+        RedisReplayCache::new(url, config).expect("cache")
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -421,7 +457,16 @@ fn child_verifier() {
         .unwrap();
     let ready_name = format!("child{id}");
     let lines = runtime.block_on(async move {
-        let cache = cache(&url, &prefix, Duration::from_secs(2));
+        let mut config = RedisReplayConfig::new()
+            .key_prefix(prefix)
+            .timeout(Duration::from_secs(2));
+        if let Ok(n) = std::env::var("CA_REDIS_WAIT") {
+            config = config.wait_for_replicas(n.parse().unwrap(), Duration::from_secs(1));
+        }
+        if std::env::var("CA_REDIS_EVICTING").is_ok() {
+            config = config.danger_allow_evicting_policy();
+        }
+        let cache = Arc::new(open_cache(&url, config));
         cache.ping().await.expect("Redis reachable");
         let verifier = Arc::new(verifier(registry, cache));
         // Start together: wait until both children are ready.
@@ -456,51 +501,45 @@ fn child_verifier() {
     std::fs::write(out, lines.join("\n")).expect("write results");
 }
 
-#[test]
-fn two_processes_accept_each_jti_exactly_once() {
-    let server = RedisServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    let key = key();
-    let signer = signer(&key);
-    let mut text = jwk_set([&*key]).to_json();
-    let mut minted = HashSet::new();
-    for _ in 0..CROSS_PROCESS_TOKENS {
-        let a = signer.sign().unwrap();
-        minted.insert(a.jti().to_owned());
-        text.push('\n');
-        text.push_str(a.as_str());
-    }
-    assert_eq!(minted.len(), CROSS_PROCESS_TOKENS);
-    let tokens = dir.path().join("tokens");
-    std::fs::write(&tokens, text).unwrap();
-    let ready = dir.path().join("ready");
+/// Runs two `child_verifier` processes on `url` / `prefix`, each presenting
+/// every token of `tokens` (a file: JWK Set line, then one token a line),
+/// with `env` set; returns each one's result lines.
+fn two_children(
+    url: &str,
+    prefix: &str,
+    tokens: &Path,
+    dir: &Path,
+    tag: &str,
+    env: &[(&str, &str)],
+) -> Vec<String> {
+    let ready = dir.join(format!("ready{tag}"));
     std::fs::create_dir(&ready).unwrap();
-
     let exe = std::env::current_exe().unwrap();
     let started = Instant::now();
     let mut children: Vec<(Child, std::path::PathBuf)> = (0..2)
         .map(|i| {
-            let out = dir.path().join(format!("out{i}"));
-            let child = Command::new(&exe)
-                .args([
-                    "child_verifier",
-                    "--exact",
-                    "--nocapture",
-                    "--test-threads",
-                    "1",
-                ])
-                .env("CA_REDIS_CHILD", i.to_string())
-                .env("CA_REDIS_URL", server.url())
-                .env("CA_REDIS_PREFIX", "t3:")
-                .env("CA_TOKENS", &tokens)
-                .env("CA_OUT", &out)
-                .env("CA_READY_DIR", &ready)
-                .stdin(Stdio::null())
-                // The child's own libtest report stays out of this one's.
-                .stdout(Stdio::null())
-                .spawn()
-                .expect("spawn child");
-            (child, out)
+            let out = dir.join(format!("out{tag}{i}"));
+            let mut cmd = Command::new(&exe);
+            cmd.args([
+                "child_verifier",
+                "--exact",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
+            .env("CA_REDIS_CHILD", i.to_string())
+            .env("CA_REDIS_URL", url)
+            .env("CA_REDIS_PREFIX", prefix)
+            .env("CA_TOKENS", tokens)
+            .env("CA_OUT", &out)
+            .env("CA_READY_DIR", &ready)
+            .stdin(Stdio::null())
+            // The child's own libtest report stays out of this one's.
+            .stdout(Stdio::null());
+            for (k, v) in env {
+                cmd.env(k, v);
+            }
+            (cmd.spawn().expect("spawn child"), out)
         })
         .collect();
     let deadline = started + Duration::from_secs(120);
@@ -518,12 +557,36 @@ fn two_processes_accept_each_jti_exactly_once() {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+    children
+        .iter()
+        .map(|(_, out)| std::fs::read_to_string(out).expect("child results"))
+        .collect()
+}
 
+#[test]
+fn two_processes_accept_each_jti_exactly_once() {
+    let server = RedisServer::start();
+    start_epoch(&server.url(), "t3:");
+    let dir = tempfile::tempdir().unwrap();
+    let key = key();
+    let signer = signer(&key);
+    let mut text = jwk_set([&*key]).to_json();
+    let mut minted = HashSet::new();
+    for _ in 0..CROSS_PROCESS_TOKENS {
+        let a = signer.sign().unwrap();
+        minted.insert(a.jti().to_owned());
+        text.push('\n');
+        text.push_str(a.as_str());
+    }
+    assert_eq!(minted.len(), CROSS_PROCESS_TOKENS);
+    let tokens = dir.path().join("tokens");
+    std::fs::write(&tokens, text).unwrap();
+    let started = Instant::now();
+    let children = two_children(&server.url(), "t3:", &tokens, dir.path(), "", &[]);
     let mut accepted = HashSet::new();
     let mut total_ok = 0;
     let mut per_child = Vec::new();
-    for (_, out) in &children {
-        let text = std::fs::read_to_string(out).expect("child results");
+    for text in &children {
         let mut ok = 0;
         for line in text.lines() {
             if let Some(jti) = line.strip_prefix("ok ") {
@@ -678,6 +741,7 @@ async fn construction_needs_no_server_and_checks_start_working_when_it_comes() {
         child: None,
         port,
         dir,
+        extra: Vec::new(),
     };
     server.spawn();
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -1032,4 +1096,396 @@ fn any_executor_works_without_timers_or_io() {
     let got = block_on_plain(three_checks(up.clone(), gone.clone(), "not-tokio".into()));
     assert_eq!(got, expected, "not-tokio");
     println!("not-tokio: {got:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Losses: restart, flush, eviction, failover. Each scenario: 1 000
+// assertions presented by two processes before the event (each accepted
+// once), the same 1 000 presented again by two processes after it
+// (none accepted), and fresh assertions accepted after it.
+
+const LOSS_TOKENS: usize = 1000;
+
+/// Mints `LOSS_TOKENS` assertions into a tokens file; returns it and the
+/// `jti`s.
+fn mint(dir: &Path, key: &Arc<PrivateKey>, name: &str) -> (std::path::PathBuf, HashSet<String>) {
+    let signer = signer(key);
+    let mut text = jwk_set([&**key]).to_json();
+    let mut minted = HashSet::new();
+    for _ in 0..LOSS_TOKENS {
+        let a = signer.sign().unwrap();
+        minted.insert(a.jti().to_owned());
+        text.push('\n');
+        text.push_str(a.as_str());
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    (path, minted)
+}
+
+/// The `jti`s accepted in `results` (each at most once overall, else the
+/// test fails) and the count of each rejection code.
+fn tally(
+    results: &[String],
+    accepted: &mut HashSet<String>,
+) -> (usize, std::collections::BTreeMap<String, usize>) {
+    let mut ok = 0;
+    let mut codes = std::collections::BTreeMap::new();
+    for line in results.iter().flat_map(|t| t.lines()) {
+        if let Some(jti) = line.strip_prefix("ok ") {
+            ok += 1;
+            assert!(accepted.insert(jti.to_owned()), "jti accepted twice: {jti}");
+        } else {
+            *codes.entry(line.to_owned()).or_default() += 1;
+        }
+    }
+    (ok, codes)
+}
+
+/// Waits (at most about a second) until the wall clock is in a later
+/// second than now: the documented residual window is the epoch's own
+/// second, which a real event does not share with the last acceptances
+/// before it.
+fn next_second() {
+    let s = unix_now();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while unix_now() <= s && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Runs one scenario: `before` and `after` are the URLs the two phases
+/// use; `event` happens between them; `env` configures the children.
+fn loss_scenario(
+    name: &str,
+    before: &str,
+    after: impl Fn() -> String,
+    event: impl FnOnce(),
+    env: &[(&str, &str)],
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key();
+    let prefix = "loss:";
+    start_epoch(before, prefix);
+    let (tokens, minted) = mint(dir.path(), &key, "tokens");
+    let mut accepted = HashSet::new();
+    let (ok1, codes1) = tally(
+        &two_children(before, prefix, &tokens, dir.path(), "a", env),
+        &mut accepted,
+    );
+    assert_eq!(ok1, LOSS_TOKENS, "{name}: before: {codes1:?}");
+    assert_eq!(accepted, minted);
+    next_second();
+    event();
+    let url = after();
+    let (ok2, codes2) = tally(
+        &two_children(&url, prefix, &tokens, dir.path(), "b", env),
+        &mut accepted,
+    );
+    assert_eq!(
+        ok2, 0,
+        "{name}: replays accepted after the event: {codes2:?}"
+    );
+    // Fresh assertions, minted after the new epoch, are accepted again
+    // (without WAIT: a promoted replica has no replica of its own, so a
+    // WAIT 1 check fails closed there, as it must).
+    next_second();
+    let (fresh, _) = mint(dir.path(), &key, "fresh");
+    let fresh_env: Vec<(&str, &str)> = env
+        .iter()
+        .copied()
+        .filter(|(k, _)| *k != "CA_REDIS_WAIT")
+        .collect();
+    let (ok3, codes3) = tally(
+        &two_children(&url, prefix, &fresh, dir.path(), "c", &fresh_env),
+        &mut accepted,
+    );
+    assert_eq!(
+        ok3, LOSS_TOKENS,
+        "{name}: fresh after the event: {codes3:?}"
+    );
+    println!(
+        "{name}: before {ok1} accepted; after {ok2} accepted, {codes2:?}; fresh {ok3} accepted"
+    );
+}
+
+#[test]
+fn a_restart_without_persistence_accepts_no_replay() {
+    let server = std::cell::RefCell::new(RedisServer::start());
+    let url = server.borrow().url();
+    loss_scenario(
+        "restart",
+        &url,
+        || url.clone(),
+        || server.borrow_mut().restart(),
+        &[],
+    );
+}
+
+#[test]
+fn a_flushall_accepts_no_replay() {
+    let server = RedisServer::start();
+    let url = server.url();
+    loss_scenario(
+        "FLUSHALL",
+        &url,
+        || url.clone(),
+        || {
+            let _: () = redis::cmd("FLUSHALL").query(&mut server.raw()).unwrap();
+        },
+        &[],
+    );
+}
+
+#[test]
+fn an_eviction_flood_accepts_no_replay() {
+    let server = RedisServer::start();
+    let url = server.url();
+    loss_scenario(
+        "allkeys-lru flood",
+        &url,
+        || url.clone(),
+        || {
+            let mut con = server.raw();
+            let _: () = redis::cmd("CONFIG")
+                .arg("SET")
+                .arg("maxmemory-policy")
+                .arg("allkeys-lru")
+                .query(&mut con)
+                .unwrap();
+            let _: () = redis::cmd("CONFIG")
+                .arg("SET")
+                .arg("maxmemory")
+                .arg("4mb")
+                .query(&mut con)
+                .unwrap();
+            let blob = "x".repeat(10_000);
+            for i in 0..2_000 {
+                let _: () = redis::cmd("SET")
+                    .arg(format!("flood:{i}"))
+                    .arg(&blob)
+                    .query(&mut con)
+                    .unwrap();
+            }
+            let info: String = redis::cmd("INFO").arg("stats").query(&mut con).unwrap();
+            assert!(
+                !info.contains("evicted_keys:0\r"),
+                "the flood evicted nothing"
+            );
+            // Room again for the fresh phase.
+            let _: () = redis::cmd("CONFIG")
+                .arg("SET")
+                .arg("maxmemory")
+                .arg("0")
+                .query(&mut con)
+                .unwrap();
+        },
+        &[("CA_REDIS_EVICTING", "1")],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_evicting_policy_is_refused_by_default() {
+    let server = RedisServer::start_with(&["--maxmemory-policy", "allkeys-lru"]);
+    let config = RedisReplayConfig::new().key_prefix("ev:");
+    let err = RedisReplayCache::connect(&server.url(), config)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ReplayStoreUnavailable);
+    let c = cache(&server.url(), "ev:", Duration::from_millis(500));
+    let now = SystemTime::now();
+    let e = c
+        .check_and_insert_async(&entry(CLIENT, "j", now + Duration::from_secs(60), now))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ReplayStoreUnavailable);
+}
+
+fn failover(wait: bool) {
+    let primary = std::cell::RefCell::new(Some(RedisServer::start()));
+    let url = primary.borrow().as_ref().unwrap().url();
+    let port = primary.borrow().as_ref().unwrap().port.to_string();
+    let replica = RedisServer::start_with(&["--replicaof", "127.0.0.1", &port]);
+    // Wait (bounded) for the replica to be in sync.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let info: String = redis::cmd("INFO")
+            .arg("replication")
+            .query(&mut replica.raw())
+            .unwrap();
+        if info.contains("master_link_status:up") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the replica never synced");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let env: &[(&str, &str)] = if wait { &[("CA_REDIS_WAIT", "1")] } else { &[] };
+    let replica_url = replica.url();
+    loss_scenario(
+        if wait {
+            "failover with WAIT 1"
+        } else {
+            "failover without WAIT"
+        },
+        &url,
+        || replica_url.clone(),
+        || {
+            // The primary dies; the replica is promoted.
+            drop(primary.borrow_mut().take());
+            let _: () = redis::cmd("REPLICAOF")
+                .arg("NO")
+                .arg("ONE")
+                .query(&mut replica.raw())
+                .unwrap();
+        },
+        env,
+    );
+}
+
+#[test]
+fn a_promoted_replica_accepts_no_replay_without_wait() {
+    failover(false);
+}
+
+#[test]
+fn a_promoted_replica_accepts_no_replay_with_wait() {
+    failover(true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unacknowledged_insert_fails_closed() {
+    let server = RedisServer::start(); // no replica: WAIT 1 is never met
+    let config = RedisReplayConfig::new()
+        .key_prefix("w:")
+        .wait_for_replicas(1, Duration::from_millis(50));
+    let c = RedisReplayCache::new(&server.url(), config).unwrap();
+    let now = SystemTime::now();
+    let e = c
+        .check_and_insert_async(&entry(CLIENT, "j", now + Duration::from_secs(60), now))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ReplayStoreUnavailable);
+}
+
+// ---------------------------------------------------------------------------
+// Redis Cluster: three primaries made with `redis-cli --cluster create`.
+
+/// Three cluster-enabled servers (no replicas, no persistence) joined into
+/// one cluster; stopped by pid when dropped.
+struct Cluster {
+    nodes: Vec<RedisServer>,
+}
+
+fn cluster_ok(server: &RedisServer) -> bool {
+    let mut con = match redis::Client::open(server.url()).and_then(|c| c.get_connection()) {
+        Ok(con) => con,
+        Err(_) => return false,
+    };
+    let info: String = redis::cmd("CLUSTER")
+        .arg("INFO")
+        .query(&mut con)
+        .unwrap_or_default();
+    info.contains("cluster_state:ok")
+}
+
+impl Cluster {
+    fn start() -> Self {
+        let nodes: Vec<RedisServer> = (0..3)
+            .map(|_| {
+                let bus = free_port().to_string();
+                RedisServer::start_with(&[
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-port",
+                    &bus,
+                    "--cluster-node-timeout",
+                    "2000",
+                ])
+            })
+            .collect();
+        let addrs: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
+        let out = Command::new("redis-cli")
+            .arg("--cluster")
+            .arg("create")
+            .args(&addrs)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("redis-cli runs (scripts/redis.sh installs redis-tools)");
+        assert!(
+            out.status.success(),
+            "redis-cli --cluster create: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let cluster = Self { nodes };
+        cluster.wait_ok();
+        cluster
+    }
+
+    fn wait_ok(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.nodes.iter().all(cluster_ok) {
+            assert!(Instant::now() < deadline, "the cluster never became ok");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn urls(&self) -> String {
+        self.nodes
+            .iter()
+            .map(RedisServer::url)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+#[test]
+fn a_cluster_node_restarted_accepts_no_replay() {
+    let cluster = std::cell::RefCell::new(Cluster::start());
+    let urls = cluster.borrow().urls();
+    loss_scenario(
+        "cluster node restart",
+        &urls,
+        || urls.clone(),
+        || {
+            let mut c = cluster.borrow_mut();
+            // The node keeps its slots (nodes.conf) and loses its keys.
+            c.nodes[1].restart();
+            c.wait_ok();
+        },
+        &[],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_spreads_keys_and_catches_replays() {
+    let cluster = Cluster::start();
+    let urls = cluster.urls();
+    let nodes: Vec<&str> = urls.split(',').collect();
+    let config = RedisReplayConfig::new().key_prefix("cl:");
+    let cache = RedisReplayCache::connect_cluster(&nodes, config)
+        .await
+        .unwrap();
+    let now = SystemTime::now();
+    let until = now + Duration::from_secs(60);
+    for i in 0..300 {
+        let jti = format!("j{i}");
+        cache
+            .check_and_insert_async(&entry(CLIENT, &jti, until, now))
+            .await
+            .unwrap();
+        let e = cache
+            .check_and_insert_async(&entry(CLIENT, &jti, until, now))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Replayed);
+    }
+    // Every node holds some of the keys.
+    for node in &cluster.nodes {
+        let n: usize = redis::cmd("DBSIZE").query(&mut node.raw()).unwrap();
+        assert!(n > 10, "a node with {n} keys");
+    }
 }

@@ -310,6 +310,7 @@ fn verifier_for(register: impl FnOnce(&ClientRegistry)) -> (Verifier, ManualCloc
     let clock = ManualClock::at_unix(NOW);
     let verifier = Verifier::builder(ISSUER, registry)
         .clock(Arc::new(clock.clone()))
+        .replay_cache(running_cache())
         .build()
         .unwrap();
     (verifier, clock)

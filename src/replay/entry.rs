@@ -104,19 +104,22 @@ pub struct ReplayEntry<'a> {
     jti: &'a str,
     until: SystemTime,
     issued_at: Option<SystemTime>,
+    acceptable_from: SystemTime,
     now: SystemTime,
 }
 
 impl<'a> ReplayEntry<'a> {
     /// An entry for `jti` in `scope`, checked at `now`, to be remembered
-    /// until `now` (set the real bound with [`ReplayEntry::retain_until`])
-    /// and without an issue time.
+    /// until `now` (set the real bound with [`ReplayEntry::retain_until`]),
+    /// without an issue time and acceptable since ever
+    /// ([`ReplayEntry::acceptable_since`]).
     pub const fn new(scope: ReplayScope<'a>, jti: &'a str, now: SystemTime) -> Self {
         Self {
             scope,
             jti,
             until: now,
             issued_at: None,
+            acceptable_from: SystemTime::UNIX_EPOCH,
             now,
         }
     }
@@ -128,10 +131,25 @@ impl<'a> ReplayEntry<'a> {
         self
     }
 
-    /// The assertion's `iat`, if it had one.
+    /// The assertion's `iat`, if it had one; an `iat` is also the instant
+    /// since which the assertion is acceptable
+    /// ([`ReplayEntry::acceptable_since`]).
     #[must_use]
     pub const fn issued_at(mut self, issued_at: Option<SystemTime>) -> Self {
         self.issued_at = issued_at;
+        if let Some(iat) = issued_at {
+            self.acceptable_from = iat;
+        }
+        self
+    }
+
+    /// The earliest instant at which a verifier could have accepted the
+    /// assertion (its `iat`; for an assertion without `iat`,
+    /// `exp - max_lifetime - leeway`), which the quarantine rule compares
+    /// with the cache's epoch ([`quarantines`](crate::replay::quarantines)).
+    #[must_use]
+    pub const fn acceptable_since(mut self, since: SystemTime) -> Self {
+        self.acceptable_from = since;
         self
     }
 
@@ -155,6 +173,12 @@ impl<'a> ReplayEntry<'a> {
     /// The assertion's `iat`, if present.
     pub const fn iat(&self) -> Option<SystemTime> {
         self.issued_at
+    }
+
+    /// The earliest instant at which the assertion could have been
+    /// accepted (see [`ReplayEntry::acceptable_since`]).
+    pub const fn acceptable_from(&self) -> SystemTime {
+        self.acceptable_from
     }
 
     /// The verifier's clock when it checked the assertion; compare `until`

@@ -13,12 +13,19 @@
 //! since its last sweep, or when it is full. An unexpired entry is never
 //! evicted: a full shard that has nothing to purge fails closed with
 //! [`ErrorKind::ReplayCacheFull`] until its earliest entry expires.
+//!
+//! Its epoch ([`ReplayCache::epoch`]) is the first clock reading it is
+//! asked about: the build of the first verifier that holds it (or its first
+//! check), on that verifier's clock. Nothing recorded before it exists in
+//! this process, so assertions issued before it are quarantined for one
+//! acceptance window: a server that restarts cannot accept again what its
+//! previous process accepted.
 
 use std::collections::hash_map::{Entry, RandomState};
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::SystemTime;
 
 use crate::error::{Error, ErrorKind};
@@ -73,11 +80,20 @@ impl Shard {
 /// [`ErrorKind::ReplayCacheFull`]. Size the capacity for the peak number of
 /// assertions accepted within the verifier's acceptance window.
 ///
-/// For several server instances use a shared store (the Redis cache) instead.
+/// Its memory is its own: two verifiers share replay state only when they
+/// hold the same cache (`Arc` clones of one `MemoryReplayCache`), and each
+/// verifier built without one has a fresh cache of its own. For several
+/// server instances (processes) use a shared store (the Redis cache)
+/// instead.
+///
+/// Its epoch is the first clock reading a verifier hands it (see the
+/// module docs of [`replay`](crate::replay)): assertions issued before it
+/// are quarantined for one acceptance window after a process starts.
 pub struct MemoryReplayCache {
     shards: Box<[Mutex<Shard>]>,
     per_shard: usize,
     keys: (RandomState, RandomState),
+    epoch: OnceLock<SystemTime>,
 }
 
 impl MemoryReplayCache {
@@ -100,6 +116,7 @@ impl MemoryReplayCache {
             shards,
             per_shard,
             keys: (RandomState::new(), RandomState::new()),
+            epoch: OnceLock::new(),
         }
     }
 
@@ -144,7 +161,12 @@ fn unix_millis(t: SystemTime) -> u64 {
 }
 
 impl ReplayCache for MemoryReplayCache {
+    fn epoch(&self, now: SystemTime) -> SystemTime {
+        *self.epoch.get_or_init(|| now)
+    }
+
     fn check_and_insert(&self, entry: &ReplayEntry<'_>) -> Result<(), Error> {
+        ReplayCache::epoch(self, entry.now());
         let fp = self.fingerprint(entry);
         let (until, now) = (unix_millis(entry.until()), unix_millis(entry.now()));
         let shard = &self.shards[(fp >> 64) as usize % SHARDS];

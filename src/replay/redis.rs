@@ -25,12 +25,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use ::redis::cluster::ClusterClient;
+use ::redis::cluster_async::ClusterConnection;
 use ::redis::{Client, Cmd, Value};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind};
 use crate::replay::io_thread::IoThread;
+use crate::replay::redis_epoch::{text, time_ms, Epochs, Handshake, ServerInfo};
 use crate::replay::{AsyncReplayCache, ReplayEntry, ReplayFuture};
 
 /// The default prefix of the keys written by [`RedisReplayCache`].
@@ -64,6 +67,9 @@ const MAX_PX: u64 = (i64::MAX / 4) as u64;
 pub struct RedisReplayConfig {
     key_prefix: String,
     timeout: Duration,
+    /// `WAIT` for this many replicas, within this bound.
+    replicas: Option<(u32, Duration)>,
+    evicting_policy_allowed: bool,
 }
 
 impl RedisReplayConfig {
@@ -80,7 +86,41 @@ impl RedisReplayConfig {
         Self {
             key_prefix: DEFAULT_REDIS_KEY_PREFIX.to_owned(),
             timeout: DEFAULT_REDIS_TIMEOUT,
+            replicas: None,
+            evicting_policy_allowed: false,
         }
+    }
+
+    /// Durability against failover: every check waits (`WAIT`) until
+    /// `replicas` replicas have acknowledged its `SET`, for at most
+    /// `timeout` (between 1 ms and the check's own timeout, which bounds
+    /// the whole check). A check that is not acknowledged in time fails
+    /// closed with [`ErrorKind::ReplayStoreUnavailable`] (its pair may be
+    /// recorded on the primary: presenting the assertion again is then a
+    /// replay, the safe side). So every accepted `jti` is on `replicas + 1`
+    /// servers; a failover to one of those replicas loses none of them.
+    /// Costs one replication round trip per check. `WAIT` is Redis's
+    /// asynchronous replication made synchronous for this write only: it
+    /// does not make Redis a consensus store (a failover may still promote
+    /// a replica that had not acknowledged), which is why a failover also
+    /// starts a new epoch (quarantine) whatever this setting.
+    pub fn wait_for_replicas(mut self, replicas: u32, timeout: Duration) -> Self {
+        self.replicas = Some((replicas, timeout));
+        self
+    }
+
+    /// **Loosens:** runs on a Redis whose `maxmemory-policy` evicts keys
+    /// (`allkeys-lru`, `volatile-ttl`, ...), which is otherwise refused
+    /// (every check fails closed with
+    /// [`ErrorKind::ReplayStoreUnavailable`]). An evicted key is a
+    /// forgotten `jti`: with this opt-in every check also reads the
+    /// server's `evicted_keys` after its `SET` (one `INFO stats` per check)
+    /// and a rise starts a new epoch, so that the assertions that could
+    /// have been forgotten are quarantined. A server that evicts often
+    /// then quarantines often.
+    pub fn danger_allow_evicting_policy(mut self) -> Self {
+        self.evicting_policy_allowed = true;
+        self
     }
 
     /// Sets the prefix of every key (default [`RedisReplayConfig::DEFAULT_KEY_PREFIX`],
@@ -110,7 +150,20 @@ impl RedisReplayConfig {
         self.timeout
     }
 
+    /// The replicas every check waits for, and the bound on that wait.
+    pub fn get_wait_for_replicas(&self) -> Option<(u32, Duration)> {
+        self.replicas
+    }
+
     fn validate(&self) -> Result<(), Error> {
+        if let Some((_, wait)) = self.replicas {
+            if wait < Duration::from_millis(1) || wait > self.timeout {
+                return Err(Error::detail(
+                    ErrorKind::InvalidConfig,
+                    "the WAIT timeout must be between 1 ms and the check's timeout",
+                ));
+            }
+        }
         if self.key_prefix.len() > MAX_PREFIX_LEN {
             return Err(Error::detail(
                 ErrorKind::InvalidConfig,
@@ -214,11 +267,15 @@ pub struct RedisReplayCache {
     io: IoThread,
     config: RedisReplayConfig,
     redacted_url: String,
+    epochs: Arc<Epochs>,
+    shared: Arc<CheckScope>,
 }
 
 /// The connection side, shared with the tasks on the I/O thread.
 struct Link {
-    client: Client,
+    client: Target,
+    /// The cluster connection, once made (cluster targets only).
+    cluster: tokio::sync::Mutex<Option<ClusterConnection>>,
     timeout: Duration,
     slot: Mutex<Option<Arc<Slot>>>,
 }
@@ -240,15 +297,79 @@ impl RedisReplayCache {
         // password included.
         let client = Client::open(url)
             .map_err(|_| Error::detail(ErrorKind::InvalidConfig, "invalid Redis URL"))?;
+        Self::start(Target::Single(client), redact_url(url), config)
+    }
+
+    /// A cache on the Redis Cluster reached through the seed nodes `nodes`
+    /// (URLs as for [`RedisReplayCache::new`]; the client discovers the
+    /// others and follows slot moves, `MOVED` and `ASK`). Keys carry a hash
+    /// tag, `prefix + "{xx}" + hash` with `xx` two hex digits of the hash,
+    /// so they spread over 256 slots, each group with its own epoch key
+    /// (`prefix + "{xx}epoch"`) on the node that holds the group: every
+    /// check reads the epoch key of its own node. A loss on any node (a
+    /// restart, a flush, a failover in one shard) starts a new epoch for
+    /// the whole cache: simpler than per-shard quarantines, and what the
+    /// verifier can state (its quarantine rule has one epoch). Call
+    /// [`RedisReplayCache::connect_cluster`] (or [`RedisReplayCache::ping`])
+    /// at start, so that every group's epoch is read at once.
+    ///
+    /// # Errors
+    /// As [`RedisReplayCache::new`].
+    pub fn cluster(nodes: &[&str], config: RedisReplayConfig) -> Result<Self, Error> {
+        config.validate()?;
+        let timeout = config.timeout;
+        let client = ClusterClient::builder(nodes.iter().copied())
+            .retries(1)
+            .connection_timeout(timeout)
+            .response_timeout(timeout)
+            .build()
+            .map_err(|_| Error::detail(ErrorKind::InvalidConfig, "invalid Redis Cluster URL"))?;
+        let redacted = nodes
+            .iter()
+            .map(|u| redact_url(u))
+            .collect::<Vec<_>>()
+            .join(",");
+        Self::start(Target::Cluster(client), redacted, config)
+    }
+
+    /// [`RedisReplayCache::cluster`], then [`RedisReplayCache::ping`].
+    ///
+    /// # Errors
+    /// As [`RedisReplayCache::connect`].
+    pub async fn connect_cluster(nodes: &[&str], config: RedisReplayConfig) -> Result<Self, Error> {
+        let cache = Self::cluster(nodes, config)?;
+        cache.ping().await?;
+        Ok(cache)
+    }
+
+    fn start(
+        client: Target,
+        redacted_url: String,
+        config: RedisReplayConfig,
+    ) -> Result<Self, Error> {
+        let groups = match client {
+            Target::Single(_) => 1,
+            Target::Cluster(_) => CLUSTER_GROUPS,
+        };
+        let shared = Arc::new(CheckScope {
+            prefix: config.key_prefix.clone(),
+            cluster: groups > 1,
+            replicas: config.replicas,
+            evicting_policy_allowed: config.evicting_policy_allowed,
+            store: redacted_url.clone(),
+        });
         Ok(Self {
             link: Arc::new(Link {
                 client,
+                cluster: tokio::sync::Mutex::new(None),
                 timeout: config.timeout,
                 slot: Mutex::new(None),
             }),
             io: IoThread::start("client-assertion-redis")?,
             config,
-            redacted_url: redact_url(url),
+            redacted_url,
+            epochs: Arc::new(Epochs::new(groups)),
+            shared,
         })
     }
 
@@ -264,16 +385,42 @@ impl RedisReplayCache {
         Ok(cache)
     }
 
-    /// Sends `PING`, as a readiness probe.
+    /// Sends `PING`, as a readiness probe, and, at first contact (or after
+    /// a connection was lost), reads the server's facts that date the
+    /// cache's epoch (see [`RedisReplayCache`]'s "Epoch").
     ///
     /// # Errors
     /// [`ErrorKind::ReplayStoreUnavailable`] when Redis does not answer
-    /// `PONG` within the timeout.
+    /// `PONG` within the timeout, or its `maxmemory-policy` evicts keys
+    /// (unless [`RedisReplayConfig::danger_allow_evicting_policy`]).
     pub async fn ping(&self) -> Result<(), Error> {
-        match self.run(::redis::cmd("PING")).await? {
-            Value::SimpleString(s) if s == "PONG" => Ok(()),
-            _ => Err(unexpected_reply()),
+        if matches!(self.link.client, Target::Single(_)) {
+            match self.run(::redis::cmd("PING")).await? {
+                Value::SimpleString(s) if s == "PONG" => {}
+                _ => return Err(unexpected_reply()),
+            }
         }
+        let (link, epochs, scope) = (self.link.clone(), self.epochs.clone(), self.scope());
+        let timeout = self.config.timeout;
+        let task = async move {
+            for group in 0..epochs.len() {
+                if !epochs.group(group).handshake_due() {
+                    continue;
+                }
+                let step = link.handshake(&epochs, group, &scope);
+                match tokio::time::timeout(timeout, step).await {
+                    Ok(result) => result?,
+                    Err(_) => {
+                        return Err(Error::detail(
+                            ErrorKind::ReplayStoreUnavailable,
+                            "Redis did not answer in time",
+                        ))
+                    }
+                }
+            }
+            Ok(())
+        };
+        self.io.run(task).await
     }
 
     /// The settings.
@@ -285,27 +432,48 @@ impl RedisReplayCache {
     /// base64url characters of a SHA-256 over
     /// [`ReplayEntry::key_material`]. Its size never depends on the `jti`.
     pub fn key(&self, entry: &ReplayEntry<'_>) -> String {
+        self.key_and_group(entry).0
+    }
+
+    /// The key and its epoch group (on a cluster, the hash tag `{xx}`).
+    fn key_and_group(&self, entry: &ReplayEntry<'_>) -> (String, usize) {
         let mut h = Sha256::new();
         entry.key_material(&mut |bytes| h.update(bytes));
-        let mut key = String::with_capacity(self.config.key_prefix.len() + 43);
+        let digest = h.finalize();
+        let group = usize::from(digest[0]) % self.epochs.len();
+        let mut key = String::with_capacity(self.config.key_prefix.len() + 47);
         key.push_str(&self.config.key_prefix);
-        crate::b64::encode_into(&h.finalize(), &mut key);
-        key
+        if self.shared.cluster {
+            key.push_str(&format!("{{{group:02x}}}"));
+        }
+        crate::b64::encode_into(&digest, &mut key);
+        (key, group)
     }
 
     async fn check(&self, entry: &ReplayEntry<'_>) -> Result<(), Error> {
-        let mut cmd = ::redis::cmd("SET");
-        cmd.arg(self.key(entry))
-            .arg("1")
-            .arg("NX")
-            .arg("PX")
-            .arg(retention_millis(entry.until(), entry.now()));
-        match self.run(cmd).await? {
-            Value::Okay => Ok(()),
-            Value::SimpleString(s) if s == "OK" => Ok(()),
-            Value::Nil => Err(Error::new(ErrorKind::Replayed)),
-            _ => Err(unexpected_reply()),
-        }
+        let (key, group) = self.key_and_group(entry);
+        let job = Job {
+            key,
+            group,
+            px: retention_millis(entry.until(), entry.now()),
+        };
+        let (link, epochs, scope) = (self.link.clone(), self.epochs.clone(), self.scope());
+        let timeout = self.config.timeout;
+        let task = async move {
+            match tokio::time::timeout(timeout, link.check(&epochs, &scope, job)).await {
+                Ok(result) => result,
+                Err(_) => Err(Error::detail(
+                    ErrorKind::ReplayStoreUnavailable,
+                    "Redis did not answer in time",
+                )),
+            }
+        };
+        self.io.run(task).await
+    }
+
+    /// What every check of this cache shares.
+    fn scope(&self) -> Arc<CheckScope> {
+        self.shared.clone()
     }
 
     /// Sends `cmd` on the I/O thread, within the timeout.
@@ -315,7 +483,250 @@ impl RedisReplayCache {
     }
 }
 
+/// One check's command: record `key` for `px` milliseconds.
+struct Job {
+    key: String,
+    group: usize,
+    px: u64,
+}
+
+/// The settings every check reads.
+struct CheckScope {
+    prefix: String,
+    cluster: bool,
+    replicas: Option<(u32, Duration)>,
+    evicting_policy_allowed: bool,
+    store: String,
+}
+
+impl CheckScope {
+    /// The epoch key of `group`.
+    fn epoch_key(&self, group: usize) -> String {
+        if self.cluster {
+            format!("{}{{{group:02x}}}epoch", self.prefix)
+        } else {
+            format!("{}epoch", self.prefix)
+        }
+    }
+}
+
+/// Epoch groups on a cluster: one hash tag per value of the key hash's
+/// first byte.
+const CLUSTER_GROUPS: usize = 256;
+
+/// Where the cache's Redis is.
+enum Target {
+    Single(Client),
+    Cluster(ClusterClient),
+}
+
 impl Link {
+    /// Reads the server's facts (`INFO`, `TIME`, the epoch key), refuses an
+    /// evicting policy unless allowed, and writes a new epoch key after a
+    /// loss.
+    async fn handshake(&self, all: &Epochs, group: usize, scope: &CheckScope) -> Result<(), Error> {
+        let epochs = all.group(group);
+        let epoch_key = scope.epoch_key(group);
+        let mut pipe = ::redis::pipe();
+        // The key first: on a cluster it routes the pipeline to its node.
+        pipe.cmd("GET").arg(&epoch_key).cmd("INFO").cmd("TIME");
+        let mut values = self.send_pipe(all, &pipe, 3).await?;
+        values.rotate_left(1);
+        let info = values.first().and_then(text).and_then(ServerInfo::parse);
+        let time = values.get(1).and_then(time_ms);
+        let (Some(info), Some(time)) = (info, time) else {
+            return Err(unexpected_reply());
+        };
+        if info.evicts() && !scope.evicting_policy_allowed {
+            epochs.reconnected();
+            return Err(Error::detail(
+                ErrorKind::ReplayStoreUnavailable,
+                "Redis maxmemory-policy evicts keys: refused (use noeviction)",
+            ));
+        }
+        let key = values.get(2).and_then(text);
+        let (loss, write) = epochs.handshake(info, time, key);
+        if let Handshake::Write(fresh) = write {
+            let mut pipe = ::redis::pipe();
+            pipe.cmd("SET").arg(&epoch_key).arg(fresh.encode());
+            pipe.cmd("GET").arg(&epoch_key);
+            let values = self.send_pipe(all, &pipe, 2).await?;
+            epochs.written(values.last().and_then(text));
+        }
+        if let Some(loss) = loss {
+            crate::audit::replay_epoch_started(&scope.store, loss.code());
+        }
+        Ok(())
+    }
+
+    /// One check: the handshake when due, then `SET NX PX`, the epoch key
+    /// read back, `WAIT` and `INFO` when asked for, in one round trip.
+    async fn check(&self, all: &Epochs, scope: &CheckScope, job: Job) -> Result<(), Error> {
+        let epochs = all.group(job.group);
+        if epochs.handshake_due() {
+            self.handshake(all, job.group, scope).await?;
+        }
+        let mut pipe = ::redis::pipe();
+        pipe.cmd("SET")
+            .arg(&job.key)
+            .arg("1")
+            .arg("NX")
+            .arg("PX")
+            .arg(job.px);
+        pipe.cmd("GET").arg(scope.epoch_key(job.group));
+        if let Some((n, wait)) = scope.replicas {
+            pipe.cmd("WAIT").arg(n).arg(wait.as_millis().max(1) as u64);
+        }
+        let with_info = scope.evicting_policy_allowed || epochs.info_due();
+        if with_info {
+            pipe.cmd("INFO");
+        }
+        let count = 2 + usize::from(scope.replicas.is_some()) + usize::from(with_info);
+        let values = self.send_pipe(all, &pipe, count).await?;
+        let info = if with_info {
+            let info = values.last().and_then(text).and_then(ServerInfo::parse);
+            Some(info.ok_or_else(unexpected_reply)?)
+        } else {
+            None
+        };
+        let refused = info
+            .as_ref()
+            .is_some_and(|i| i.evicts() && !scope.evicting_policy_allowed);
+        if let Some(loss) = epochs.after_check(values.get(1).and_then(text), info) {
+            crate::audit::replay_epoch_started(&scope.store, loss.code());
+        }
+        match values.first() {
+            Some(Value::Nil) => return Err(Error::new(ErrorKind::Replayed)),
+            Some(Value::Okay) => {}
+            Some(Value::SimpleString(s)) if s == "OK" => {}
+            _ => return Err(unexpected_reply()),
+        }
+        if let Some((n, _)) = scope.replicas {
+            match values.get(2) {
+                Some(Value::Int(acked)) if *acked >= i64::from(n) => {}
+                Some(Value::Int(_)) => {
+                    return Err(Error::detail(
+                        ErrorKind::ReplayStoreUnavailable,
+                        "Redis replicas did not acknowledge the write in time",
+                    ))
+                }
+                _ => return Err(unexpected_reply()),
+            }
+        }
+        if refused {
+            return Err(Error::detail(
+                ErrorKind::ReplayStoreUnavailable,
+                "Redis maxmemory-policy evicts keys: refused (use noeviction)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Sends `pipe` (`count` replies) within the timeout; any server error
+    /// among the replies fails closed; a connection error makes the next
+    /// check read the server's facts again.
+    async fn send_pipe(
+        &self,
+        epochs: &Epochs,
+        pipe: &::redis::Pipeline,
+        count: usize,
+    ) -> Result<Vec<Value>, Error> {
+        if let Target::Cluster(client) = &self.client {
+            return self.send_cluster(client, epochs, pipe, count).await;
+        }
+        let slot = self.slot()?;
+        let mut manager = slot.manager.clone();
+        let reply =
+            tokio::time::timeout(self.timeout, manager.send_packed_commands(pipe, 0, count));
+        let failed = |e: Error| {
+            epochs.reconnected();
+            Err(e)
+        };
+        match reply.await {
+            Ok(Ok(values)) => {
+                slot.answered();
+                if let Some(Value::ServerError(e)) =
+                    values.iter().find(|v| matches!(v, Value::ServerError(_)))
+                {
+                    return Err(Error::with_source(
+                        ErrorKind::ReplayStoreUnavailable,
+                        ::redis::RedisError::from(e.clone()),
+                    ));
+                }
+                if values.len() != count {
+                    return failed(unexpected_reply());
+                }
+                Ok(values)
+            }
+            Ok(Err(e)) => {
+                if e.is_timeout() {
+                    self.retire_if_silent(&slot);
+                } else if matches!(e.kind(), ::redis::ErrorKind::Server(_)) {
+                    slot.answered();
+                    return Err(Error::with_source(ErrorKind::ReplayStoreUnavailable, e));
+                }
+                failed(Error::with_source(ErrorKind::ReplayStoreUnavailable, e))
+            }
+            Err(_elapsed) => {
+                self.retire_if_silent(&slot);
+                failed(Error::detail(
+                    ErrorKind::ReplayStoreUnavailable,
+                    "Redis did not answer in time",
+                ))
+            }
+        }
+    }
+
+    /// [`Link::send_pipe`] on a cluster: one connection, made on first use
+    /// and dropped after any error (the next check makes a new one).
+    async fn send_cluster(
+        &self,
+        client: &ClusterClient,
+        epochs: &Epochs,
+        pipe: &::redis::Pipeline,
+        count: usize,
+    ) -> Result<Vec<Value>, Error> {
+        let failed = |e: Error| {
+            epochs.reconnected();
+            Err(e)
+        };
+        let mut conn = {
+            let mut guard = self.cluster.lock().await;
+            match &*guard {
+                Some(c) => c.clone(),
+                None => match client.get_async_connection().await {
+                    Ok(c) => {
+                        *guard = Some(c.clone());
+                        c
+                    }
+                    Err(e) => {
+                        return failed(Error::with_source(ErrorKind::ReplayStoreUnavailable, e))
+                    }
+                },
+            }
+        };
+        let reply = conn.req_packed_commands(pipe, 0, count).await;
+        let values = match reply {
+            Ok(values) => values,
+            Err(e) => {
+                *self.cluster.lock().await = None;
+                return failed(Error::with_source(ErrorKind::ReplayStoreUnavailable, e));
+            }
+        };
+        if let Some(Value::ServerError(e)) =
+            values.iter().find(|v| matches!(v, Value::ServerError(_)))
+        {
+            return Err(Error::with_source(
+                ErrorKind::ReplayStoreUnavailable,
+                ::redis::RedisError::from(e.clone()),
+            ));
+        }
+        if values.len() != count {
+            return failed(unexpected_reply());
+        }
+        Ok(values)
+    }
+
     /// The current connection manager, created on first use (or after the
     /// last one was dropped as dead).
     fn slot(&self) -> Result<Arc<Slot>, Error> {
@@ -331,8 +742,13 @@ impl Link {
             .set_number_of_retries(0)
             .set_connection_timeout(timeout)
             .set_response_timeout(timeout);
-        let manager = self
-            .client
+        let Target::Single(client) = &self.client else {
+            return Err(Error::detail(
+                ErrorKind::ReplayStoreUnavailable,
+                "no single-node connection on a cluster",
+            ));
+        };
+        let manager = client
             .get_connection_manager_lazy(manager_config)
             .map_err(|e| Error::with_source(ErrorKind::ReplayStoreUnavailable, e))?;
         let slot = Arc::new(Slot {
@@ -434,6 +850,10 @@ fn redact_url(url: &str) -> String {
 impl AsyncReplayCache for RedisReplayCache {
     fn check_and_insert_async<'a>(&'a self, entry: &'a ReplayEntry<'a>) -> ReplayFuture<'a> {
         Box::pin(self.check(entry))
+    }
+
+    fn epoch(&self, now: SystemTime) -> SystemTime {
+        self.epochs.epoch(now)
     }
 }
 

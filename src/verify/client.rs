@@ -36,6 +36,7 @@ pub struct VerifierBuilder {
     registry: Arc<ClientRegistry>,
     replay: ReplayStore,
     clock: Arc<dyn Clock>,
+    quarantine: bool,
 }
 
 impl VerifierBuilder {
@@ -54,9 +55,39 @@ impl VerifierBuilder {
         self
     }
 
-    /// Uses the in-process `cache` for `jti` replay checks (default: a
+    /// Uses the in-process `cache` for `jti` replay checks; it serves the
+    /// synchronous and the async methods. By default each verifier has a
     /// fresh [`MemoryReplayCache`](crate::MemoryReplayCache) of default
-    /// capacity); it serves the synchronous and the async methods.
+    /// capacity **of its own**: two verifiers built without a cache (in one
+    /// process or two) each accept the same assertion once. Verifiers that
+    /// guard one authorization server (a `Verifier` and a
+    /// [`GrantVerifier`](crate::grant::GrantVerifier), or several verifiers
+    /// of one process) share replay state by holding clones of one `Arc`:
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use client_assertion::*;
+    /// use client_assertion::grant::{GrantVerifier, TrustedIssuers};
+    ///
+    /// let cache: Arc<dyn ReplayCache> = Arc::new(MemoryReplayCache::default());
+    /// let clients = Arc::new(ClientRegistry::new());
+    /// let a = Verifier::builder("https://as.example", clients.clone())
+    ///     .replay_cache(cache.clone())
+    ///     .build()?;
+    /// let b = Verifier::builder("https://as.example", clients)
+    ///     .replay_cache(cache.clone())
+    ///     .build()?;
+    /// let grants = GrantVerifier::builder("https://as.example", Arc::new(TrustedIssuers::new()))
+    ///     .replay_cache(cache)
+    ///     .build()?;
+    /// # let _ = (a, b, grants);
+    /// # Ok::<(), client_assertion::Error>(())
+    /// ```
+    ///
+    /// Entries are scoped by this verifier's issuer (and kind and client),
+    /// so verifiers of different authorization servers can share one
+    /// cache without collisions. Several processes share one through a
+    /// networked store ([`VerifierBuilder::async_replay_cache`]).
     pub fn replay_cache(mut self, cache: Arc<dyn ReplayCache>) -> Self {
         self.replay = ReplayStore::Sync(cache);
         self
@@ -67,6 +98,20 @@ impl VerifierBuilder {
     /// ones then fail closed with [`ErrorKind::RequiresAsync`].
     pub fn async_replay_cache(mut self, cache: Arc<dyn AsyncReplayCache>) -> Self {
         self.replay = ReplayStore::Async(cache);
+        self
+    }
+
+    /// **Loosens:** turns off the quarantine after replay state loss (see
+    /// the [`replay`](crate::replay) module docs): an assertion issued
+    /// before the cache's epoch (before this process started, for a
+    /// [`MemoryReplayCache`](crate::MemoryReplayCache); before a Redis
+    /// restart, flush, eviction or failover was detected) is accepted if
+    /// the cache does not remember its `jti`, so an assertion that was
+    /// accepted before the loss **is accepted again**. Only for a caller
+    /// whose own replay protection survives the store's losses, or a
+    /// one-shot tool whose replay protection is meant to last one run.
+    pub fn danger_accept_replays_after_state_loss(mut self) -> Self {
+        self.quarantine = false;
         self
     }
 
@@ -87,7 +132,7 @@ impl VerifierBuilder {
         Ok(Verifier {
             policy: self.policy,
             registry: self.registry,
-            replay: self.replay,
+            replay: self.replay.for_verifier(self.clock.now(), self.quarantine),
             clock: self.clock,
         })
     }
@@ -151,6 +196,7 @@ impl Verifier {
             registry,
             replay: ReplayStore::default(),
             clock: Arc::new(SystemClock),
+            quarantine: true,
         }
     }
 

@@ -295,6 +295,7 @@ pub struct GrantVerifierBuilder {
     replay: ReplayStore,
     clock: Arc<dyn Clock>,
     types: GrantTypes,
+    quarantine: bool,
 }
 
 impl GrantVerifierBuilder {
@@ -310,9 +311,12 @@ impl GrantVerifierBuilder {
     }
 
     /// Uses `cache` for `jti` replay checks (default: a fresh
-    /// [`MemoryReplayCache`](crate::MemoryReplayCache) of default capacity). One cache may serve this
-    /// verifier and a client-authentication [`Verifier`](crate::Verifier): their scopes never
-    /// collide.
+    /// [`MemoryReplayCache`](crate::MemoryReplayCache) of default capacity,
+    /// of this verifier's own: no other verifier sees what it records). One
+    /// cache may serve this verifier and a client-authentication
+    /// [`Verifier`](crate::Verifier) (give both a clone of one `Arc`, see
+    /// [`VerifierBuilder::replay_cache`](crate::server::VerifierBuilder::replay_cache)):
+    /// their scopes never collide.
     pub fn replay_cache(mut self, cache: Arc<dyn ReplayCache>) -> Self {
         self.replay = ReplayStore::Sync(cache);
         self
@@ -324,6 +328,20 @@ impl GrantVerifierBuilder {
     /// [`ErrorKind::RequiresAsync`].
     pub fn async_replay_cache(mut self, cache: Arc<dyn AsyncReplayCache>) -> Self {
         self.replay = ReplayStore::Async(cache);
+        self
+    }
+
+    /// **Loosens:** turns off the quarantine after replay state loss (see
+    /// the [`replay`](crate::replay) module docs): an assertion issued
+    /// before the cache's epoch (before this process started, for a
+    /// [`MemoryReplayCache`](crate::MemoryReplayCache); before a Redis
+    /// restart, flush, eviction or failover was detected) is accepted if
+    /// the cache does not remember its `jti`, so an assertion that was
+    /// accepted before the loss **is accepted again**. Only for a caller
+    /// whose own replay protection survives the store's losses, or a
+    /// one-shot tool whose replay protection is meant to last one run.
+    pub fn danger_accept_replays_after_state_loss(mut self) -> Self {
+        self.quarantine = false;
         self
     }
 
@@ -378,7 +396,7 @@ impl GrantVerifierBuilder {
         Ok(GrantVerifier {
             policy: self.policy,
             issuers: self.issuers,
-            replay: self.replay,
+            replay: self.replay.for_verifier(self.clock.now(), self.quarantine),
             clock: self.clock,
             types: self.types,
         })
@@ -460,6 +478,7 @@ impl GrantVerifier {
             issuers,
             replay: ReplayStore::default(),
             clock: Arc::new(SystemClock),
+            quarantine: true,
             types: GrantTypes {
                 absent: true,
                 names: vec!["JWT".to_owned()],

@@ -9,7 +9,8 @@
 //!         between the sync and async paths (select.rs)
 //! verify  signature or MAC, alg pinned by the key (select.rs)
 //! claims  sub, aud, exp/nbf/iat, lifetime, age, jti (claims.rs)
-//! record  the replay entry, one call site per path (ReplayStore)
+//! record  the replay entry, one call site per path (ReplayStore), then
+//!         the quarantine rule against the cache's epoch (replay/mod.rs)
 //! ```
 //!
 //! A driver ([`Verifier`](crate::Verifier), [`GrantVerifier`](crate::GrantVerifier))
@@ -240,11 +241,20 @@ impl Pipeline<'_> {
         }
     }
 
+    /// The entry to record: scoped by this server's issuer, and, for the
+    /// quarantine rule, acceptable since `iat` (without `iat`, since
+    /// `exp - max_lifetime - leeway`, the earliest instant the lifetime
+    /// rule lets it through).
     fn entry<'c>(&'c self, c: &'c Checked) -> ReplayEntry<'c> {
         let scope = ReplayScope::new(self.kind.replay(), &self.policy.issuer, &c.iss);
+        let window = self.policy.max_lifetime + self.policy.leeway;
+        let since = c.claims.issued_at.unwrap_or_else(|| {
+            (c.claims.expires_at.checked_sub(window)).unwrap_or(SystemTime::UNIX_EPOCH)
+        });
         ReplayEntry::new(scope, &c.claims.jti, c.now)
             .retain_until(c.claims.retain_until)
             .issued_at(c.claims.issued_at)
+            .acceptable_since(since)
     }
 
     /// Screening and the registration `iss` names, whose method must fit

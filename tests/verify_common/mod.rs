@@ -137,6 +137,7 @@ impl Fixture {
         let verifier = Verifier::builder(ISSUER, registry.clone())
             .policy(policy)
             .clock(Arc::new(clock.clone()))
+            .replay_cache(running_cache())
             .build()
             .expect("verifier");
         Self {
@@ -248,4 +249,14 @@ fn collect_strings(v: &Value, out: &mut Vec<String>) {
         Value::Object(m) => m.values().for_each(|v| collect_strings(v, out)),
         _ => {}
     }
+}
+
+/// A memory replay cache whose epoch lies long before [`NOW`] (a server
+/// that has run for a while): assertions issued before the fixture's clock
+/// are judged by the claim rules alone, not quarantined as right after a
+/// start (tests/replay_quarantine.rs covers that).
+pub fn running_cache() -> Arc<client_assertion::MemoryReplayCache> {
+    let cache = Arc::new(client_assertion::MemoryReplayCache::default());
+    client_assertion::ReplayCache::epoch(&*cache, std::time::UNIX_EPOCH);
+    cache
 }
