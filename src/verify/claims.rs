@@ -164,6 +164,9 @@ fn not_issued(policy: &Policy, now: f64, exp: f64) -> Result<f64, Error> {
 }
 
 fn jti(policy: &Policy, jti: Option<Json>) -> Result<String, Error> {
+    if jti.is_none() && !policy.jti_required {
+        return Ok(String::new());
+    }
     let jti = string_claim(jti, "jti is required")?;
     if jti.is_empty() || jti.len() > policy.max_jti_length {
         return Err(Error::detail(
