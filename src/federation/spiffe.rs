@@ -148,11 +148,14 @@ fn validate_path(path: &str) -> Result<(), Error> {
 }
 
 /// The trust domain's own SPIFFE ID (`spiffe://example.org`) of the
-/// JWT-SVID subject `sub`, the name a JWT-SVID without `iss` is looked up
-/// by; `None` when `sub` is not a SPIFFE ID.
+/// JWT-SVID subject `sub`, the name a JWT-SVID is looked up by; `None`
+/// when `sub` has no valid trust domain. The path is checked later, by the
+/// SPIFFE rule (so that a bad path is a subject mismatch of that rule).
 pub(crate) fn trust_domain_of(sub: &str) -> Option<String> {
-    let id = SpiffeId::parse(sub).ok()?;
-    Some(format!("{SCHEME}{}", id.trust_domain()))
+    let rest = sub.strip_prefix(SCHEME)?;
+    let td = &rest[..rest.find('/').unwrap_or(rest.len())];
+    validate_trust_domain(td).ok()?;
+    Some(format!("{SCHEME}{td}"))
 }
 
 /// A trust domain's SPIFFE bundle, as far as JWT-SVIDs need it: its JWT

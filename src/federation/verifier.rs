@@ -333,9 +333,12 @@ impl FederatedVerifier {
         token: &'t str,
     ) -> Result<(Screened<'t>, &Anchor), Rejected> {
         // A JWT-SVID's anchor is its subject's trust domain, whatever its
-        // (optional) `iss` says, when that trust domain is trusted.
-        let lookup = |sub: Option<&Json>| match sub {
-            Some(Json::Str(sub)) => trust_domain_of(sub).filter(|td| self.anchors.contains_key(td)),
+        // (optional) `iss` says, when that trust domain is trusted; without
+        // `iss`, an untrusted trust domain is an unknown issuer.
+        let lookup = |has_iss: bool, sub: Option<&Json>| match sub {
+            Some(Json::Str(sub)) => {
+                trust_domain_of(sub).filter(|td| !has_iss || self.anchors.contains_key(td))
+            }
             _ => None,
         };
         let screened = base.screen_as(token, None, &lookup)?;

@@ -134,9 +134,10 @@ impl Screened<'_> {
     }
 }
 
-/// The name a driver looks a token up by instead of its `iss`, from its
-/// `sub` claim (a JWT-SVID's trust domain); `None`: the `iss` claim.
-pub(crate) type LookupName<'a> = &'a dyn Fn(Option<&Json>) -> Option<String>;
+/// The name a driver looks a token up by instead of its `iss`, from
+/// whether it has an `iss` claim and from its `sub` claim (a JWT-SVID's
+/// trust domain); `None`: the `iss` claim.
+pub(crate) type LookupName<'a> = &'a dyn Fn(bool, Option<&Json>) -> Option<String>;
 
 /// Everything checked but (until recorded) the replay rule.
 pub(crate) struct Checked {
@@ -350,7 +351,7 @@ impl Pipeline<'_> {
         token: &'t str,
         client_id: Option<&str>,
     ) -> Result<Screened<'t>, Rejected> {
-        self.screen_as(token, client_id, &|_| None)
+        self.screen_as(token, client_id, &|_, _| None)
     }
 
     /// [`Pipeline::screen`] where a token is looked up by the name
@@ -370,7 +371,7 @@ impl Pipeline<'_> {
             signature,
         } = token::parse_keeping(token, self.policy.max_token_size, keep)
             .map_err(Rejected::unseen)?;
-        let iss = match lookup(claims.sub.as_ref()) {
+        let iss = match lookup(claims.iss.is_some(), claims.sub.as_ref()) {
             Some(name) => {
                 claims.iss = None;
                 Some(Json::Str(name))
