@@ -21,7 +21,10 @@ use client_assertion::ErrorKind;
 use serde_json::Value;
 
 fn vectors() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/federation/spiffe_vectors.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/federation/spiffe_vectors.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -37,13 +40,20 @@ fn spiffe_ids_agree_with_py_spiffe() {
         let id = case["id"].as_str().unwrap();
         let ours = SpiffeId::parse(id);
         if STRICTER.contains(&id) {
-            assert!(case["valid"].as_bool().unwrap(), "py-spiffe normalises {id}");
+            assert!(
+                case["valid"].as_bool().unwrap(),
+                "py-spiffe normalises {id}"
+            );
             assert!(ours.is_err(), "{id}: no case normalisation here");
             continue;
         }
         assert_eq!(ours.is_ok(), case["valid"].as_bool().unwrap(), "{id}");
         if let Ok(parsed) = ours {
-            assert_eq!(parsed.trust_domain(), case["trust_domain"].as_str().unwrap(), "{id}");
+            assert_eq!(
+                parsed.trust_domain(),
+                case["trust_domain"].as_str().unwrap(),
+                "{id}"
+            );
             assert_eq!(parsed.path(), case["path"].as_str().unwrap(), "{id}");
         }
     }
@@ -64,11 +74,19 @@ fn bundle_and_svids_agree_with_py_spiffe() {
         .map(|k| k.as_str().unwrap())
         .collect();
     assert_eq!(theirs, ["plain-sig", "svid-ec"]);
-    let ours: Vec<&str> = bundle.jwt_authorities().keys().iter().map(|k| k.kid()).collect();
+    let ours: Vec<&str> = bundle
+        .jwt_authorities()
+        .keys()
+        .iter()
+        .map(|k| k.kid())
+        .collect();
     assert_eq!(ours, ["svid-ec"]);
     assert_eq!(bundle.skipped_keys(), 1);
 
-    let rule = TrustRule::spiffe("mesh", bundle).spiffe_id("/ns/prod").build().unwrap();
+    let rule = TrustRule::spiffe("mesh", bundle)
+        .spiffe_id("/ns/prod")
+        .build()
+        .unwrap();
     for svid in v["svids"].as_array().unwrap() {
         let name = svid["name"].as_str().unwrap();
         let clock = ManualClock::at_unix(svid["now"].as_u64().unwrap());
