@@ -8,7 +8,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use client_assertion::{jwk_set, Algorithm, KeyMetadata, KeyType, PrivateKey};
+use client_assertion::{jwk_set, Algorithm, KeyType, PrivateKey};
 use serde_json::json;
 use verify_common::{sign_raw, ISSUER};
 
