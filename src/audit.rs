@@ -64,6 +64,11 @@
 //!   key (`unknown_key`).
 //! - `jti` is given only for `replayed`, where the signature of the
 //!   registered client's key has verified it.
+//! - For the federated verifier (`federation::FederatedVerifier`),
+//!   `client_id` of `assertion.verified` is the client of the matched
+//!   trust rule; in `assertion.rejected` it is the trust anchor's issuer
+//!   (`spiffe://<trust domain>` for a JWT-SVID), which the operator
+//!   configured; an untrusted issuer is `claimed_client_id`.
 //!
 //! Every string field of every event (a client id, `kid`, `jti`, key file
 //! path; most of all those taken from a rejected token) is made log-safe:

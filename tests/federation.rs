@@ -583,3 +583,51 @@ fn preset_algorithms_and_embedded_keys() {
         ErrorKind::HeaderNotAllowed
     );
 }
+
+// ------------------------------------------------------------ remote keys
+
+#[derive(Debug)]
+struct Jwks(String, std::sync::atomic::AtomicUsize);
+
+impl client_assertion::server::JwksFetcher for Jwks {
+    fn fetch<'a>(&'a self, issuer: &'a str) -> client_assertion::server::FetchFuture<'a> {
+        assert_eq!(issuer, K8S_ISSUER);
+        self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let body = self.0.clone().into_bytes();
+        Box::pin(async move { Ok(body) })
+    }
+}
+
+#[tokio::test]
+async fn remote_keys_through_the_jwks_fetcher() {
+    let key = rsa();
+    let clock = ManualClock::at_unix(NOW);
+    let fetcher = Arc::new(Jwks(jwk_set([&*key]).to_json(), Default::default()));
+    let keys = TrustKeys::Remote(fetcher.clone(), Default::default());
+    let rule = TrustRule::kubernetes("payments", K8S_ISSUER, keys)
+        .service_account("payments", "payments-api")
+        .build()
+        .unwrap();
+    let v = verifier(vec![rule], &clock);
+    let (h, c) = fixture("kubernetes_projected.json", &*key);
+    let token = sign(&*key, &h, &c);
+    // The sync path never fetches.
+    assert_eq!(
+        v.verify(&token).unwrap_err().kind(),
+        ErrorKind::KeysUnavailable
+    );
+    assert_eq!(
+        v.verify_async(&token).await.unwrap().client_id(),
+        "payments"
+    );
+    assert_eq!(
+        v.verify_async(&token).await.unwrap().client_id(),
+        "payments"
+    );
+    assert_eq!(
+        fetcher.1.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "cached"
+    );
+    v.verify(&token).expect("cached keys serve the sync path");
+}

@@ -33,6 +33,45 @@ pub enum TrustKeys {
 }
 
 impl TrustKeys {
+    /// The `jwks_uri` of an OpenID Provider's discovery document (the body
+    /// of `<issuer>/.well-known/openid-configuration`, fetched with your
+    /// own HTTP client), for a [`JwksFetcher`] to fetch: the document's
+    /// `issuer` must be `issuer` exactly (OpenID Connect Discovery §4.3)
+    /// and `jwks_uri` an `https` URL.
+    ///
+    /// ```
+    /// use client_assertion::federation::TrustKeys;
+    ///
+    /// let doc = r#"{"issuer":"https://token.actions.githubusercontent.com",
+    ///   "jwks_uri":"https://token.actions.githubusercontent.com/.well-known/jwks"}"#;
+    /// let uri = TrustKeys::jwks_uri(doc, "https://token.actions.githubusercontent.com")?;
+    /// assert!(uri.ends_with("/.well-known/jwks"));
+    /// assert!(TrustKeys::jwks_uri(doc, "https://token.actions.githubusercontent.com/").is_err());
+    /// # Ok::<(), client_assertion::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] for a document that is not a JSON
+    /// object, names another issuer, or has no `https` `jwks_uri`.
+    pub fn jwks_uri(discovery: &str, issuer: &str) -> Result<String, Error> {
+        let bad = |d| Err(Error::detail(ErrorKind::InvalidConfig, d));
+        if discovery.len() > JwkSet::MAX_JSON_LEN {
+            return bad("the discovery document is too large");
+        }
+        let Ok(serde_json::Value::Object(doc)) = serde_json::from_str(discovery) else {
+            return bad("the discovery document is not a JSON object");
+        };
+        if doc.get("issuer").and_then(|i| i.as_str()) != Some(issuer) {
+            return bad("the discovery document is for another issuer");
+        }
+        match doc.get("jwks_uri").and_then(|u| u.as_str()) {
+            Some(uri) if uri.starts_with("https://") && uri.len() > "https://".len() => {
+                Ok(uri.to_owned())
+            }
+            _ => bad("the discovery document has no https jwks_uri"),
+        }
+    }
+
     /// Whether two rules of one issuer name the same keys.
     pub(crate) fn same_as(&self, other: &Self) -> bool {
         match (self, other) {
