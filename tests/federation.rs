@@ -631,3 +631,52 @@ async fn remote_keys_through_the_jwks_fetcher() {
     );
     v.verify(&token).expect("cached keys serve the sync path");
 }
+
+#[test]
+fn matcher_and_rule_configuration_errors() {
+    use client_assertion::federation::ClaimMatcher;
+    let spiffe = |prefix: &str| {
+        ClaimMatcher::claim(
+            "sub",
+            Match::SpiffeId {
+                trust_domain: "example.org".into(),
+                path_prefix: prefix.into(),
+            },
+        )
+    };
+    assert!(spiffe("").is_ok() && spiffe("/").is_ok() && spiffe("/ns/prod").is_ok());
+    for bad in ["ns/prod", "/ns/../x", "//x"] {
+        assert_eq!(
+            spiffe(bad).unwrap_err().kind(),
+            ErrorKind::InvalidConfig,
+            "{bad}"
+        );
+    }
+    let bad_td = ClaimMatcher::claim(
+        "sub",
+        Match::SpiffeId {
+            trust_domain: "Example.org".into(),
+            path_prefix: String::new(),
+        },
+    );
+    assert!(bad_td.is_err());
+    assert!(ClaimMatcher::claim("x", Match::OneOf(vec![])).is_err());
+    assert!(ClaimMatcher::new(["sub", "x"], Match::Exact("a".into())).is_err());
+    // spiffe_id on a non-SPIFFE rule (whatever its issuer's bytes) is an error, never a panic.
+    let key = p256();
+    let e = TrustRule::oidc("c", "ééééé", TrustKeys::Jwks(jwk_set([&*key])))
+        .spiffe_id("")
+        .build();
+    assert_eq!(e.unwrap_err().kind(), ErrorKind::InvalidConfig);
+    // A SPIFFE bundle on a non-SPIFFE rule, and a GitHub rule's keys elsewhere.
+    let bundle = svid_bundle(&key);
+    let e = TrustRule::oidc("c", "https://idp", TrustKeys::Bundle(bundle))
+        .subject("s")
+        .build();
+    assert_eq!(e.unwrap_err().kind(), ErrorKind::InvalidConfig);
+    let e = TrustRule::kubernetes("c", K8S_ISSUER, TrustKeys::Jwks(jwk_set([&*key])))
+        .service_account("a", "b")
+        .max_age(Duration::ZERO)
+        .build();
+    assert_eq!(e.unwrap_err().kind(), ErrorKind::InvalidConfig);
+}

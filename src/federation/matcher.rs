@@ -90,7 +90,11 @@ impl ClaimMatcher {
                 validate_trust_domain(trust_domain)
                     .map_err(|_| Error::detail(ErrorKind::InvalidConfig, "invalid trust domain"))?;
                 let probe = format!("spiffe://{trust_domain}{path_prefix}");
-                if !path_prefix.is_empty() && SpiffeId::parse(&probe).is_err() {
+                let rooted = path_prefix.is_empty() || path_prefix.starts_with('/');
+                let probe_ok = path_prefix.is_empty()
+                    || path_prefix == "/"
+                    || SpiffeId::parse(probe.trim_end_matches('/')).is_ok();
+                if !rooted || !probe_ok {
                     return bad("invalid SPIFFE path prefix");
                 }
             }

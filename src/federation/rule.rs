@@ -294,9 +294,12 @@ impl TrustRuleBuilder {
 
     /// SPIFFE: the subject is a SPIFFE ID of the bundle's trust domain at
     /// or under `path_prefix` (`/ns/prod/sa/api`, or `""` for any).
-    pub fn spiffe_id(self, path_prefix: &str) -> Self {
-        let trust_domain =
-            self.rule.issuer["spiffe://".len().min(self.rule.issuer.len())..].to_owned();
+    pub fn spiffe_id(mut self, path_prefix: &str) -> Self {
+        let Some(trust_domain) = self.rule.issuer.strip_prefix("spiffe://") else {
+            self.errors.push("spiffe_id is for SPIFFE rules");
+            return self;
+        };
+        let trust_domain = trust_domain.to_owned();
         self.require(
             ["sub"],
             Match::SpiffeId {
