@@ -394,6 +394,31 @@ mod tests {
     }
 
     #[test]
+    fn kept_claims_are_duplicate_free_at_every_depth() {
+        let t = tok(
+            r#"{"alg":"a"}"#,
+            r#"{"sub":"s","k":{"a":[1,{"b":true}]},"n":null}"#,
+        );
+        let p = parse_keeping(&t, 8192, true).unwrap();
+        assert_eq!(p.claims.others["k"]["a"][1]["b"], serde_json::json!(true));
+        assert!(p.claims.others["n"].is_null());
+        assert!(
+            !p.claims.others.contains_key("sub"),
+            "registered claims stay typed"
+        );
+        assert!(parse(&t, 8192).unwrap().claims.others.is_empty());
+        for dup in [
+            r#"{"k":{"a":1,"a":2}}"#,
+            r#"{"k":[{"x":1,"x":1}]}"#,
+            r#"{"k":1,"k":2}"#,
+        ] {
+            let t = tok("{}", dup);
+            let e = parse_keeping(&t, 8192, true).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Malformed, "{dup}");
+        }
+    }
+
+    #[test]
     fn rejects_duplicates_non_objects_and_bad_shapes() {
         let kind = |t: &str| parse(t, 8192).unwrap_err().kind();
         assert_eq!(
