@@ -35,6 +35,10 @@
 //! cargo bench --bench verify -- --noplot
 //! ```
 //! Target: `end_to_end` within 1.10x of `raw`.
+//!
+//! `verify_federated/<ALG>` does the same for the federated verifier
+//! ([`federated`]): Kubernetes-shaped tokens against a preset rule, also
+//! within 1.10x of `raw`.
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -428,5 +432,143 @@ fn ps256(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, es256, es384, eddsa, rs256, ps256);
+/// The federated verifier (`federation::FederatedVerifier`, a Kubernetes
+/// preset rule: screen, anchor lookup, signature, claims, rule matching,
+/// no `jti` record as the preset says) against the raw primitive on the
+/// same Kubernetes-shaped tokens: group `verify_federated/<ALG>`, with a
+/// paired ratio (alternating blocks, on-CPU totals) printed first.
+fn federated(c: &mut Criterion, alg: Algorithm, der: &[u8], raw: impl Fn(&[u8], &[u8]) -> bool) {
+    use client_assertion::federation::{FederatedVerifier, TrustKeys, TrustRule};
+    use client_assertion::KeySource as _;
+    const ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
+    let key = PrivateKey::from_der(der)
+        .and_then(|k| k.with_algorithm(alg))
+        .expect("key");
+    let rule = TrustRule::kubernetes("bench-workload", ISSUER, TrustKeys::Jwks(jwk_set([&key])))
+        .service_account("bench", "workload")
+        .build()
+        .expect("rule");
+    let verifier = FederatedVerifier::builder(AUDIENCE)
+        .rule(rule)
+        .clock(Arc::new(ManualClock::at_unix(NOW)))
+        .build()
+        .expect("verifier");
+    let header = format!(r#"{{"alg":"{}","kid":"{}"}}"#, alg.name(), key.kid());
+    let tokens: Vec<String> = (0..64)
+        .map(|i| {
+            let claims = format!(
+                r#"{{"aud":["{AUDIENCE}"],"exp":{},"iat":{NOW},"iss":"{ISSUER}","jti":"j-{i}","kubernetes.io":{{"namespace":"bench","pod":{{"name":"workload-{i}","uid":"778a530c-b3f4-47c0-9cd5-ab018fb64f33"}},"serviceaccount":{{"name":"workload","uid":"a087d5a0-e1dd-43ec-93ac-f13d89cd13af"}}}},"nbf":{NOW},"sub":"system:serviceaccount:bench:workload"}}"#,
+                NOW + 3600
+            );
+            let input = format!(
+                "{}.{}",
+                URL_SAFE_NO_PAD.encode(&header),
+                URL_SAFE_NO_PAD.encode(claims)
+            );
+            let sig = key.sign(alg, input.as_bytes()).expect("sign");
+            format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
+        })
+        .collect();
+    let pairs: Vec<(Vec<u8>, Vec<u8>)> = tokens
+        .iter()
+        .map(|t| {
+            let (input, sig) = t.rsplit_once('.').expect("compact JWS");
+            (
+                input.as_bytes().to_vec(),
+                URL_SAFE_NO_PAD.decode(sig).expect("b64"),
+            )
+        })
+        .collect();
+    for t in &tokens {
+        verifier.verify(t).expect("the federated token verifies");
+    }
+    let group_name = format!("verify_federated/{}", alg.name());
+    if measuring(&group_name) {
+        let [mut fed, mut prim] = [Duration::ZERO; 2];
+        let started = Instant::now();
+        let mut round = 0usize;
+        while started.elapsed() < PAIRED_BUDGET || round < 2 * STACK_OFFSETS {
+            let depth = round * 37 % STACK_OFFSETS;
+            let (f, r) = at_stack_offset(depth, &mut || {
+                let f = measure(|| {
+                    for t in &tokens {
+                        black_box(verifier.verify(black_box(t)).expect("verify"));
+                    }
+                });
+                let r = measure(|| {
+                    for (input, sig) in &pairs {
+                        assert!(raw(black_box(input), black_box(sig)));
+                    }
+                });
+                (f, r)
+            });
+            fed += f;
+            prim += r;
+            round += 1;
+        }
+        println!(
+            "{group_name}/paired: federated / raw = {:.3} ({round} rounds of {})",
+            fed.as_secs_f64() / prim.as_secs_f64(),
+            tokens.len()
+        );
+    }
+    let mut group = c.benchmark_group(group_name);
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    group.bench_function("federated", |b| {
+        b.iter_custom(|iters| {
+            timed_passes(
+                iters,
+                &tokens,
+                || (),
+                |(), t| {
+                    black_box(verifier.verify(black_box(t)).expect("verify"));
+                },
+            )
+        });
+    });
+    group.bench_function("raw", |b| {
+        b.iter_custom(|iters| {
+            timed_passes(
+                iters,
+                &pairs,
+                || (),
+                |(), (input, sig)| {
+                    assert!(raw(black_box(input), black_box(sig)));
+                },
+            )
+        });
+    });
+    group.finish();
+}
+
+fn federated_es256(c: &mut Criterion) {
+    let sk = p256::ecdsa::SigningKey::generate();
+    let der = sk.to_pkcs8_der().expect("P-256 PKCS#8");
+    let vk = *sk.verifying_key();
+    federated(c, Algorithm::Es256, der.as_bytes(), |msg, sig| {
+        p256::ecdsa::Signature::from_slice(sig).is_ok_and(|s| vk.verify(msg, &s).is_ok())
+    });
+}
+
+fn federated_rs256(c: &mut Criterion) {
+    let key = rsa_2048();
+    let der = key.to_pkcs8_der().expect("RSA PKCS#8");
+    let vk = rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key.to_public_key());
+    federated(c, Algorithm::Rs256, der.as_bytes(), |msg, sig| {
+        rsa::pkcs1v15::Signature::try_from(sig).is_ok_and(|s| vk.verify(msg, &s).is_ok())
+    });
+}
+
+criterion_group!(
+    benches,
+    es256,
+    es384,
+    eddsa,
+    rs256,
+    ps256,
+    federated_es256,
+    federated_rs256
+);
 criterion_main!(benches);

@@ -6,6 +6,8 @@
 //! ```text
 //! cargo run --example verify -- --jwks FILE --client-id ID --audience AUD \
 //!     [--leeway SECS] [--max-lifetime SECS] [--redis URL] [--quarantine on] < assertions.txt
+//! cargo run --example verify -- --trust FILE --audience AUD \
+//!     [--leeway SECS] [--redis URL] [--quarantine on] < platform-tokens.txt
 //! ```
 //!
 //! - `--jwks FILE`: the client's public JWK Set (`{"keys":[...]}`), e.g. the
@@ -33,6 +35,15 @@
 //! (`--redis`), which is what it had before quarantines existed. A server
 //! keeps the default.
 //!
+//! - `--trust FILE` (instead of `--jwks` and `--client-id`): federated
+//!   clients, a JSON trust file (schema in the README's "Workload identity
+//!   federation"; key files relative to it). Each line is a platform token
+//!   (Kubernetes, GitHub Actions, SPIFFE JWT-SVID, OIDC) verified against
+//!   its trust rules; the output is `ok <client_id>` (the client of the one
+//!   rule set that matched) or `rejected <code>` (`ambiguous_client` when
+//!   rules of two clients match). `--max-lifetime` does not apply: each
+//!   preset has its own.
+//!
 //! For each input line it prints exactly one line, `ok <jti>` or
 //! `rejected <code>` (the stable reason code, e.g. `rejected replayed`),
 //! and exits 0 at the end of input. The `jti` is printed with a backslash,
@@ -54,6 +65,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use client_assertion::federation::{FederatedVerifier, TrustFile};
 use client_assertion::replay::AsyncReplayCache;
 use client_assertion::{ClientRegistry, Policy, Verifier};
 
@@ -63,11 +75,17 @@ mod support;
 const JWKS_LIMIT: usize = 64 * 1024;
 
 const USAGE: &str = "usage: verify --jwks FILE --client-id ID --audience AUD \
-                     [--leeway SECS] [--max-lifetime SECS] [--redis URL] [--quarantine on] < assertions";
+                     [--leeway SECS] [--max-lifetime SECS] [--redis URL] [--quarantine on] < assertions \
+                     | verify --trust FILE --audience AUD [--leeway SECS] [--redis URL] [--quarantine on] < tokens";
+
+/// The keys to verify with: one client's JWK Set, or a trust file.
+enum Keys {
+    Client { jwks: String, client_id: String },
+    Trust(String),
+}
 
 struct Args {
-    jwks: String,
-    client_id: String,
+    keys: Keys,
     audience: String,
     leeway: Option<Duration>,
     max_lifetime: Option<Duration>,
@@ -85,13 +103,28 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String
         "--max-lifetime",
         "--redis",
         "--quarantine",
+        "--trust",
     ];
     let Some(mut flags) = support::parse(args, &once, &[], USAGE)? else {
         return Ok(None);
     };
+    let keys = match flags.take("--trust") {
+        Some(file) => {
+            if flags.take("--jwks").is_some() || flags.take("--client-id").is_some() {
+                return Err(format!("--trust replaces --jwks and --client-id; {USAGE}"));
+            }
+            if flags.take("--max-lifetime").is_some() {
+                return Err(format!("--max-lifetime does not apply to --trust; {USAGE}"));
+            }
+            Keys::Trust(file)
+        }
+        None => Keys::Client {
+            jwks: flags.required("--jwks")?,
+            client_id: flags.required("--client-id")?,
+        },
+    };
     Ok(Some(Args {
-        jwks: flags.required("--jwks")?,
-        client_id: flags.required("--client-id")?,
+        keys,
         audience: flags.required("--audience")?,
         leeway: flags.seconds("--leeway")?.map(Duration::from_secs),
         max_lifetime: flags.seconds("--max-lifetime")?.map(Duration::from_secs),
@@ -104,12 +137,41 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String
     }))
 }
 
-fn verifier(args: &Args) -> Result<Verifier, String> {
-    let json = read_bounded(&args.jwks, JWKS_LIMIT)?;
+/// The verifier the arguments name.
+enum Mode {
+    Client(Verifier),
+    Federated(FederatedVerifier),
+}
+
+fn verifier(args: &Args) -> Result<Mode, String> {
+    match &args.keys {
+        Keys::Client { jwks, client_id } => {
+            client_verifier(args, jwks, client_id).map(Mode::Client)
+        }
+        Keys::Trust(file) => federated_verifier(args, file).map(Mode::Federated),
+    }
+}
+
+fn federated_verifier(args: &Args, file: &str) -> Result<FederatedVerifier, String> {
+    let trust = TrustFile::load(file).map_err(|e| format!("cannot use trust file {file}: {e}"))?;
+    let mut builder = FederatedVerifier::builder(args.audience.as_str()).rules(trust.into_rules());
+    if let Some(leeway) = args.leeway {
+        builder = builder.leeway(leeway);
+    }
+    if let Some(url) = &args.redis {
+        builder = builder.async_replay_cache(redis_cache(url)?);
+    }
+    builder
+        .build()
+        .map_err(|e| format!("cannot use trust file {file}: {e}"))
+}
+
+fn client_verifier(args: &Args, jwks: &str, client_id: &str) -> Result<Verifier, String> {
+    let json = read_bounded(jwks, JWKS_LIMIT)?;
     let registry = Arc::new(ClientRegistry::new());
     registry
-        .register_jwks_json(args.client_id.as_str(), &json)
-        .map_err(|e| format!("cannot use JWK Set {}: {e}", args.jwks))?;
+        .register_jwks_json(client_id, &json)
+        .map_err(|e| format!("cannot use JWK Set {jwks}: {e}"))?;
     let mut policy = Policy::new(args.audience.as_str());
     if let Some(leeway) = args.leeway {
         policy = policy.leeway(leeway);
@@ -147,13 +209,13 @@ fn redis_cache(_url: &str) -> Result<Arc<dyn AsyncReplayCache>, String> {
 /// the redis feature is on (a Redis cache answers only there), else the
 /// sync one.
 struct Check {
-    verifier: Verifier,
+    verifier: Mode,
     #[cfg(feature = "redis")]
     runtime: tokio::runtime::Runtime,
 }
 
 impl Check {
-    fn new(verifier: Verifier) -> Result<Self, String> {
+    fn new(verifier: Mode) -> Result<Self, String> {
         Ok(Self {
             verifier,
             #[cfg(feature = "redis")]
@@ -164,11 +226,25 @@ impl Check {
         })
     }
 
-    fn verify(&self, token: &str) -> client_assertion::Result<client_assertion::VerifiedAssertion> {
-        #[cfg(feature = "redis")]
-        return self.runtime.block_on(self.verifier.verify_async(token));
-        #[cfg(not(feature = "redis"))]
-        self.verifier.verify(token)
+    /// The output line's word after `ok`: the `jti`, or with `--trust`
+    /// the client id.
+    fn verify(&self, token: &str) -> client_assertion::Result<String> {
+        match &self.verifier {
+            Mode::Client(v) => {
+                #[cfg(feature = "redis")]
+                let result = self.runtime.block_on(v.verify_async(token));
+                #[cfg(not(feature = "redis"))]
+                let result = v.verify(token);
+                result.map(|a| a.jti().to_owned())
+            }
+            Mode::Federated(v) => {
+                #[cfg(feature = "redis")]
+                let result = self.runtime.block_on(v.verify_async(token));
+                #[cfg(not(feature = "redis"))]
+                let result = v.verify(token);
+                result.map(|c| c.client_id().to_owned())
+            }
+        }
     }
 }
 
@@ -306,7 +382,7 @@ fn main() -> ExitCode {
         // malformed like any other garbage.
         let text = String::from_utf8_lossy(&line);
         let written = match verifier.verify(text.trim()) {
-            Ok(v) => writeln!(out, "ok {}", printable(v.jti())),
+            Ok(word) => writeln!(out, "ok {}", printable(&word)),
             Err(e) => writeln!(out, "rejected {}", e.code()),
         };
         if written.is_err() {

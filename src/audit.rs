@@ -13,7 +13,7 @@
 //! | [`SIGNED`] `assertion.signed` | `DEBUG` | `usage`, `client_id`, `kid`, `alg`, `jti`, `exp` |
 //! | [`SIGN_FAILED`] `assertion.sign_failed` | `WARN` | `usage`, `client_id`, `reason` |
 //! | [`VERIFIED`] `assertion.verified` | `INFO` | `usage`, `client_id`, `kid`, `alg`, `jti`, `exp`, `replay_checked` |
-//! | [`REJECTED`] `assertion.rejected` | `WARN` | `usage`, `reason`, `replay_checked`, and when known `client_id` or `claimed_client_id`, `kid`, `jti` |
+//! | [`REJECTED`] `assertion.rejected` | `WARN` | `usage`, `reason`, `replay_checked`, and when known `client_id` or `claimed_client_id`, `kid`, `jti`, `near_miss` |
 //! | [`KEY_RELOADED`] `key.reloaded` | `INFO` | `kid`, `path` |
 //! | [`KEY_RELOAD_FAILED`] `key.reload_failed` | `WARN` | `reason`, `kept_kid`, `path` |
 //! | [`KEY_ACTIVATED`] `key.activated` | `INFO` | `kid` |
@@ -42,6 +42,10 @@
 //!   `private_key_published`, `invalid_key`); the set fetched before stays
 //!   in force as for a failed fetch, minus any key whose private half the
 //!   refused set published.
+//! - `near_miss`: the operator's explanation of a rejection
+//!   ([`Error::near_miss`](crate::Error::near_miss)), e.g. `closest rule
+//!   ci#0: issuer differs only by a trailing slash from https://...`; the
+//!   client only ever sees `reason`.
 //! - `replay_checked`: `false` only for
 //!   [`DangerousVerifier::verify_without_replay_check`](crate::danger::DangerousVerifier::verify_without_replay_check),
 //!   whose caller runs its own replay check.
@@ -61,6 +65,11 @@
 //!   key (`unknown_key`).
 //! - `jti` is given only for `replayed`, where the signature of the
 //!   registered client's key has verified it.
+//! - For the federated verifier (`federation::FederatedVerifier`),
+//!   `client_id` of `assertion.verified` is the client of the matched
+//!   trust rule; in `assertion.rejected` it is the trust anchor's issuer
+//!   (`spiffe://<trust domain>` for a JWT-SVID), which the operator
+//!   configured; an untrusted issuer is `claimed_client_id`.
 //!
 //! Every string field of every event (a client id, `kid`, `jti`, key file
 //! path; most of all those taken from a rejected token) is made log-safe:
@@ -342,6 +351,7 @@ mod imp {
             claimed_client_id = claimed.claimed_client_id.as_deref(),
             kid = claimed.kid.as_deref(),
             jti = claimed.jti.as_deref(),
+            near_miss = error.near_miss().map(|n| safe(&n.to_string()).into_owned()),
         );
     }
 

@@ -12,6 +12,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::diagnostic::NearMiss;
+
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -63,6 +65,10 @@ pub enum ErrorKind {
     /// (`d`, `p`, `q`, ...): the publisher has leaked its private key, and the
     /// whole set is refused.
     PrivateKeyPublished,
+    /// A federation trust rule for a shared issuer (GitHub Actions,
+    /// GitLab.com, Terraform Cloud) pins no immutable owner, repository or
+    /// namespace id: anyone on that platform could authenticate.
+    SharedIssuerUnpinned,
 
     // ----- verification -----
     /// The token is not a well-formed compact JWS with JSON object parts.
@@ -71,7 +77,8 @@ pub enum ErrorKind {
     TooLarge,
     /// The `iss`/`sub` names no registered client.
     UnknownClient,
-    /// The `iss` of an authorization grant names no trusted issuer.
+    /// The `iss` of an authorization grant (or of a federated token) names
+    /// no trusted issuer.
     UnknownIssuer,
     /// No registered key of the client matches the token's `kid`/`alg`.
     UnknownKey,
@@ -114,6 +121,8 @@ pub enum ErrorKind {
     /// The client's keys come from a remote JWK Set that could not be fetched
     /// and no usable copy is cached; failing closed.
     KeysUnavailable,
+    /// A federated token matches trust rules of more than one client.
+    AmbiguousClient,
 }
 
 impl ErrorKind {
@@ -137,6 +146,7 @@ impl ErrorKind {
             Self::KeyNotFound => "key_not_found",
             Self::KeyReplaced => "key_replaced",
             Self::PrivateKeyPublished => "private_key_published",
+            Self::SharedIssuerUnpinned => "shared_issuer_unpinned",
             Self::Malformed => "malformed",
             Self::TooLarge => "too_large",
             Self::UnknownClient => "unknown_client",
@@ -158,6 +168,7 @@ impl ErrorKind {
             Self::TypeNotAllowed => "type_not_allowed",
             Self::HeaderNotAllowed => "header_not_allowed",
             Self::KeysUnavailable => "keys_unavailable",
+            Self::AmbiguousClient => "ambiguous_client",
         }
     }
 
@@ -181,6 +192,9 @@ impl ErrorKind {
             Self::KeyNotFound => "the key backend holds no such key",
             Self::KeyReplaced => "the key backend holds a different key than the one opened",
             Self::PrivateKeyPublished => "the JWK Set carries private key material",
+            Self::SharedIssuerUnpinned => {
+                "a trust rule for a shared issuer must pin an immutable id"
+            }
             Self::Malformed => "the assertion is not a well-formed JWT",
             Self::TooLarge => "the assertion is too large",
             Self::UnknownClient => "the client is not registered",
@@ -204,6 +218,7 @@ impl ErrorKind {
             Self::TypeNotAllowed => "the assertion type is not accepted",
             Self::HeaderNotAllowed => "the assertion header carries a forbidden member",
             Self::KeysUnavailable => "the client's keys cannot be obtained right now",
+            Self::AmbiguousClient => "the assertion matches more than one client",
         }
     }
 
@@ -228,6 +243,7 @@ impl ErrorKind {
                 | Self::KeyNotFound
                 | Self::KeyReplaced
                 | Self::PrivateKeyPublished
+                | Self::SharedIssuerUnpinned
         )
     }
 }
@@ -253,6 +269,7 @@ struct Inner {
     usage: Option<Usage>,
     detail: Option<&'static str>,
     source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
+    near_miss: Option<Arc<NearMiss>>,
 }
 
 impl Error {
@@ -263,6 +280,7 @@ impl Error {
             usage: None,
             detail: None,
             source: None,
+            near_miss: None,
         }))
     }
 
@@ -273,6 +291,7 @@ impl Error {
             usage: None,
             detail: Some(detail),
             source: None,
+            near_miss: None,
         }))
     }
 
@@ -290,6 +309,7 @@ impl Error {
             usage: None,
             detail: None,
             source: Some(Arc::from(source.into())),
+            near_miss: None,
         }))
     }
 
@@ -318,6 +338,22 @@ impl Error {
     /// error: `err.usage().map(|u| err.oauth_error(u))`.
     pub fn usage(&self) -> Option<Usage> {
         self.0.usage
+    }
+
+    /// For the operator only: the closest rule a rejected token missed and
+    /// how (an issuer that differs by case or a trailing slash, the token
+    /// endpoint as audience, a legacy GitHub subject, a missing claim, a
+    /// token too old), when the verifier found one. Never send it to the
+    /// client; the `assertion.rejected` audit event carries it as
+    /// `near_miss`.
+    pub fn near_miss(&self) -> Option<&NearMiss> {
+        self.0.near_miss.as_deref()
+    }
+
+    /// Attaches the operator's near-miss explanation.
+    pub(crate) fn with_near_miss(mut self, near_miss: NearMiss) -> Self {
+        self.0.near_miss = Some(Arc::new(near_miss));
+        self
     }
 
     /// Records what the rejected assertion was presented for.
@@ -376,6 +412,9 @@ impl fmt::Debug for Error {
         }
         if let Some(source) = &self.0.source {
             d.field("source", &format_args!("{source}"));
+        }
+        if let Some(near_miss) = &self.0.near_miss {
+            d.field("near_miss", &format_args!("{near_miss}"));
         }
         d.finish()
     }

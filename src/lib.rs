@@ -75,7 +75,9 @@ mod algorithm;
 pub mod audit;
 mod b64;
 pub mod backend;
+mod diagnostic;
 mod error;
+pub mod federation;
 // Only in builds by cargo-fuzz (`--cfg fuzzing`): never part of the library.
 #[cfg(fuzzing)]
 #[doc(hidden)]

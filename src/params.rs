@@ -6,6 +6,9 @@ use std::fmt;
 /// `client_assertion_type` for RFC 7523 client authentication.
 pub(crate) const CLIENT_ASSERTION_TYPE_JWT_BEARER: &str =
     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// `client_assertion_type` for a JWT-SVID (draft-ietf-oauth-spiffe-client-auth).
+pub(crate) const CLIENT_ASSERTION_TYPE_JWT_SPIFFE: &str =
+    "urn:ietf:params:oauth:client-assertion-type:jwt-spiffe";
 /// `grant_type` for the RFC 7523 JWT bearer authorization grant.
 pub(crate) const GRANT_TYPE_JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
@@ -28,6 +31,25 @@ impl FormParams {
 
     /// `grant_type` for the RFC 7523 JWT bearer authorization grant.
     pub const GRANT_TYPE_JWT_BEARER: &'static str = GRANT_TYPE_JWT_BEARER;
+
+    /// `client_assertion_type` for a SPIFFE JWT-SVID presented as the
+    /// client assertion (draft-ietf-oauth-spiffe-client-auth).
+    pub const CLIENT_ASSERTION_TYPE_JWT_SPIFFE: &'static str = CLIENT_ASSERTION_TYPE_JWT_SPIFFE;
+
+    /// `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-spiffe`
+    /// and `client_assertion=<JWT-SVID>` (draft-ietf-oauth-spiffe-client-auth),
+    /// for a workload presenting the JWT-SVID its SPIFFE Workload API gave it.
+    pub fn client_authentication_jwt_spiffe(svid: &str) -> Self {
+        Self {
+            pairs: vec![
+                (
+                    "client_assertion_type",
+                    CLIENT_ASSERTION_TYPE_JWT_SPIFFE.to_owned(),
+                ),
+                ("client_assertion", svid.to_owned()),
+            ],
+        }
+    }
 
     /// `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer`
     /// and `client_assertion=<jws>` (RFC 7523 §2.2).

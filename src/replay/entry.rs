@@ -15,6 +15,9 @@ pub enum ReplayKind {
     /// A JWT bearer authorization grant (RFC 7523 §2.1); the scope's
     /// principal is the grant's issuer.
     AuthorizationGrant,
+    /// A platform-issued token accepted by a federated client's trust rule
+    /// (`federation`); the scope's principal is the token's issuer.
+    FederatedAssertion,
 }
 
 impl ReplayKind {
@@ -24,6 +27,7 @@ impl ReplayKind {
         match self {
             Self::ClientAssertion => 1,
             Self::AuthorizationGrant => 2,
+            Self::FederatedAssertion => 3,
         }
     }
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::policy::Policy;
 use super::token::{Claims, Json};
+use crate::diagnostic::{Difference, NearMiss};
 use crate::error::{Error, ErrorKind};
 use crate::time::unix_seconds_f64;
 
@@ -94,8 +95,20 @@ fn audience(policy: &Policy, aud: Option<Json>) -> Result<String, Error> {
             Ok(members.pop().flatten().unwrap_or_default())
         }
         None => Err(Error::detail(ErrorKind::MissingClaim, "aud is required")),
+        Some(Json::Str(a)) if is_endpoint_of(&a, &policy.issuer) => {
+            let expected = policy.issuer.clone();
+            let near = NearMiss::new("policy", Difference::AudienceIsTokenEndpoint { expected });
+            Err(Error::new(ErrorKind::AudienceMismatch).with_near_miss(near))
+        }
         Some(_) => Err(Error::new(ErrorKind::AudienceMismatch)),
     }
+}
+
+/// Whether `aud` is an endpoint under the issuer identifier `issuer` (the
+/// token endpoint, most often): the issuer followed by a path.
+fn is_endpoint_of(aud: &str, issuer: &str) -> bool {
+    aud.strip_prefix(issuer.trim_end_matches('/'))
+        .is_some_and(|path| path.len() > 1 && path.starts_with('/'))
 }
 
 fn times(policy: &Policy, now: SystemTime, claims: &mut Claims) -> Result<Times, Error> {
@@ -143,10 +156,15 @@ fn issued(policy: &Policy, now: f64, exp: f64, iat: f64) -> Result<f64, Error> {
         ));
     }
     if now - iat > max_age + leeway {
+        let difference = Difference::TooOld {
+            age_secs: (now - iat) as u64,
+            max_age_secs: policy.max_age.as_secs(),
+        };
         return Err(Error::detail(
             ErrorKind::LifetimeTooLong,
             "the assertion was issued too long ago",
-        ));
+        )
+        .with_near_miss(NearMiss::new("policy", difference)));
     }
     Ok(iat + max_age + leeway)
 }
@@ -164,6 +182,9 @@ fn not_issued(policy: &Policy, now: f64, exp: f64) -> Result<f64, Error> {
 }
 
 fn jti(policy: &Policy, jti: Option<Json>) -> Result<String, Error> {
+    if jti.is_none() && !policy.jti_required {
+        return Ok(String::new());
+    }
     let jti = string_claim(jti, "jti is required")?;
     if jti.is_empty() || jti.len() > policy.max_jti_length {
         return Err(Error::detail(

@@ -25,7 +25,7 @@ use super::claims::{self, ClaimFacts, SubjectRule};
 use super::policy::Policy;
 use super::registry::{ClientEntry, ClientRegistry};
 use super::select::{self, Credential, HeaderAlg, Signed};
-use super::token::{self, Claims, Header, Json, Parsed};
+use super::token::{self, Claims, Header, Json, Others, Parsed};
 use crate::algorithm::Algorithm;
 use crate::audit::{self, Accepted, ReplayCheck, Seen};
 use crate::error::{Error, ErrorKind, Usage};
@@ -40,31 +40,37 @@ pub(crate) enum Kind {
     ClientAuthentication,
     /// A JWT bearer authorization grant.
     AuthorizationGrant,
+    /// Client authentication with a token a platform minted, checked
+    /// against trust rules (`federation`): the issuer is a trust anchor,
+    /// not a client, and the driver matches the claims to a client.
+    Federation,
 }
 
 impl Kind {
     fn usage(self) -> Usage {
         match self {
-            Self::ClientAuthentication => Usage::ClientAuthentication,
+            Self::ClientAuthentication | Self::Federation => Usage::ClientAuthentication,
             Self::AuthorizationGrant => Usage::AuthorizationGrant,
         }
     }
     fn subject(self) -> SubjectRule {
         match self {
             Self::ClientAuthentication => SubjectRule::SameAsIssuer,
-            Self::AuthorizationGrant => SubjectRule::NonEmpty,
+            // Federation: the driver's claim matchers decide after this.
+            Self::AuthorizationGrant | Self::Federation => SubjectRule::NonEmpty,
         }
     }
-    fn unknown(self) -> ErrorKind {
+    pub(crate) fn unknown(self) -> ErrorKind {
         match self {
             Self::ClientAuthentication => ErrorKind::UnknownClient,
-            Self::AuthorizationGrant => ErrorKind::UnknownIssuer,
+            Self::AuthorizationGrant | Self::Federation => ErrorKind::UnknownIssuer,
         }
     }
     fn replay(self) -> ReplayKind {
         match self {
             Self::ClientAuthentication => ReplayKind::ClientAssertion,
             Self::AuthorizationGrant => ReplayKind::AuthorizationGrant,
+            Self::Federation => ReplayKind::FederatedAssertion,
         }
     }
 }
@@ -110,6 +116,30 @@ pub(crate) struct Screened<'t> {
     signature: Vec<u8>,
 }
 
+impl Screened<'_> {
+    /// The issuer the token is looked up by.
+    pub(crate) fn iss(&self) -> &str {
+        &self.iss
+    }
+    /// The header's algorithm.
+    pub(crate) fn alg(&self) -> HeaderAlg {
+        self.alg
+    }
+    /// The header's `kid`, if any.
+    pub(crate) fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+    /// The claims not yet taken by the claim rules.
+    pub(crate) fn claims(&self) -> &Claims {
+        &self.claims
+    }
+}
+
+/// The name a driver looks a token up by instead of its `iss`, from
+/// whether it has an `iss` claim and from its `sub` claim (a JWT-SVID's
+/// trust domain); `None`: the `iss` claim.
+pub(crate) type LookupName<'a> = &'a dyn Fn(bool, Option<&Json>) -> Option<String>;
+
 /// Everything checked but (until recorded) the replay rule.
 pub(crate) struct Checked {
     pub(crate) iss: String,
@@ -119,6 +149,8 @@ pub(crate) struct Checked {
     kid_in_header: bool,
     pub(crate) alg: HeaderAlg,
     pub(crate) claims: ClaimFacts,
+    /// The claims other than the registered ones (federation only).
+    pub(crate) others: Others,
     now: SystemTime,
 }
 
@@ -138,7 +170,7 @@ impl Rejected {
 }
 
 impl<'t> Screened<'t> {
-    fn reject(self, error: Error, registered: Option<bool>) -> Rejected {
+    pub(crate) fn reject(self, error: Error, registered: Option<bool>) -> Rejected {
         Rejected {
             error,
             seen: Seen {
@@ -152,7 +184,7 @@ impl<'t> Screened<'t> {
 }
 
 impl Checked {
-    fn reject(self, error: Error) -> Rejected {
+    pub(crate) fn reject(self, error: Error) -> Rejected {
         let kid = self.kid_in_header.then_some(self.kid);
         Rejected {
             error,
@@ -192,8 +224,20 @@ impl Pipeline<'_> {
 
     /// The whole pipeline, recording the `jti`.
     pub(crate) fn run(&self, token: &str, client_id: Option<&str>) -> Result<Checked, Rejected> {
-        let checked = self.check(token, client_id)?;
+        self.record(self.check(token, client_id)?)
+    }
+
+    /// The record step: the replay entry of `checked`.
+    pub(crate) fn record(&self, checked: Checked) -> Result<Checked, Rejected> {
         match self.replay.record(&self.entry(&checked)) {
+            Ok(()) => Ok(checked),
+            Err(e) => Err(checked.reject(e)),
+        }
+    }
+
+    /// The record step on the async path.
+    pub(crate) async fn record_async(&self, checked: Checked) -> Result<Checked, Rejected> {
+        match self.replay.record_async(&self.entry(&checked)).await {
             Ok(()) => Ok(checked),
             Err(e) => Err(checked.reject(e)),
         }
@@ -205,11 +249,8 @@ impl Pipeline<'_> {
         token: &str,
         client_id: Option<&str>,
     ) -> Result<Checked, Rejected> {
-        let checked = self.check_async(token, client_id).await?;
-        match self.replay.record_async(&self.entry(&checked)).await {
-            Ok(()) => Ok(checked),
-            Err(e) => Err(checked.reject(e)),
-        }
+        self.record_async(self.check_async(token, client_id).await?)
+            .await
     }
 
     /// Emits the audit event of `result` and hands it to the caller, every
@@ -276,7 +317,11 @@ impl Pipeline<'_> {
 
     /// Signature, then claims; the `kid` is the header's own string when it
     /// named the key (moved, not copied).
-    fn prove(&self, mut s: Screened<'_>, credential: &Credential) -> Result<Checked, Rejected> {
+    pub(crate) fn prove(
+        &self,
+        mut s: Screened<'_>,
+        credential: &Credential,
+    ) -> Result<Checked, Rejected> {
         let signed = Signed {
             kid: s.kid.as_deref(),
             alg: s.alg,
@@ -304,6 +349,7 @@ impl Pipeline<'_> {
             kid_in_header,
             alg: s.alg,
             claims,
+            others: std::mem::take(&mut s.claims.others),
             now,
         })
     }
@@ -315,13 +361,33 @@ impl Pipeline<'_> {
         token: &'t str,
         client_id: Option<&str>,
     ) -> Result<Screened<'t>, Rejected> {
+        self.screen_as(token, client_id, &|_, _| None)
+    }
+
+    /// [`Pipeline::screen`] where a token is looked up by the name
+    /// `lookup` gives it, if any (a JWT-SVID's trust domain), instead of
+    /// its `iss`; the federation driver keeps the other claims too.
+    pub(crate) fn screen_as<'t>(
+        &self,
+        token: &'t str,
+        client_id: Option<&str>,
+        lookup: LookupName<'_>,
+    ) -> Result<Screened<'t>, Rejected> {
+        let keep = self.kind == Kind::Federation;
         let Parsed {
             header,
             mut claims,
             signing_input,
             signature,
-        } = token::parse(token, self.policy.max_token_size).map_err(Rejected::unseen)?;
-        let iss = claims.iss.take();
+        } = token::parse_keeping(token, self.policy.max_token_size, keep)
+            .map_err(Rejected::unseen)?;
+        let iss = match lookup(claims.iss.is_some(), claims.sub.as_ref()) {
+            Some(name) => {
+                claims.iss = None;
+                Some(Json::Str(name))
+            }
+            None => claims.iss.take(),
+        };
         let claimed = |iss: Option<Json>, kid: Option<String>, error: Error| Rejected {
             error,
             seen: Seen::claimed(json_string(iss), kid),

@@ -65,6 +65,9 @@ pub struct Policy {
     /// The audience the profile fixes (a token endpoint), accepted too.
     pub(crate) profile_audience: Option<String>,
     pub(crate) profile: Option<Profile>,
+    /// Whether `jti` is required (always, but for federated presets whose
+    /// tokens are reused by design and carry none).
+    pub(crate) jti_required: bool,
 }
 
 impl Policy {
@@ -105,6 +108,7 @@ impl Policy {
             issuer_audience: true,
             profile_audience: None,
             profile: None,
+            jti_required: true,
         }
     }
 

@@ -82,7 +82,13 @@ impl<'de> de::Deserialize<'de> for Json {
 struct StrictObject<'v, const N: usize> {
     known: [&'static str; N],
     values: &'v mut [Option<Json>; N],
+    /// Where the other members are kept (federated tokens: their platform
+    /// claims), duplicate-free at every depth; `None`: skipped.
+    others: Option<&'v mut Others>,
 }
+
+/// The members of a claims object other than the registered ones.
+pub(crate) type Others = serde_json::Map<String, serde_json::Value>;
 
 impl<'de, const N: usize> DeserializeSeed<'de> for StrictObject<'_, N> {
     type Value = ();
@@ -96,7 +102,7 @@ impl<'de, const N: usize> Visitor<'de> for StrictObject<'_, N> {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         // Created at the first member that is not registered (rare).
         let mut others: Option<HashSet<String>> = None;
         while let Some(member) = map.next_key_seed(MemberName(&self.known))? {
@@ -108,6 +114,14 @@ impl<'de, const N: usize> Visitor<'de> for StrictObject<'_, N> {
                     self.values[i] = Some(map.next_value::<Json>()?);
                 }
                 Member::Other(name) => {
+                    if let Some(kept) = self.others.as_deref_mut() {
+                        if kept.contains_key(&name) {
+                            return Err(de::Error::custom("duplicate member"));
+                        }
+                        let value = map.next_value_seed(StrictValue)?;
+                        kept.insert(name, value);
+                        continue;
+                    }
                     if !others.get_or_insert_with(HashSet::new).insert(name) {
                         return Err(de::Error::custom("duplicate member"));
                     }
@@ -116,6 +130,63 @@ impl<'de, const N: usize> Visitor<'de> for StrictObject<'_, N> {
             }
         }
         Ok(())
+    }
+}
+
+/// Any JSON value, refusing a duplicate member name in any object at any
+/// depth (serde_json's own `Value` keeps the last one silently).
+struct StrictValue;
+
+impl<'de> DeserializeSeed<'de> for StrictValue {
+    type Value = serde_json::Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<serde_json::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrictValue {
+    type Value = serde_json::Value;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(item) = seq.next_element_seed(StrictValue)? {
+            out.push(item);
+        }
+        Ok(serde_json::Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Others::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if out.contains_key(&name) {
+                return Err(de::Error::custom("duplicate member"));
+            }
+            let value = map.next_value_seed(StrictValue)?;
+            out.insert(name, value);
+        }
+        Ok(serde_json::Value::Object(out))
     }
 }
 
@@ -163,14 +234,19 @@ fn parse_object<const N: usize>(
     bytes: &[u8],
     known: [&'static str; N],
     values: &mut [Option<Json>; N],
+    others: Option<&mut Others>,
 ) -> Result<(), Error> {
     // RFC 7519 §7.2: the UTF-8 representation of a JSON object. Checked up
     // front: serde_json skips ignored members' strings without validating them.
     let text = std::str::from_utf8(bytes).map_err(|_| malformed("JSON is not UTF-8"))?;
     let mut de = serde_json::Deserializer::from_str(text);
-    if (StrictObject { known, values })
-        .deserialize(&mut de)
-        .is_err()
+    if (StrictObject {
+        known,
+        values,
+        others,
+    })
+    .deserialize(&mut de)
+    .is_err()
     {
         return Err(malformed("not a JSON object, or a duplicate member"));
     }
@@ -214,6 +290,9 @@ pub(crate) struct Claims {
     pub(crate) nbf: Option<Json>,
     pub(crate) iat: Option<Json>,
     pub(crate) jti: Option<Json>,
+    /// Every other member, kept only when asked for ([`parse_keeping`]);
+    /// else empty.
+    pub(crate) others: Others,
 }
 
 const CLAIM_MEMBERS: [&str; 7] = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti"];
@@ -229,7 +308,19 @@ pub(crate) struct Parsed<'t> {
 }
 
 /// Splits and decodes `token`, rejecting anything not strictly well formed.
+#[cfg(any(test, fuzzing))]
 pub(crate) fn parse(token: &str, max_len: usize) -> Result<Parsed<'_>, Error> {
+    parse_keeping(token, max_len, false)
+}
+
+/// [`parse`], keeping the claims other than the registered ones in
+/// [`Claims::others`] when `keep_others` (a federated token's platform
+/// claims), with the same duplicate rule at every depth.
+pub(crate) fn parse_keeping(
+    token: &str,
+    max_len: usize,
+    keep_others: bool,
+) -> Result<Parsed<'_>, Error> {
     if token.len() > max_len {
         return Err(Error::new(ErrorKind::TooLarge));
     }
@@ -255,7 +346,7 @@ pub(crate) fn parse(token: &str, max_len: usize) -> Result<Parsed<'_>, Error> {
     let mut buf = Vec::with_capacity(h.len().max(p.len()).max(s.len()));
     b64::decode_into(h, &mut buf).ok_or_else(|| malformed("header is not strict base64url"))?;
     let mut members = std::array::from_fn(|_| None);
-    parse_object(&buf, HEADER_MEMBERS, &mut members)?;
+    parse_object(&buf, HEADER_MEMBERS, &mut members, None)?;
     let [alg, kid, typ, crit, jwk, jku, x5u, b64] = members;
     let header = Header {
         alg,
@@ -269,7 +360,9 @@ pub(crate) fn parse(token: &str, max_len: usize) -> Result<Parsed<'_>, Error> {
     };
     b64::decode_into(p, &mut buf).ok_or_else(|| malformed("payload is not strict base64url"))?;
     let mut members = std::array::from_fn(|_| None);
-    parse_object(&buf, CLAIM_MEMBERS, &mut members)?;
+    let mut others = Others::new();
+    let keep = keep_others.then_some(&mut others);
+    parse_object(&buf, CLAIM_MEMBERS, &mut members, keep)?;
     let [iss, sub, aud, exp, nbf, iat, jti] = members;
     b64::decode_into(s, &mut buf).ok_or_else(|| malformed("signature is not strict base64url"))?;
     let signature = buf;
@@ -283,6 +376,7 @@ pub(crate) fn parse(token: &str, max_len: usize) -> Result<Parsed<'_>, Error> {
             nbf,
             iat,
             jti,
+            others,
         },
         signing_input: &bytes[..second],
         signature,
@@ -314,6 +408,31 @@ mod tests {
         assert_eq!(p.claims.exp, Some(Json::Num(1.5)));
         assert_eq!(p.claims.aud, Some(Json::Arr(vec![Some("a".into()), None])));
         assert_eq!(p.signature, b"sig");
+    }
+
+    #[test]
+    fn kept_claims_are_duplicate_free_at_every_depth() {
+        let t = tok(
+            r#"{"alg":"a"}"#,
+            r#"{"sub":"s","k":{"a":[1,{"b":true}]},"n":null}"#,
+        );
+        let p = parse_keeping(&t, 8192, true).unwrap();
+        assert_eq!(p.claims.others["k"]["a"][1]["b"], serde_json::json!(true));
+        assert!(p.claims.others["n"].is_null());
+        assert!(
+            !p.claims.others.contains_key("sub"),
+            "registered claims stay typed"
+        );
+        assert!(parse(&t, 8192).unwrap().claims.others.is_empty());
+        for dup in [
+            r#"{"k":{"a":1,"a":2}}"#,
+            r#"{"k":[{"x":1,"x":1}]}"#,
+            r#"{"k":1,"k":2}"#,
+        ] {
+            let t = tok("{}", dup);
+            let e = parse_keeping(&t, 8192, true).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Malformed, "{dup}");
+        }
     }
 
     #[test]
