@@ -55,11 +55,10 @@ impl Failure {
         };
         eprintln!("client-assertion {command}: {message}");
         if json {
-            let out = serde_json::json!({
+            print_json(&serde_json::json!({
                 "ok": false,
                 "error": { "kind": kind, "code": code, "message": message },
-            });
-            println!("{out}");
+            }));
         }
         ExitCode::from(exit)
     }
@@ -359,6 +358,11 @@ pub(crate) fn terminal_json(json: &str) -> String {
         }
     }
     out
+}
+
+/// Prints `value` as one line of JSON, safe for a terminal ([`terminal_json`]).
+pub(crate) fn print_json(value: &serde_json::Value) {
+    println!("{}", terminal_json(&value.to_string()));
 }
 
 /// Unicode general category Cf (format), plus the invisible fillers and

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use client_assertion::{Error, JwkSet, Usage};
 
-use crate::common::{one_line, printable, short, unix, Failure, Outcome};
+use crate::common::{one_line, print_json, printable, short, unix, Failure, Outcome};
 use crate::lint::{lint, Finding, Level, Rules};
 use crate::policy::{build, VerifierArgs};
 use crate::token::{decode, read_token};
@@ -46,7 +46,7 @@ pub(crate) fn run(args: Args, json: bool) -> Result<Outcome, Failure> {
                     "ok": true, "result": "accepted", "client_id": v.client_id(), "jti": v.jti(),
                     "kid": v.kid(), "alg": v.algorithm().name(), "exp": unix(v.expires_at()),
                 });
-                println!("{out}");
+                print_json(&out);
             } else {
                 println!(
                     "accepted: client {}, key {} ({}), jti {}",
@@ -63,7 +63,7 @@ pub(crate) fn run(args: Args, json: bool) -> Result<Outcome, Failure> {
     rules.jwks = Some(set.clone());
     let findings = diagnose(&token, &error, &rules, &set);
     if json {
-        println!("{}", to_json(&error, &findings));
+        print_json(&to_json(&error, &findings));
     } else {
         print_text(&error, &findings);
     }

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use client_assertion::Profile;
 
-use crate::common::{terminal_json, Failure, Outcome, ProfileArgs};
+use crate::common::{print_json, terminal_json, Failure, Outcome, ProfileArgs};
 use crate::lint::{lint, Finding, Level, Rules};
 use crate::token::{decode, read_token, Decoded};
 
@@ -63,7 +63,7 @@ pub(crate) fn run(args: Args, json: bool) -> Result<Outcome, Failure> {
         .iter()
         .any(|(_, f)| f.iter().all(|f| f.level != Level::Fail));
     if json {
-        println!("{}", to_json(&decoded, &reports));
+        print_json(&to_json(&decoded, &reports));
     } else {
         print_text(&decoded, &reports);
     }

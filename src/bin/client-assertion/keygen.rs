@@ -104,7 +104,7 @@ pub(crate) fn run(args: Args, json: bool) -> Result<Outcome, Failure> {
             "ok": true, "type": args.key_type.name(), "kid": key.kid(), "alg": alg,
             "out": out.display().to_string(), "mode": "0600",
         });
-        println!("{report}");
+        crate::common::print_json(&report);
     } else {
         println!(
             "wrote a {} private key to {} (mode 0600); kid {}",
@@ -190,7 +190,7 @@ fn on_token(
             "ok": true, "type": kind.name(), "kid": key.kid(), "alg": key.algorithms()[0].name(),
             "token": key.token_label(), "label": key.label(), "id": id,
         });
-        println!("{report}");
+        crate::common::print_json(&report);
     } else {
         println!(
             "generated a {} key pair {:?} (CKA_ID {id}) on token {:?}; kid {}",

@@ -322,7 +322,7 @@ fn alg(token: &Decoded, rules: &Rules) -> Finding {
     if let Some(jwk) = registered {
         if jwk.key_type() != alg.key_type() || jwk.algorithm().is_some_and(|a| a != alg) {
             let key = format!(
-                "{found}, but kid {} is a {} key{}",
+                "{found}, but kid {} is a key of type {}{}",
                 short(jwk.kid()),
                 key_type_name(jwk.key_type()),
                 jwk.algorithm()

@@ -129,7 +129,7 @@ pub(crate) fn run(args: Args, json: bool) -> Result<Outcome, Failure> {
             "iat": unix(assertion.issued_at()),
             "exp": unix(assertion.expires_at()),
         });
-        println!("{report}");
+        crate::common::print_json(&report);
     } else if args.form {
         println!("{body}");
     } else {

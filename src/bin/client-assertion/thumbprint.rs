@@ -31,7 +31,7 @@ pub(crate) fn run(args: Args, json: bool) -> Result<Outcome, Failure> {
     let bytes = zeroize::Zeroizing::new(read_input(&args.input, FILE_LIMIT, "input")?);
     let report = describe(&bytes).map_err(|e| Failure::error(&args.input, &e))?;
     if json {
-        println!("{}", json!({ "ok": true, "input": report }));
+        crate::common::print_json(&json!({ "ok": true, "input": report }));
     } else {
         print_text(&report);
     }

@@ -9,12 +9,12 @@
 use std::io::{self, BufRead, Read, Write};
 use std::sync::Arc;
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use client_assertion::replay::AsyncReplayCache;
 use client_assertion::{Usage, VerifiedAssertion, Verifier};
 
-use crate::common::{printable_jti, unix, Failure, Outcome};
+use crate::common::{printable_jti, terminal_json, unix, Failure, Outcome};
 use crate::policy::{build, VerifierArgs};
 
 const EXAMPLES: &str = "\
@@ -89,24 +89,29 @@ fn report(
     json: bool,
 ) -> bool {
     let (line, ok) = match (&result, json) {
-        (Ok(v), false) => (format!("ok {}", printable_jti(v.jti())), true),
-        (Err(e), false) => (format!("rejected {}", e.code()), false),
+        (Ok(v), false) => (
+            Value::String(format!("ok {}", printable_jti(v.jti()))),
+            true,
+        ),
+        (Err(e), false) => (Value::String(format!("rejected {}", e.code())), false),
         (Ok(v), true) => (
             json!({
                 "ok": true, "client_id": v.client_id(), "jti": v.jti(), "kid": v.kid(),
                 "alg": v.algorithm().name(), "aud": v.audience(), "exp": unix(v.expires_at()),
-            })
-            .to_string(),
+            }),
             true,
         ),
         (Err(e), true) => (
             json!({
                 "ok": false, "code": e.code(), "description": e.description(),
                 "oauth_error": e.oauth_error(Usage::ClientAuthentication),
-            })
-            .to_string(),
+            }),
             false,
         ),
+    };
+    let line = match line {
+        Value::String(text) => text,
+        value => terminal_json(&value.to_string()),
     };
     let _ = writeln!(out, "{line}");
     ok
