@@ -58,6 +58,9 @@ pub(crate) fn run(args: Args, json: bool) -> Result<Outcome, Failure> {
         rejected |= !report(&mut out, check.verify(args.token.trim()), json);
         return Ok(outcome(rejected));
     }
+    if io::IsTerminal::is_terminal(&io::stdin()) {
+        eprintln!("client-assertion verify: reading assertions, one per line, until end of input");
+    }
     let mut input = io::stdin().lock();
     let mut line = Vec::new();
     loop {
