@@ -93,7 +93,9 @@ impl VerifierArgs {
             let algs = self
                 .algorithms
                 .iter()
-                .map(|n| Algorithm::from_name(n).map_err(|e| Failure::error("--alg", &e)))
+                .map(|n| {
+                    Algorithm::from_name(n).map_err(|e| Failure::usage(format!("--alg {n}: {e}")))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             policy = policy.algorithms(&algs);
         }
