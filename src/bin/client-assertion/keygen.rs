@@ -147,9 +147,14 @@ fn write_secret_file(path: &Path, bytes: &[u8], force: bool) -> Result<(), Failu
     drop(file);
     let placed = written.and_then(|()| {
         if force {
-            std::fs::rename(&tmp, path)
-        } else {
-            std::fs::hard_link(&tmp, path)
+            return std::fs::rename(&tmp, path);
+        }
+        match std::fs::hard_link(&tmp, path) {
+            // A file system without hard links: rename, unless FILE exists.
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists && !path.exists() => {
+                std::fs::rename(&tmp, path)
+            }
+            other => other,
         }
     });
     // After a link (or a failure) the temporary name goes; after a rename it is gone.
