@@ -161,6 +161,10 @@ fn federated_verifier(args: &Args, file: &str) -> Result<FederatedVerifier, Stri
     if let Some(url) = &args.redis {
         builder = builder.async_replay_cache(redis_cache(url)?);
     }
+    if !args.quarantine {
+        // As for one client (see the module docs).
+        builder = builder.danger_accept_replays_after_state_loss();
+    }
     builder
         .build()
         .map_err(|e| format!("cannot use trust file {file}: {e}"))

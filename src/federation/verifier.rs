@@ -53,6 +53,7 @@ pub struct FederatedVerifierBuilder {
     replay: ReplayStore,
     clock: Arc<dyn Clock>,
     leeway: Option<std::time::Duration>,
+    quarantine: bool,
 }
 
 impl fmt::Debug for FederatedVerifierBuilder {
@@ -88,6 +89,18 @@ impl FederatedVerifierBuilder {
     /// reaches it.
     pub fn async_replay_cache(mut self, cache: Arc<dyn AsyncReplayCache>) -> Self {
         self.replay = ReplayStore::Async(cache);
+        self
+    }
+
+    /// **Loosens:** turns off the quarantine after replay state loss for
+    /// the presets that record `jti` (see the [`replay`](crate::replay)
+    /// module docs and
+    /// [`VerifierBuilder::danger_accept_replays_after_state_loss`](crate::server::VerifierBuilder::danger_accept_replays_after_state_loss)):
+    /// a token issued before the cache's epoch whose `jti` the cache does
+    /// not remember is accepted, so a token accepted before a loss **is
+    /// accepted again**.
+    pub fn danger_accept_replays_after_state_loss(mut self) -> Self {
+        self.quarantine = false;
         self
     }
 
@@ -148,7 +161,7 @@ impl FederatedVerifierBuilder {
             policy,
             registry,
             anchors,
-            replay: self.replay,
+            replay: self.replay.for_verifier(self.clock.now(), self.quarantine),
             clock: self.clock,
         })
     }
@@ -191,6 +204,7 @@ impl FederatedVerifier {
             replay: ReplayStore::default(),
             clock: Arc::new(SystemClock),
             leeway: None,
+            quarantine: true,
         }
     }
 

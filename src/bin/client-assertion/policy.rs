@@ -45,6 +45,13 @@ pub(crate) struct VerifierArgs {
     /// Restricts the accepted algorithms; repeatable (default: all five, or the profile's).
     #[arg(long = "alg", value_name = "ALG")]
     pub(crate) algorithms: Vec<String>,
+    /// `on`: the library's quarantine after replay state loss (an assertion
+    /// issued before this process started, or before the Redis epoch, is
+    /// `replay_quarantine` for one acceptance window). Default `off`: a
+    /// one-shot check of assertions minted before it started, whose replay
+    /// protection is one run (memory) or one Redis keyspace.
+    #[arg(long, value_name = "on|off", default_value = "off", value_parser = ["on", "off"])]
+    pub(crate) quarantine: String,
     #[command(flatten)]
     pub(crate) profile: ProfileArgs,
 }
@@ -116,7 +123,12 @@ impl VerifierArgs {
         registry
             .register(self.client_id.as_str(), set)
             .map_err(|e| Failure::error(&format!("JWK Set {}", self.jwks), &e))?;
-        Ok(Verifier::builder(self.audience.as_str(), registry).policy(policy))
+        let builder = Verifier::builder(self.audience.as_str(), registry).policy(policy);
+        Ok(if self.quarantine == "on" {
+            builder
+        } else {
+            builder.danger_accept_replays_after_state_loss()
+        })
     }
 }
 
