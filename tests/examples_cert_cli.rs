@@ -3,6 +3,8 @@
 //! certificate of another key, garbage, `--x5c` alone) are one-line errors.
 
 mod common;
+#[path = "common/examples.rs"]
+mod examples;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -12,36 +14,6 @@ use base64::Engine as _;
 use client_assertion::keys::CertificateChain;
 use client_assertion::{jwk_set, ClientRegistry, PrivateKey, Verifier};
 use common::*;
-use serde_json::Value;
-
-/// Builds the `sign` example (a no-op after `cargo test` with the same
-/// features) and returns the binary's path.
-fn build_sign() -> PathBuf {
-    let mut cmd = Command::new(env!("CARGO"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args([
-        "build",
-        "--quiet",
-        "--message-format=json",
-        "--example",
-        "sign",
-    ]);
-    if cfg!(feature = "jsonwebtoken") {
-        cmd.arg("--all-features");
-    }
-    let out = cmd.output().expect("cargo runs");
-    assert!(
-        out.status.success(),
-        "building the example failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "sign")
-        .and_then(|m| m["executable"].as_str().map(PathBuf::from))
-        .expect("cargo reports the sign example")
-}
 
 fn cert_path(name: &str) -> String {
     data(&format!("certs/{name}")).to_str().unwrap().to_owned()
@@ -83,7 +55,7 @@ fn fails(bin: &PathBuf, key: &str, extra: &[&str], reason: &str) {
 
 #[test]
 fn sign_example_certificate_flags() {
-    let sign = build_sign();
+    let sign = examples::example("sign");
     let registry = std::sync::Arc::new(ClientRegistry::new());
     let keys: Vec<PrivateKey> = ["ec", "rsa", "ed25519"]
         .iter()

@@ -6,58 +6,15 @@
 //! and the binaries it reports are run directly.
 
 mod common;
+#[path = "common/examples.rs"]
+mod examples;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use client_assertion::{Algorithm, KeyType};
 use common::*;
 use serde_json::Value;
-
-/// Builds both examples and returns the paths of the `sign` and `jwks` binaries.
-fn build_examples() -> (PathBuf, PathBuf) {
-    let mut cmd = Command::new(env!("CARGO"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args([
-        "build",
-        "--quiet",
-        "--message-format=json",
-        "--example",
-        "sign",
-        "--example",
-        "jwks",
-    ]);
-    // The features of this test build, so that the library is not rebuilt.
-    if cfg!(feature = "jsonwebtoken") {
-        cmd.arg("--all-features");
-    }
-    let out = cmd.output().expect("cargo runs");
-    assert!(
-        out.status.success(),
-        "building the examples failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let (mut sign, mut jwks) = (None, None);
-    for line in String::from_utf8(out.stdout).unwrap().lines() {
-        let Ok(msg) = serde_json::from_str::<Value>(line) else {
-            continue;
-        };
-        if msg["reason"] != "compiler-artifact" {
-            continue;
-        }
-        let Some(exe) = msg["executable"].as_str() else {
-            continue;
-        };
-        match msg["target"]["name"].as_str() {
-            Some("sign") => sign = Some(PathBuf::from(exe)),
-            Some("jwks") => jwks = Some(PathBuf::from(exe)),
-            _ => {}
-        }
-    }
-    (
-        sign.expect("cargo reports the sign example"),
-        jwks.expect("cargo reports the jwks example"),
-    )
-}
 
 fn refs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
@@ -132,7 +89,7 @@ fn assert_fails(bin: &Path, args: &[&str], reason: &str) {
 
 #[test]
 fn sign_and_jwks_examples() {
-    let (sign, jwks) = build_examples();
+    let (sign, jwks) = (examples::example("sign"), examples::example("jwks"));
     let path = |name: &str| data(name).to_str().unwrap().to_owned();
     let base = |key: &str| -> Vec<String> {
         [

@@ -1,13 +1,14 @@
 //! The `verify` example as a command-line program, run through
-//! `cargo run --quiet --example verify`: one output line per input line,
+//! built once and run directly: one output line per input line,
 //! replays across lines caught, exit 0; bad arguments and unreadable JWK
 //! Sets exit non-zero with a one-line reason on stderr.
 
 #[path = "common/backend.rs"]
 mod backend;
+#[path = "common/examples.rs"]
+mod examples;
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::Arc;
 
 use backend::on_backend;
@@ -16,38 +17,9 @@ use client_assertion::{jwk_set, AssertionSigner, KeyType, PrivateKey};
 const ISSUER: &str = "https://as.example.com";
 const CLIENT: &str = "cli-client";
 
-/// `cargo run --quiet --example verify -- ARGS` with `stdin`, built with the
-/// features of this test build so that nothing is rebuilt needlessly.
+/// The `verify` example with `args`, reading `stdin`.
 fn run_verify(args: &[&str], stdin: &str) -> Output {
-    let mut cmd = Command::new(env!("CARGO"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["run", "--quiet", "--example", "verify"]);
-    let features: Vec<&str> = [
-        (cfg!(feature = "jsonwebtoken"), "jsonwebtoken"),
-        (cfg!(feature = "pkcs11"), "pkcs11"),
-        (cfg!(feature = "redis"), "redis"),
-    ]
-    .into_iter()
-    .filter_map(|(on, name)| on.then_some(name))
-    .collect();
-    if !features.is_empty() {
-        cmd.args(["--features", &features.join(",")]);
-    }
-    let mut child = cmd
-        .arg("--")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cargo runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    examples::run_example("verify", args, stdin)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -76,6 +48,8 @@ impl Setup {
 }
 
 fn setup(key_type: KeyType) -> Setup {
+    // Built before anything is signed: a slow first build cannot expire it.
+    examples::example("verify");
     let key = Arc::new(on_backend(PrivateKey::generate(key_type).unwrap()));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jwks.json");
