@@ -1,6 +1,9 @@
 //! Throughput of `RedisReplayCache` check-and-insert against a private local
 //! `redis-server`, with 1 and 64 checks in flight, next to `redis-benchmark
-//! -t set` with 1 and 64 clients against the same server.
+//! -t set` with 1 and 64 clients against the same server; then (full runs
+//! only) the same with `wait_for_replicas(1, 100 ms)` against a primary
+//! with one replica, and against a 3-primary Redis Cluster
+//! (`redis-cli --cluster create`, `redis-benchmark --cluster`).
 //!
 //! ```text
 //! scripts/redis.sh                       # installs redis-server and redis-benchmark
@@ -55,17 +58,27 @@ fn ping(port: u16) -> bool {
     s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
 }
 
-fn start_redis() -> Server {
-    let port = TcpListener::bind("127.0.0.1:0")
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
-        .port();
+        .port()
+}
+
+fn start_redis() -> Server {
+    start_redis_with(&[])
+}
+
+/// A server with the extra arguments `extra`.
+fn start_redis_with(extra: &[&str]) -> Server {
+    let port = free_port();
     let dir = tempfile::tempdir().expect("tempdir");
     let child = Command::new("redis-server")
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
         .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
         .arg("--dir")
         .arg(dir.path())
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -120,8 +133,13 @@ async fn ours(cache: &Arc<RedisReplayCache>, run: &str, in_flight: usize, checks
 
 /// `redis-benchmark -t set -n 100000 -c <clients>`: requests per second.
 fn redis_benchmark(port: u16, clients: usize) -> f64 {
+    redis_benchmark_args(port, clients, &[])
+}
+
+fn redis_benchmark_args(port: u16, clients: usize, extra: &[&str]) -> f64 {
     let out = Command::new("redis-benchmark")
         .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(extra)
         .args([
             "-t",
             "set",
@@ -189,4 +207,72 @@ fn main() {
         "NOT met"
     };
     println!("target (ours >= 1/2 of redis-benchmark at 64 in flight): {verdict}");
+    drop(cache);
+    drop(server);
+    runtime.block_on(wait_and_cluster());
+}
+
+/// Rates at 1 and 64 in flight of a fresh cache on `open()`.
+async fn both(cache: RedisReplayCache) -> (f64, f64) {
+    let cache = Arc::new(cache);
+    cache.ping().await.expect("ping");
+    ours(&cache, "warmup", 64, CHECKS / 10).await;
+    (
+        ours(&cache, "one", 1, CHECKS / 5).await,
+        ours(&cache, "many", 64, CHECKS).await,
+    )
+}
+
+/// The `WAIT 1` and cluster rows.
+async fn wait_and_cluster() {
+    // A primary and its replica.
+    let primary = start_redis();
+    let port = primary.port.to_string();
+    let replica = start_redis_with(&["--replicaof", "127.0.0.1", &port]);
+    std::thread::sleep(Duration::from_millis(1500)); // initial sync (an empty dataset)
+    let url = format!("redis://127.0.0.1:{}/0", primary.port);
+    let config = RedisReplayConfig::new()
+        .key_prefix("wait:")
+        .wait_for_replicas(1, Duration::from_millis(100));
+    let (w1, w64) = both(RedisReplayCache::new(&url, config).expect("cache")).await;
+    drop(replica);
+    drop(primary);
+
+    // A 3-primary cluster.
+    let nodes: Vec<Server> = (0..3)
+        .map(|_| {
+            let bus = free_port().to_string();
+            start_redis_with(&["--cluster-enabled", "yes", "--cluster-port", &bus])
+        })
+        .collect();
+    let addrs: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("127.0.0.1:{}", n.port))
+        .collect();
+    let status = Command::new("redis-cli")
+        .args(["--cluster", "create"])
+        .args(&addrs)
+        .args(["--cluster-replicas", "0", "--cluster-yes"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .expect("redis-cli (scripts/redis.sh installs redis-tools)");
+    assert!(status.success(), "redis-cli --cluster create failed");
+    std::thread::sleep(Duration::from_secs(2)); // the cluster agrees
+    let urls: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("redis://127.0.0.1:{}", n.port))
+        .collect();
+    let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let config = RedisReplayConfig::new().key_prefix("cl:");
+    let (c1, c64) = both(RedisReplayCache::cluster(&urls, config).expect("cluster cache")).await;
+    let b1 = redis_benchmark_args(nodes[0].port, 1, &["--cluster"]);
+    let b64 = redis_benchmark_args(nodes[0].port, 64, &["--cluster"]);
+    println!(
+        "{:>26} {:>16} {:>16}",
+        "check-and-insert (/s)", "1 in flight", "64 in flight"
+    );
+    println!("{:>26} {w1:>16.0} {w64:>16.0}", "one node + WAIT 1");
+    println!("{:>26} {c1:>16.0} {c64:>16.0}", "cluster of 3");
+    println!("{:>26} {b1:>16.0} {b64:>16.0}", "redis-benchmark --cluster");
 }

@@ -107,11 +107,15 @@ pub fn fixture_jwks() -> String {
 }
 
 /// A fresh verifier on `registry`: default strict policy, clock at
-/// [`FUZZ_NOW`], and an empty replay cache (so each input runs alone).
+/// [`FUZZ_NOW`], and an empty replay cache (so each input runs alone)
+/// whose epoch lies long before (as a running server's): the quarantine
+/// after a start would otherwise refuse what the unchecked path accepts.
 fn verifier(registry: &Arc<ClientRegistry>) -> Verifier {
+    let cache = Arc::new(MemoryReplayCache::with_capacity(64));
+    crate::replay::ReplayCache::epoch(&*cache, std::time::UNIX_EPOCH);
     Verifier::builder(FUZZ_ISSUER, registry.clone())
         .clock(Arc::new(ManualClock::at_unix(FUZZ_NOW)))
-        .replay_cache(Arc::new(MemoryReplayCache::with_capacity(64)))
+        .replay_cache(cache)
         .build()
         .expect("the default policy is valid")
 }

@@ -1489,3 +1489,40 @@ async fn a_cluster_spreads_keys_and_catches_replays() {
         assert!(n > 10, "a node with {n} keys");
     }
 }
+
+// ---------------------------------------------------------------------------
+// The audit event of a loss.
+
+#[cfg(feature = "tracing")]
+#[path = "common/capture.rs"]
+mod capture;
+
+/// Emitted on the cache's own I/O thread, so captured by a global
+/// subscriber: the only one of this test binary.
+#[cfg(feature = "tracing")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_detected_loss_emits_replay_epoch_started() {
+    let capture = capture::Capture::default();
+    let events = capture.0.clone();
+    tracing::subscriber::set_global_default(capture).expect("the only global subscriber");
+    let server = RedisServer::start();
+    let config = RedisReplayConfig::new().key_prefix("au:");
+    let c = RedisReplayCache::connect(&server.url(), config)
+        .await
+        .unwrap();
+    let _: () = redis::cmd("FLUSHALL").query(&mut server.raw()).unwrap();
+    let now = SystemTime::now();
+    c.check_and_insert_async(&entry(CLIENT, "j", now + Duration::from_secs(60), now))
+        .await
+        .unwrap();
+    let reasons: Vec<String> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.name == client_assertion::audit::REPLAY_EPOCH_STARTED)
+        // Other tests' servers (running at the same time) have other URLs.
+        .filter(|e| e.field("store") == Some(server.url().as_str()))
+        .map(|e| e.field("reason").unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(reasons, ["no_epoch_key", "epoch_key_changed"]);
+}

@@ -18,7 +18,10 @@
 //! check is bounded by [`RedisReplayConfig::timeout`] (connection attempt
 //! included); a connection on which nothing has been answered for a whole
 //! timeout (a hung server, a half-open TCP connection) is dropped and the
-//! next check starts a fresh one.
+//! next check starts a fresh one. On a Redis Cluster
+//! ([`RedisReplayCache::cluster`]) the connection is the `redis` crate's
+//! cluster client (slot routing, `MOVED` and `ASK` are its own), made on
+//! first use and made again after any error.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -232,18 +235,35 @@ impl Slot {
 /// recorded the pair: presenting that assertion again is then a replay,
 /// which is the safe side.
 ///
+/// # Epoch
+/// The cache's epoch (see the [`replay`](crate::replay) module docs) comes
+/// from the server (`redis_epoch.rs`): an epoch key `prefix + "epoch"`
+/// read back by every check in the same round trip as its `SET`, and the
+/// server's `run_id`, replication id, `maxmemory_policy` and
+/// `evicted_keys` (`INFO`) at every (re)connection and at most once a
+/// second. A restart, a flush, a deletion of the epoch key, a failover or
+/// an eviction starts a new epoch (on the verifier's clock, at the check
+/// that saw it) and emits the audit event `replay.epoch_started`; the
+/// verifier then quarantines what could have been accepted before. At
+/// first contact an epoch key written by the same server (`run_id` and
+/// replication id) dates the epoch back to its creation, so a long-running
+/// Redis causes no quarantine; without one (a new or flushed Redis) the
+/// epoch is that first contact. [`RedisReplayCache::connect`] (or
+/// [`RedisReplayCache::ping`]) at start dates it then.
+///
 /// # Deploying Redis
 /// - Keep the default `maxmemory-policy noeviction`: an evicting policy
-///   (`allkeys-lru`, `volatile-ttl`, ...) could forget an unexpired `jti`
-///   and let a replay through. With `noeviction`, a full Redis answers
-///   errors and checks fail closed.
-/// - A Redis restarted without persistence has forgotten every `jti`: an
-///   assertion accepted shortly before could be replayed until it expires
-///   (at most the policy's `max_age` plus leeway). Enable AOF
-///   (`appendonly yes`) where that window matters.
-/// - Replication is asynchronous: a failover can lose the last writes, and
-///   so briefly allow a replay of an assertion accepted just before it.
-/// - Redis Cluster is not supported by this type (one node or a primary).
+///   (`allkeys-lru`, `volatile-ttl`, ...) could forget an unexpired `jti`,
+///   and is refused (checks fail closed) unless
+///   [`RedisReplayConfig::danger_allow_evicting_policy`]. With
+///   `noeviction`, a full Redis answers errors and checks fail closed.
+/// - A restart (with or without persistence) is a new `run_id`: a new
+///   epoch and one acceptance window of quarantine for older assertions.
+/// - Replication is asynchronous: a failover can lose the last writes. The
+///   promoted replica's replication id starts a new epoch, so they are
+///   quarantined; [`RedisReplayConfig::wait_for_replicas`] also keeps every
+///   accepted `jti` on the replicas that acknowledged it.
+/// - Redis Cluster: [`RedisReplayCache::cluster`].
 ///
 /// ```no_run
 /// # #[cfg(feature = "redis")]
@@ -329,7 +349,7 @@ impl RedisReplayCache {
             .map(|u| redact_url(u))
             .collect::<Vec<_>>()
             .join(",");
-        Self::start(Target::Cluster(client), redacted, config)
+        Self::start(Target::Cluster(Box::new(client)), redacted, config)
     }
 
     /// [`RedisReplayCache::cluster`], then [`RedisReplayCache::ping`].
@@ -517,7 +537,7 @@ const CLUSTER_GROUPS: usize = 256;
 /// Where the cache's Redis is.
 enum Target {
     Single(Client),
-    Cluster(ClusterClient),
+    Cluster(Box<ClusterClient>),
 }
 
 impl Link {
