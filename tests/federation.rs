@@ -55,6 +55,7 @@ fn sign(key: &dyn KeySource, header: &Value, claims: &Value) -> String {
 fn verifier(rules: Vec<TrustRule>, clock: &ManualClock) -> FederatedVerifier {
     FederatedVerifier::builder(ISSUER)
         .rules(rules)
+        .backend(verify_common::backend())
         .clock(Arc::new(clock.clone()))
         .build()
         .expect("verifier")

@@ -26,6 +26,7 @@ use super::preset::Preset;
 use super::rule::TrustRule;
 use super::spiffe::trust_domain_of;
 use crate::audit::ReplayCheck;
+use crate::backend::Backend;
 use crate::error::{Error, ErrorKind};
 use crate::jose::media_type_is;
 use crate::params::{CLIENT_ASSERTION_TYPE_JWT_BEARER, CLIENT_ASSERTION_TYPE_JWT_SPIFFE};
@@ -53,6 +54,7 @@ pub struct FederatedVerifierBuilder {
     replay: ReplayStore,
     clock: Arc<dyn Clock>,
     leeway: Option<std::time::Duration>,
+    backend: Backend,
 }
 
 impl fmt::Debug for FederatedVerifierBuilder {
@@ -97,6 +99,13 @@ impl FederatedVerifierBuilder {
         self
     }
 
+    /// Verifies with `backend` (default [`Backend::RustCrypto`]): every
+    /// rule's keys, remote ones included, are parsed once for it.
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
     /// Sets the clock-skew allowance (default 30 s, at most 5 min).
     pub fn leeway(mut self, leeway: std::time::Duration) -> Self {
         self.leeway = Some(leeway);
@@ -119,7 +128,7 @@ impl FederatedVerifierBuilder {
             policy = policy.leeway(leeway);
         }
         policy.validate()?;
-        let registry = ClientRegistry::new();
+        let registry = ClientRegistry::with_backend(self.backend);
         let mut anchors: HashMap<String, Anchor> = HashMap::new();
         for (index, rule) in self.rules.into_iter().enumerate() {
             let rule = Arc::new(rule);
@@ -191,6 +200,7 @@ impl FederatedVerifier {
             replay: ReplayStore::default(),
             clock: Arc::new(SystemClock),
             leeway: None,
+            backend: Backend::default(),
         }
     }
 
