@@ -235,8 +235,14 @@ impl FederatedVerifier {
     /// to the operator where a rule nearly matched.
     /// [`ErrorKind::AmbiguousClient`] when rules of two clients match.
     pub fn verify(&self, token: &str) -> Result<FederatedClient, Error> {
+        self.run(token, false)
+    }
+
+    /// [`FederatedVerifier::verify`]; with `spiffe_only`, a token whose
+    /// anchor is not a SPIFFE trust domain is refused before its keys.
+    fn run(&self, token: &str, spiffe_only: bool) -> Result<FederatedClient, Error> {
         let base = self.pipeline(&self.policy);
-        let result = match self.screen(&base, token) {
+        let result = match self.screen(&base, token, spiffe_only) {
             Ok((screened, anchor)) => self.cached_and_finish(anchor, screened),
             Err(r) => Err(r),
         };
@@ -263,7 +269,7 @@ impl FederatedVerifier {
     /// when an issuer's keys cannot be fetched.
     pub async fn verify_async(&self, token: &str) -> Result<FederatedClient, Error> {
         let base = self.pipeline(&self.policy);
-        let result = match self.screen(&base, token) {
+        let result = match self.screen(&base, token, false) {
             Ok((screened, anchor)) => self.fetch_and_finish(anchor, screened).await,
             Err(r) => Err(r),
         };
@@ -295,15 +301,9 @@ impl FederatedVerifier {
         client_assertion_type: &str,
         client_assertion: &str,
     ) -> Result<FederatedClient, Error> {
-        let spiffe = assertion_type_is_spiffe(client_assertion_type)?;
-        let client = self.verify(client_assertion)?;
-        if spiffe && client.preset() != Preset::Spiffe {
-            return Err(Error::detail(
-                ErrorKind::TypeNotAllowed,
-                "jwt-spiffe names a JWT-SVID, and the token matched no SPIFFE rule",
-            ));
-        }
-        Ok(client)
+        let spiffe = assertion_type_is_spiffe(client_assertion_type)
+            .map_err(|e| e.for_usage(crate::error::Usage::ClientAuthentication))?;
+        self.run(client_assertion, spiffe)
     }
 
     fn cached_and_finish(
@@ -341,6 +341,7 @@ impl FederatedVerifier {
         &self,
         base: &Pipeline<'_>,
         token: &'t str,
+        spiffe_only: bool,
     ) -> Result<(Screened<'t>, &Anchor), Rejected> {
         // A JWT-SVID's anchor is its subject's trust domain, whatever its
         // (optional) `iss` says, when that trust domain is trusted; without
@@ -360,6 +361,13 @@ impl FederatedVerifier {
             };
             return Err(screened.reject(error, Some(false)));
         };
+        if spiffe_only && anchor.rules.iter().any(|(_, r)| r.preset != Preset::Spiffe) {
+            let e = Error::detail(
+                ErrorKind::TypeNotAllowed,
+                "jwt-spiffe names a JWT-SVID, and the token is not one of a trusted trust domain",
+            );
+            return Err(screened.reject(e, Some(true)));
+        }
         let allowed = match screened.alg() {
             HeaderAlg::Asymmetric(alg) => anchor.algorithms.contains(&alg),
             HeaderAlg::Hmac(_) => false,
