@@ -55,6 +55,7 @@ fn sign(key: &dyn KeySource, header: &Value, claims: &Value) -> String {
 fn verifier(rules: Vec<TrustRule>, clock: &ManualClock) -> FederatedVerifier {
     FederatedVerifier::builder(ISSUER)
         .rules(rules)
+        .backend(verify_common::backend())
         .clock(Arc::new(clock.clone()))
         .build()
         .expect("verifier")
@@ -375,6 +376,18 @@ fn spiffe_jwt_svid_is_accepted_without_iss_and_reused() {
     .expect("reused");
     let e = v.verify_request("urn:example:other", &token).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TypeNotAllowed);
+    // jwt-spiffe is for JWT-SVIDs only.
+    let k8s = rsa();
+    let v2 = verifier(vec![k8s_rule(&k8s), spiffe_rule(&key)], &clock);
+    let (kh, kc) = fixture("kubernetes_projected.json", &*k8s);
+    let k8s_token = sign(&*k8s, &kh, &kc);
+    let jwt_spiffe = client_assertion::FormParams::CLIENT_ASSERTION_TYPE_JWT_SPIFFE;
+    let e = v2.verify_request(jwt_spiffe, &k8s_token).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TypeNotAllowed);
+    assert_eq!(
+        v2.verify_request(jwt_spiffe, &token).unwrap().client_id(),
+        "mesh-api"
+    );
     // A JWT-SVID's optional iss does not move its anchor.
     let mut with_iss = c;
     with_iss["iss"] = json!("https://spire.example.org");

@@ -26,6 +26,7 @@ use super::preset::Preset;
 use super::rule::TrustRule;
 use super::spiffe::trust_domain_of;
 use crate::audit::ReplayCheck;
+use crate::backend::Backend;
 use crate::error::{Error, ErrorKind};
 use crate::jose::media_type_is;
 use crate::params::{CLIENT_ASSERTION_TYPE_JWT_BEARER, CLIENT_ASSERTION_TYPE_JWT_SPIFFE};
@@ -54,6 +55,7 @@ pub struct FederatedVerifierBuilder {
     clock: Arc<dyn Clock>,
     leeway: Option<std::time::Duration>,
     quarantine: bool,
+    backend: Backend,
 }
 
 impl fmt::Debug for FederatedVerifierBuilder {
@@ -110,6 +112,13 @@ impl FederatedVerifierBuilder {
         self
     }
 
+    /// Verifies with `backend` (default [`Backend::RustCrypto`]): every
+    /// rule's keys, remote ones included, are parsed once for it.
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
     /// Sets the clock-skew allowance (default 30 s, at most 5 min).
     pub fn leeway(mut self, leeway: std::time::Duration) -> Self {
         self.leeway = Some(leeway);
@@ -132,7 +141,7 @@ impl FederatedVerifierBuilder {
             policy = policy.leeway(leeway);
         }
         policy.validate()?;
-        let registry = ClientRegistry::new();
+        let registry = ClientRegistry::with_backend(self.backend);
         let mut anchors: HashMap<String, Anchor> = HashMap::new();
         for (index, rule) in self.rules.into_iter().enumerate() {
             let rule = Arc::new(rule);
@@ -205,6 +214,7 @@ impl FederatedVerifier {
             clock: Arc::new(SystemClock),
             leeway: None,
             quarantine: true,
+            backend: Backend::default(),
         }
     }
 
@@ -239,8 +249,14 @@ impl FederatedVerifier {
     /// to the operator where a rule nearly matched.
     /// [`ErrorKind::AmbiguousClient`] when rules of two clients match.
     pub fn verify(&self, token: &str) -> Result<FederatedClient, Error> {
+        self.run(token, false)
+    }
+
+    /// [`FederatedVerifier::verify`]; with `spiffe_only`, a token whose
+    /// anchor is not a SPIFFE trust domain is refused before its keys.
+    fn run(&self, token: &str, spiffe_only: bool) -> Result<FederatedClient, Error> {
         let base = self.pipeline(&self.policy);
-        let result = match self.screen(&base, token) {
+        let result = match self.screen(&base, token, spiffe_only) {
             Ok((screened, anchor)) => self.cached_and_finish(anchor, screened),
             Err(r) => Err(r),
         };
@@ -267,7 +283,7 @@ impl FederatedVerifier {
     /// when an issuer's keys cannot be fetched.
     pub async fn verify_async(&self, token: &str) -> Result<FederatedClient, Error> {
         let base = self.pipeline(&self.policy);
-        let result = match self.screen(&base, token) {
+        let result = match self.screen(&base, token, false) {
             Ok((screened, anchor)) => self.fetch_and_finish(anchor, screened).await,
             Err(r) => Err(r),
         };
@@ -299,15 +315,9 @@ impl FederatedVerifier {
         client_assertion_type: &str,
         client_assertion: &str,
     ) -> Result<FederatedClient, Error> {
-        let spiffe = assertion_type_is_spiffe(client_assertion_type)?;
-        let client = self.verify(client_assertion)?;
-        if spiffe && client.preset() != Preset::Spiffe {
-            return Err(Error::detail(
-                ErrorKind::TypeNotAllowed,
-                "jwt-spiffe names a JWT-SVID, and the token matched no SPIFFE rule",
-            ));
-        }
-        Ok(client)
+        let spiffe = assertion_type_is_spiffe(client_assertion_type)
+            .map_err(|e| e.for_usage(crate::error::Usage::ClientAuthentication))?;
+        self.run(client_assertion, spiffe)
     }
 
     fn cached_and_finish(
@@ -345,6 +355,7 @@ impl FederatedVerifier {
         &self,
         base: &Pipeline<'_>,
         token: &'t str,
+        spiffe_only: bool,
     ) -> Result<(Screened<'t>, &Anchor), Rejected> {
         // A JWT-SVID's anchor is its subject's trust domain, whatever its
         // (optional) `iss` says, when that trust domain is trusted; without
@@ -364,6 +375,13 @@ impl FederatedVerifier {
             };
             return Err(screened.reject(error, Some(false)));
         };
+        if spiffe_only && anchor.rules.iter().any(|(_, r)| r.preset != Preset::Spiffe) {
+            let e = Error::detail(
+                ErrorKind::TypeNotAllowed,
+                "jwt-spiffe names a JWT-SVID, and the token is not one of a trusted trust domain",
+            );
+            return Err(screened.reject(e, Some(true)));
+        }
         let allowed = match screened.alg() {
             HeaderAlg::Asymmetric(alg) => anchor.algorithms.contains(&alg),
             HeaderAlg::Hmac(_) => false,
