@@ -75,6 +75,8 @@ mod algorithm;
 pub mod audit;
 mod b64;
 pub mod backend;
+mod discovery;
+mod endpoint;
 mod error;
 // Only in builds by cargo-fuzz (`--cfg fuzzing`): never part of the library.
 #[cfg(fuzzing)]
@@ -113,6 +115,7 @@ pub use verify::{ClientRegistry, Policy, VerifiedAssertion, Verifier};
 /// directory) is itself a key source that signs with the active key and
 /// publishes every key that may still be verified ([`PublishedJwks`](crate::client::PublishedJwks)).
 pub mod client {
+    pub use crate::discovery::ServerMetadata;
     #[cfg(feature = "pkcs11")]
     pub use crate::rotation::Pkcs11KeyFactory;
     pub use crate::rotation::{
@@ -132,6 +135,13 @@ pub mod client {
 /// [`VerifiedAssertion`] (or, from [`Verifier::authenticate_client`], an
 /// [`AuthenticatedClient`](crate::server::AuthenticatedClient) with its [`AuthMethod`](crate::server::AuthMethod)).
 pub mod server {
+    pub use crate::discovery::ServerMetadata;
+    pub use crate::endpoint::{
+        AccessTokenResponse, ClientAuthRules, ClientCache, ClientCacheConfig, ClientCredentials,
+        ClientStore, ErrorResponse, Lookup, PresentedMethod, StoreFuture, StoredClient,
+        TokenEndpoint, TokenRequest,
+    };
+    pub use crate::error::Disposition;
     pub use crate::verify::{
         AuthMethod, AuthenticatedClient, ClientRegistry, FetchFuture, JwksFetcher, Policy,
         Registration, RemoteJwksConfig, VerifiedAssertion, Verifier, VerifierBuilder,
@@ -147,9 +157,11 @@ pub mod grant {
 
 /// Every loosening of the verifier's rules, in one place so that a review
 /// can find them: [`DangerousVerifier`](crate::danger::DangerousVerifier) verifies without a replay check,
-/// for callers that record `jti`s themselves.
+/// for callers that record `jti`s themselves;
+/// [`DangerousGrantOptions`](crate::danger::DangerousGrantOptions) accepts a grant without `sub` as
+/// the issuer's own.
 pub mod danger {
-    pub use crate::verify::DangerousVerifier;
+    pub use crate::verify::{DangerousGrantOptions, DangerousVerifier};
 }
 
 /// The README's code samples, compiled and run as doctests.

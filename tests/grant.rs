@@ -686,7 +686,12 @@ async fn remote_issuer_keys_follow_a_rotation_with_one_refresh() {
 
     // The sync path never fetches: nothing cached yet.
     let t = grant_by(&old, "remote-1");
-    assert_grant_rejected(g.verify(&t), ErrorKind::KeysUnavailable, &t);
+    let err = g.verify(&t).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::KeysUnavailable);
+    assert_eq!(err.usage(), Some(Usage::AuthorizationGrant));
+    // A server condition that passes: 503, never invalid_grant.
+    assert_eq!(token_endpoint_error(&err), "temporarily_unavailable");
+    assert_eq!(err.token_response().status(), 503);
     assert_eq!(fetcher.fetches.load(Ordering::SeqCst), 0);
 
     // The async path fetches, asking for the issuer.
