@@ -716,3 +716,36 @@ fn the_registry_is_a_store() {
         ErrorKind::InvalidConfig
     );
 }
+
+// ----- audit events of refusals before the verifier -----
+
+#[cfg(feature = "tracing")]
+#[path = "common/capture.rs"]
+mod capture;
+
+/// An unknown id answered by the cache and a binding refusal each emit one
+/// `assertion.rejected` with the operator's reason, as the verifier would.
+#[cfg(feature = "tracing")]
+#[test]
+fn refusals_before_the_verifier_are_audited() {
+    use client_assertion::audit::REJECTED;
+    let store = Arc::new(MapStore {
+        sync: true,
+        ..MapStore::default()
+    });
+    let ec = Arc::new(PrivateKey::generate(KeyType::P256).unwrap());
+    store.put(
+        StoredClient::new("c1", "v1", ClientCredentials::jwks(jwk_set([&*ec])))
+            .rules(ClientAuthRules::private_key_jwt().signing_alg(Algorithm::Es384)),
+    );
+    let (endpoint, _) = endpoint_over(store, Policy::new(ISSUER));
+    for (client, reason) in [("ghost", "unknown_client"), ("c1", "algorithm_not_allowed")] {
+        let request = request_for(&signed(&ec, client), None);
+        let (result, events) = capture::capture(|| endpoint.authenticate(&request));
+        assert_eq!(result.unwrap_err().code(), reason);
+        let rejected: Vec<_> = events.iter().filter(|e| e.name == REJECTED).collect();
+        assert_eq!(rejected.len(), 1, "{events:?}");
+        assert_eq!(rejected[0].field("reason"), Some(reason));
+        assert_eq!(rejected[0].field("usage"), Some("client_authentication"));
+    }
+}

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use super::binding::ClientAuthRules;
 use super::cache::ClientCache;
 use super::request::TokenRequest;
+use crate::audit::{self, ReplayCheck, Seen};
 use crate::error::{Error, ErrorKind, Usage};
 use crate::verify::registry::ClientEntry;
 use crate::verify::token::{self, Json};
@@ -56,6 +57,7 @@ pub struct TokenEndpoint {
 struct Claimed {
     iss: String,
     alg: String,
+    kid: Option<String>,
 }
 
 impl TokenEndpoint {
@@ -99,6 +101,10 @@ impl TokenEndpoint {
     fn claimed<'r>(&self, request: &'r TokenRequest) -> Result<(Claimed, &'r str), Error> {
         let assertion = request.require_assertion()?;
         let parsed = token::parse(assertion, self.verifier.policy().max_token_size)?;
+        let kid = match parsed.header.kid {
+            Some(Json::Str(kid)) => Some(kid),
+            _ => None,
+        };
         let (Some(Json::Str(iss)), Some(Json::Str(alg))) = (parsed.claims.iss, parsed.header.alg)
         else {
             return Err(Error::detail(
@@ -112,7 +118,48 @@ impl TokenEndpoint {
                 "iss differs from the client_id parameter",
             ));
         }
-        Ok((Claimed { iss, alg }, assertion))
+        Ok((Claimed { iss, alg, kid }, assertion))
+    }
+
+    /// A refusal before the verifier ran: the `assertion.rejected` audit
+    /// event (the verifier emits its own), and the error marked as client
+    /// authentication's.
+    fn refused(&self, error: Error, claimed: Option<&Claimed>, registered: Option<bool>) -> Error {
+        let error = client_auth(error);
+        let seen = Seen {
+            iss: claimed.map(|c| c.iss.clone()),
+            kid: claimed.and_then(|c| c.kid.clone()),
+            jti: None,
+            registered,
+        };
+        let known = |_: &str| registered.unwrap_or(false);
+        audit::rejected(
+            Usage::ClientAuthentication,
+            ReplayCheck::Recorded,
+            &error,
+            &seen,
+            &known,
+        );
+        error
+    }
+
+    /// The request's claimed client, its rules and the binding check,
+    /// before the verifier; `rules` looks the client up.
+    fn bound<'r>(
+        &self,
+        request: &'r TokenRequest,
+        claimed: Result<(Claimed, &'r str), Error>,
+        rules: impl FnOnce(&str) -> Result<ClientAuthRules, Error>,
+    ) -> Result<&'r str, Error> {
+        let (claimed, assertion) = claimed.map_err(|e| self.refused(e, None, None))?;
+        let rules = rules(&claimed.iss).map_err(|e| {
+            let registered = (e.kind() == ErrorKind::UnknownClient).then_some(false);
+            self.refused(e, Some(&claimed), registered)
+        })?;
+        rules
+            .check(request.method(), &claimed.alg)
+            .map_err(|e| self.refused(e, Some(&claimed), Some(true)))?;
+        Ok(assertion)
     }
 
     /// The rules of a registry client (unknown: left to the verifier).
@@ -131,14 +178,10 @@ impl TokenEndpoint {
     /// ([`ClientAuthRules::check`]), the cache's and the verifier's errors;
     /// all but request errors with usage client authentication.
     pub fn authenticate(&self, request: &TokenRequest) -> Result<AuthenticatedClient, Error> {
-        let (claimed, assertion) = self.claimed(request).map_err(client_auth)?;
-        let rules = match &self.cache {
-            Some(cache) => cache.resolve_now(&claimed.iss)?,
-            None => self.registry_rules(&claimed.iss),
-        };
-        rules
-            .check(request.method(), &claimed.alg)
-            .map_err(client_auth)?;
+        let assertion = self.bound(request, self.claimed(request), |iss| match &self.cache {
+            Some(cache) => cache.resolve_now(iss),
+            None => Ok(self.registry_rules(iss)),
+        })?;
         self.verifier
             .authenticate_client(assertion, request.client_id())
     }
@@ -152,14 +195,16 @@ impl TokenEndpoint {
         &self,
         request: &TokenRequest,
     ) -> Result<AuthenticatedClient, Error> {
-        let (claimed, assertion) = self.claimed(request).map_err(client_auth)?;
-        let rules = match &self.cache {
-            Some(cache) => cache.resolve(&claimed.iss).await?,
-            None => self.registry_rules(&claimed.iss),
+        let claimed = self.claimed(request);
+        // The async lookup first (its answer, or error, is what `bound` sees).
+        let looked_up = match (&self.cache, &claimed) {
+            (Some(cache), Ok((c, _))) => Some(cache.resolve(&c.iss).await),
+            _ => None,
         };
-        rules
-            .check(request.method(), &claimed.alg)
-            .map_err(client_auth)?;
+        let assertion = self.bound(request, claimed, |iss| match looked_up {
+            Some(answer) => answer,
+            None => Ok(self.registry_rules(iss)),
+        })?;
         self.verifier
             .authenticate_client_async(assertion, request.client_id())
             .await
