@@ -13,6 +13,11 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::diagnostic::NearMiss;
+/// The one description of every rejection whose reason would tell a
+/// client whether a client id (or key id) is registered: an unknown client
+/// and a bad signature read the same to the client; operators tell them
+/// apart by [`ErrorKind`] and the audit event.
+const NOT_VERIFIED: &str = "the assertion could not be verified";
 
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -123,6 +128,29 @@ pub enum ErrorKind {
     KeysUnavailable,
     /// A federated token matches trust rules of more than one client.
     AmbiguousClient,
+
+    // ----- token endpoint requests -----
+    /// The request body is not a form this crate reads: not
+    /// `application/x-www-form-urlencoded` UTF-8, or too large.
+    InvalidRequest,
+    /// A request parameter appears more than once (RFC 6749 §3.2).
+    DuplicateParameter,
+    /// The request uses more than one client authentication method
+    /// (RFC 6749 §2.3), e.g. an `Authorization` header and a `client_assertion`.
+    MultipleAuthMethods,
+    /// A parameter the request needs is missing (`client_assertion` without
+    /// `client_assertion_type`, no `grant_type`, ...).
+    MissingParameter,
+    /// `client_assertion_type` is not `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+    UnsupportedAssertionType,
+    /// The `grant_type` is not one the token endpoint serves.
+    UnsupportedGrantType,
+    /// The client authenticated with another method than the one it
+    /// registered (`token_endpoint_auth_method`), or with none.
+    AuthMethodNotAllowed,
+    /// An authorization server's metadata supports none of the client's
+    /// authentication methods or signing algorithms (client side).
+    UnsupportedByServer,
 }
 
 impl ErrorKind {
@@ -169,6 +197,14 @@ impl ErrorKind {
             Self::HeaderNotAllowed => "header_not_allowed",
             Self::KeysUnavailable => "keys_unavailable",
             Self::AmbiguousClient => "ambiguous_client",
+            Self::InvalidRequest => "invalid_request",
+            Self::DuplicateParameter => "duplicate_parameter",
+            Self::MultipleAuthMethods => "multiple_auth_methods",
+            Self::MissingParameter => "missing_parameter",
+            Self::UnsupportedAssertionType => "unsupported_assertion_type",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::AuthMethodNotAllowed => "auth_method_not_allowed",
+            Self::UnsupportedByServer => "unsupported_by_server",
         }
     }
 
@@ -197,10 +233,10 @@ impl ErrorKind {
             }
             Self::Malformed => "the assertion is not a well-formed JWT",
             Self::TooLarge => "the assertion is too large",
-            Self::UnknownClient => "the client is not registered",
+            Self::UnknownClient => NOT_VERIFIED,
             Self::UnknownIssuer => "the assertion issuer is not trusted",
-            Self::UnknownKey => "no registered key matches the assertion",
-            Self::BadSignature => "the assertion signature is invalid",
+            Self::UnknownKey => NOT_VERIFIED,
+            Self::BadSignature => NOT_VERIFIED,
             Self::IssuerMismatch => "the assertion issuer does not match the client",
             Self::SubjectMismatch => "the assertion subject does not match the client",
             Self::AudienceMismatch => "the assertion audience is not accepted",
@@ -217,8 +253,20 @@ impl ErrorKind {
             }
             Self::TypeNotAllowed => "the assertion type is not accepted",
             Self::HeaderNotAllowed => "the assertion header carries a forbidden member",
-            Self::KeysUnavailable => "the client's keys cannot be obtained right now",
             Self::AmbiguousClient => "the assertion matches more than one client",
+            Self::KeysUnavailable => "the server cannot accept assertions right now",
+            Self::InvalidRequest => "the request body is malformed",
+            Self::DuplicateParameter => "a request parameter is repeated",
+            Self::MultipleAuthMethods => {
+                "the request uses more than one client authentication method"
+            }
+            Self::MissingParameter => "a required request parameter is missing",
+            Self::UnsupportedAssertionType => "the client_assertion_type is not supported",
+            Self::UnsupportedGrantType => "the grant_type is not supported",
+            Self::AuthMethodNotAllowed => NOT_VERIFIED,
+            Self::UnsupportedByServer => {
+                "the authorization server supports none of the client's methods or algorithms"
+            }
         }
     }
 
@@ -244,7 +292,116 @@ impl ErrorKind {
                 | Self::KeyReplaced
                 | Self::PrivateKeyPublished
                 | Self::SharedIssuerUnpinned
+                | Self::UnsupportedByServer
         )
+    }
+}
+
+impl ErrorKind {
+    /// Whether the condition is the server's and passes with time: a
+    /// replay store or key set that cannot be reached, a full replay cache.
+    /// A token endpoint answers these with 503 and `Retry-After`
+    /// ([`Disposition::Retryable`]), never with `invalid_client`: the
+    /// client's credentials are fine.
+    pub const fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            Self::ReplayStoreUnavailable
+                | Self::ReplayCacheFull
+                | Self::ReplayQuarantine
+                | Self::KeysUnavailable
+                | Self::KeyUnavailable
+        )
+    }
+
+    /// How a token endpoint answers this kind when a verifier returned it
+    /// for `usage` (`None`: the error came from no verifier).
+    pub const fn disposition(self, usage: Option<Usage>) -> Disposition {
+        if self.is_retryable() {
+            return Disposition::Retryable;
+        }
+        match self {
+            Self::InvalidRequest
+            | Self::DuplicateParameter
+            | Self::MultipleAuthMethods
+            | Self::MissingParameter
+            | Self::UnsupportedAssertionType => Disposition::InvalidRequest,
+            Self::UnsupportedGrantType => Disposition::UnsupportedGrantType,
+            Self::AuthMethodNotAllowed => Disposition::Rejected(Usage::ClientAuthentication),
+            // Local configuration, key-file and signing-backend faults; a
+            // verifier never rejects an assertion with these.
+            Self::InvalidConfig
+            | Self::Io
+            | Self::KeyBackend
+            | Self::RequiresAsync
+            | Self::WeakSecret
+            | Self::InvalidCertificate
+            | Self::CertificateMismatch
+            | Self::KeyAccessDenied
+            | Self::KeyNotFound
+            | Self::KeyReplaced
+            | Self::UnsupportedByServer => Disposition::ServerFault,
+            // A rejection (key material included: a client's remote JWK Set
+            // that was refused); from no verifier, a local fault.
+            _ => match usage {
+                Some(usage) => Disposition::Rejected(usage),
+                None => Disposition::ServerFault,
+            },
+        }
+    }
+}
+
+/// How a token endpoint answers an error (RFC 6749 §5.2): the class of
+/// [`ErrorKind::disposition`], which decides the status code and the
+/// `error` code of the response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Disposition {
+    /// The assertion or credential is refused: `invalid_client` (401) for
+    /// client authentication, `invalid_grant` (400) for a grant.
+    Rejected(Usage),
+    /// The request is malformed (repeated parameter, two methods, missing
+    /// parameter, unknown `client_assertion_type`): `invalid_request` (400).
+    InvalidRequest,
+    /// `unsupported_grant_type` (400).
+    UnsupportedGrantType,
+    /// A server condition that passes (replay store or keys unreachable,
+    /// replay cache full): 503 with `Retry-After`. Its `error` code,
+    /// `temporarily_unavailable`, is an extension at the token endpoint:
+    /// RFC 6749 §5.2 defines no server-side error there, and this is the
+    /// authorization endpoint's code (§4.1.2.1), the common choice of
+    /// servers.
+    Retryable,
+    /// A server fault that retrying does not cure (configuration, key
+    /// backend): 500, `server_error` (an extension at the token endpoint,
+    /// as above).
+    ServerFault,
+}
+
+impl Disposition {
+    /// The OAuth 2.0 `error` code of the response.
+    pub const fn oauth_code(self) -> &'static str {
+        match self {
+            Self::Rejected(Usage::ClientAuthentication) => "invalid_client",
+            Self::Rejected(Usage::AuthorizationGrant) => "invalid_grant",
+            Self::InvalidRequest => "invalid_request",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::Retryable => "temporarily_unavailable",
+            Self::ServerFault => "server_error",
+        }
+    }
+
+    /// The HTTP status code of the response (before a `WWW-Authenticate`
+    /// challenge, which keeps 401).
+    pub const fn status(self) -> u16 {
+        match self {
+            Self::Rejected(Usage::ClientAuthentication) => 401,
+            Self::Rejected(Usage::AuthorizationGrant)
+            | Self::InvalidRequest
+            | Self::UnsupportedGrantType => 400,
+            Self::Retryable => 503,
+            Self::ServerFault => 500,
+        }
     }
 }
 
@@ -362,14 +519,41 @@ impl Error {
         self
     }
 
-    /// The OAuth 2.0 error code for a token endpoint response when this error
-    /// rejects a client assertion (`invalid_client`) or a JWT authorization
-    /// grant (`invalid_grant`). See [`Error::usage`] for the usage a
-    /// verifier's error was returned for.
+    /// The OAuth 2.0 error code of a token endpoint response to this error
+    /// had it been returned for `usage`: `invalid_client` or `invalid_grant`
+    /// for a rejection, and, whatever the usage, `temporarily_unavailable`
+    /// for a retryable server condition, `server_error` for a server fault
+    /// and `invalid_request` for a malformed request (see
+    /// [`Disposition`]). [`Error::oauth_code`] takes the usage the error
+    /// knows.
     pub fn oauth_error(&self, usage: Usage) -> &'static str {
-        match usage {
-            Usage::ClientAuthentication => "invalid_client",
-            Usage::AuthorizationGrant => "invalid_grant",
+        self.0.kind.disposition(Some(usage)).oauth_code()
+    }
+
+    /// How a token endpoint answers this error, by its kind and the usage
+    /// it knows ([`Error::usage`]); an error from no verifier that is no
+    /// request error is a server fault.
+    pub fn disposition(&self) -> Disposition {
+        self.0.kind.disposition(self.0.usage)
+    }
+
+    /// The OAuth 2.0 `error` code of the token endpoint response:
+    /// `invalid_client`, `invalid_grant`, `invalid_request`,
+    /// `unsupported_grant_type`, `temporarily_unavailable` (503) or
+    /// `server_error` (500). See [`Disposition`].
+    pub fn oauth_code(&self) -> &'static str {
+        self.disposition().oauth_code()
+    }
+
+    /// The `error_description` of the token endpoint response: safe to
+    /// return, and the same for every rejection whose reason would tell
+    /// whether a client id or key is registered (an unknown client, an
+    /// unknown key, a bad signature, an algorithm the registration does
+    /// not allow, another method than the registered one).
+    pub fn client_description(&self) -> &'static str {
+        match (self.0.kind, self.0.usage) {
+            (ErrorKind::AlgorithmNotAllowed, Some(_)) => NOT_VERIFIED,
+            (kind, _) => kind.description(),
         }
     }
 }

@@ -10,9 +10,9 @@
 //! |---|---|---|
 //! | root | both | the common path: [`PrivateKey`], [`FileKey`], [`KeySource`], [`jwk_set`], [`AssertionSigner`], [`ClientAssertion`], [`FormParams`], [`Profile`], [`ClientRegistry`], [`Policy`], [`Verifier`], [`VerifiedAssertion`], [`ReplayCache`], [`MemoryReplayCache`], [`Error`], [`ErrorKind`] |
 //! | [`keys`] | client | the key-source contract ([`KeyMetadata`], [`KeySource`], [`AsyncKeySource`](keys::AsyncKeySource), [`SignerKey`](keys::SignerKey)), keys in memory, files and HSMs (`keys::pkcs11`), JWKs, certificates |
-//! | [`client`] | client | the signer and its builder, `typ`, form parameters, profiles, key rotation ([`KeyRing`](client::KeyRing), [`DirectoryKeyRing`](client::DirectoryKeyRing)) |
+//! | [`client`] | client | the signer and its builder, `typ`, form parameters, profiles, key rotation ([`KeyRing`](client::KeyRing), [`DirectoryKeyRing`](client::DirectoryKeyRing)), a server's metadata ([`ServerMetadata`](client::ServerMetadata)) |
 //! | [`platform`] | client | tokens a platform minted (Kubernetes, Azure, CI OIDC) |
-//! | [`server`] | server | [`Verifier`], [`ClientRegistry`] and its [`Registration`](server::Registration)s, [`Policy`], remote key sets ([`JwksFetcher`](server::JwksFetcher)), [`AuthenticatedClient`](server::AuthenticatedClient) |
+//! | [`server`] | server | [`Verifier`], [`ClientRegistry`] and its [`Registration`](server::Registration)s, [`Policy`], remote key sets ([`JwksFetcher`](server::JwksFetcher)), [`AuthenticatedClient`](server::AuthenticatedClient); the token endpoint around them: [`TokenRequest`](server::TokenRequest), [`ErrorResponse`](server::ErrorResponse), [`ClientAuthRules`](server::ClientAuthRules), the [`ClientStore`](server::ClientStore) contract and its [`ClientCache`](server::ClientCache), [`TokenEndpoint`](server::TokenEndpoint), [`ServerMetadata`](server::ServerMetadata) |
 //! | [`grant`] | server | the RFC 7523 §2.1 JWT bearer grant: [`TrustedIssuers`](grant::TrustedIssuers), [`GrantVerifier`](grant::GrantVerifier) |
 //! | [`replay`] | server | the replay-cache contract (sync and async), its entry and scope, memory and Redis caches |
 //! | [`secret`] | both | `client_secret_jwt` (opt-in, HMAC, a separate mode) |
@@ -24,7 +24,10 @@
 //! Inside, one module per concept: `jose` (the token's shared JOSE pieces),
 //! `backend/` (one file per crypto backend behind one seam), `keys/`
 //! (parsing once, key sources), `signing` and `rotation/` (client side),
-//! `verify/` (the pipeline and its drivers), `replay/`, `audit`, `error`.
+//! `verify/` (the pipeline and its drivers), `endpoint/` (the token
+//! endpoint's request, response, binding and client store around the
+//! pipeline), `discovery` (server metadata, both sides), `replay/`,
+//! `audit`, `error`.
 //!
 //! ## The data flow
 //!
@@ -76,6 +79,8 @@ pub mod audit;
 mod b64;
 pub mod backend;
 mod diagnostic;
+mod discovery;
+mod endpoint;
 mod error;
 pub mod federation;
 // Only in builds by cargo-fuzz (`--cfg fuzzing`): never part of the library.
@@ -116,6 +121,7 @@ pub use verify::{ClientRegistry, Policy, VerifiedAssertion, Verifier};
 /// directory) is itself a key source that signs with the active key and
 /// publishes every key that may still be verified ([`PublishedJwks`](crate::client::PublishedJwks)).
 pub mod client {
+    pub use crate::discovery::ServerMetadata;
     #[cfg(feature = "pkcs11")]
     pub use crate::rotation::Pkcs11KeyFactory;
     pub use crate::rotation::{
@@ -134,7 +140,22 @@ pub mod client {
 /// a token against it under a [`Policy`] and a replay cache, returning a
 /// [`VerifiedAssertion`] (or, from [`Verifier::authenticate_client`], an
 /// [`AuthenticatedClient`](crate::server::AuthenticatedClient) with its [`AuthMethod`](crate::server::AuthMethod)).
+///
+/// Around it, the token endpoint without an HTTP stack: a
+/// [`TokenRequest`](crate::server::TokenRequest) read from the form body, the
+/// client's registration from your [`ClientStore`](crate::server::ClientStore)
+/// through a [`ClientCache`](crate::server::ClientCache), the
+/// [`ClientAuthRules`](crate::server::ClientAuthRules) binding, all in a
+/// [`TokenEndpoint`](crate::server::TokenEndpoint), and every error's
+/// [`ErrorResponse`](crate::server::ErrorResponse) (RFC 6749 §5.2).
 pub mod server {
+    pub use crate::discovery::ServerMetadata;
+    pub use crate::endpoint::{
+        AccessTokenResponse, ClientAuthRules, ClientCache, ClientCacheConfig, ClientCredentials,
+        ClientStore, ErrorResponse, Lookup, PresentedMethod, StoreFuture, StoredClient,
+        TokenEndpoint, TokenRequest,
+    };
+    pub use crate::error::Disposition;
     pub use crate::verify::{
         AuthMethod, AuthenticatedClient, ClientRegistry, FetchFuture, JwksFetcher, Policy,
         Registration, RemoteJwksConfig, VerifiedAssertion, Verifier, VerifierBuilder,
@@ -150,9 +171,11 @@ pub mod grant {
 
 /// Every loosening of the verifier's rules, in one place so that a review
 /// can find them: [`DangerousVerifier`](crate::danger::DangerousVerifier) verifies without a replay check,
-/// for callers that record `jti`s themselves.
+/// for callers that record `jti`s themselves;
+/// [`DangerousGrantOptions`](crate::danger::DangerousGrantOptions) accepts a grant without `sub` as
+/// the issuer's own.
 pub mod danger {
-    pub use crate::verify::DangerousVerifier;
+    pub use crate::verify::{DangerousGrantOptions, DangerousVerifier};
 }
 
 /// The README's code samples, compiled and run as doctests.

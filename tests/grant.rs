@@ -691,7 +691,12 @@ async fn remote_issuer_keys_follow_a_rotation_with_one_refresh() {
 
     // The sync path never fetches: nothing cached yet.
     let t = grant_by(&old, "remote-1");
-    assert_grant_rejected(g.verify(&t), ErrorKind::KeysUnavailable, &t);
+    let err = g.verify(&t).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::KeysUnavailable);
+    assert_eq!(err.usage(), Some(Usage::AuthorizationGrant));
+    // A server condition that passes: 503, never invalid_grant.
+    assert_eq!(token_endpoint_error(&err), "temporarily_unavailable");
+    assert_eq!(err.token_response().status(), 503);
     assert_eq!(fetcher.fetches.load(Ordering::SeqCst), 0);
 
     // The async path fetches, asking for the issuer.
@@ -895,4 +900,62 @@ fn debug_and_display_leak_no_token_content() {
         assert_grant_rejected(g.verify(&t), kind, &t);
     }
     assert_grant_rejected(g.verify(&good), ErrorKind::Replayed, &good);
+}
+
+// ----- opt-ins for grants from real issuers (Google service accounts) -----
+
+/// `claims` without the member `name`.
+fn without(mut claims: Value, name: &str) -> Value {
+    claims.as_object_mut().expect("claims object").remove(name);
+    claims
+}
+
+#[test]
+fn a_grant_without_jti_is_refused_unless_opted_in_and_keyed_by_its_signing_input() {
+    let strict = Grants::new();
+    let t = strict.token(&strict.header(), &without(strict.claims(), "jti"));
+    assert_grant_rejected(strict.verify(&t), ErrorKind::MissingClaim, &t);
+
+    let g = Grants::with(GrantVerifierBuilder::accept_missing_jti);
+    let t = g.token(&g.header(), &without(g.claims(), "jti"));
+    let verified = g.verify(&t).expect("accepted without jti");
+    // The replay key: SHA-256 of `header.payload`, never of the token bytes.
+    use sha2::Digest as _;
+    let input = &t[..t.rfind('.').unwrap()];
+    let digest = sha2::Sha256::digest(input.as_bytes());
+    assert_eq!(verified.jti(), format!("sha256:{}", b64(&digest)));
+    assert_grant_rejected(g.verify(&t), ErrorKind::Replayed, &t);
+    // A grant that has a jti is checked as always.
+    let with_jti = g.good();
+    assert!(g.verify(&with_jti).unwrap().jti().starts_with("grant-jti-"));
+    let empty = g.token(&g.header(), &with(g.claims(), "jti", json!("")));
+    assert_grant_rejected(g.verify(&empty), ErrorKind::InvalidClaim, &empty);
+}
+
+#[test]
+fn a_grant_without_sub_means_the_issuer_only_as_a_danger_opt_in() {
+    let strict = Grants::with(GrantVerifierBuilder::accept_missing_jti);
+    let t = strict.token(&strict.header(), &without(strict.claims(), "sub"));
+    assert_grant_rejected(strict.verify(&t), ErrorKind::MissingClaim, &t);
+
+    let g = Grants::with(|b| b.dangerous().missing_subject_is_issuer());
+    let t = g.token(&g.header(), &without(g.claims(), "sub"));
+    let verified = g.verify(&t).expect("accepted without sub");
+    assert_eq!(verified.subject(), IDP);
+    assert_eq!(verified.issuer(), IDP);
+    // A present sub is checked as always.
+    let empty = g.token(&g.header(), &with(g.claims(), "sub", json!("")));
+    assert_grant_rejected(g.verify(&empty), ErrorKind::InvalidClaim, &empty);
+    // Google's shape: neither jti nor sub, both opt-ins.
+    let google = Grants::with(|b| {
+        b.accept_missing_jti()
+            .dangerous()
+            .missing_subject_is_issuer()
+    });
+    let t = google.token(
+        &google.header(),
+        &without(without(google.claims(), "sub"), "jti"),
+    );
+    assert_eq!(google.verify(&t).unwrap().subject(), IDP);
+    assert_grant_rejected(google.verify(&t), ErrorKind::Replayed, &t);
 }

@@ -256,8 +256,9 @@ fn verifier_fails_closed_on_a_full_cache() {
                 assert_eq!(e.kind(), ErrorKind::ReplayCacheFull);
                 assert_eq!(
                     e.oauth_error(client_assertion::Usage::ClientAuthentication),
-                    "invalid_client"
+                    "temporarily_unavailable"
                 );
+                assert_eq!(e.token_response().status(), 503);
                 full += 1;
             }
         }

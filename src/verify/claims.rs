@@ -22,6 +22,26 @@ pub(crate) enum SubjectRule {
     NonEmpty,
 }
 
+/// The named loosenings of the claim rules a verifier opted in to (none by
+/// default; grants only).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Loosened {
+    /// A missing `jti` is replaced by a hash of the signing input.
+    pub(crate) missing_jti: bool,
+    /// A missing `sub` means the issuer (danger: RFC 7523 §3 requires `sub`).
+    pub(crate) missing_subject_is_issuer: bool,
+}
+
+/// The replay key of an assertion without `jti`: SHA-256 of its signing
+/// input (`header.payload`), never of the token bytes: an ECDSA signature
+/// can be altered into another valid one, so the same assertion would
+/// get a new key.
+pub(crate) fn signing_input_key(signing_input: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(signing_input);
+    format!("sha256:{}", crate::b64::encode(&digest))
+}
+
 /// The accepted claims of an assertion.
 #[derive(Debug)]
 pub(crate) struct ClaimFacts {
@@ -45,17 +65,26 @@ struct Times {
 
 /// Applies every claim rule of `policy` at `now` to `claims` (whose `iss`
 /// was taken already: it is `iss`).
+/// `signing_input` serves the loosening of a missing `jti`.
 pub(crate) fn check(
     policy: &Policy,
     now: SystemTime,
     claims: &mut Claims,
-    iss: &str,
+    (iss, signing_input): (&str, &[u8]),
     rule: SubjectRule,
+    loosened: Loosened,
 ) -> Result<ClaimFacts, Error> {
-    let subject = subject(claims.sub.take(), iss, rule)?;
+    let sub = match claims.sub.take() {
+        None if loosened.missing_subject_is_issuer => Some(Json::Str(iss.to_owned())),
+        sub => sub,
+    };
+    let subject = subject(sub, iss, rule)?;
     let audience = audience(policy, claims.aud.take())?;
     let times = times(policy, now, claims)?;
-    let jti = jti(policy, claims.jti.take())?;
+    let jti = match claims.jti.take() {
+        None if loosened.missing_jti => signing_input_key(signing_input),
+        jti_claim => jti(policy, jti_claim)?,
+    };
     Ok(ClaimFacts {
         subject,
         audience,

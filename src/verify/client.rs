@@ -224,6 +224,7 @@ impl Verifier {
             registry: &self.registry,
             clock: &*self.clock,
             replay: &self.replay,
+            loosened: Default::default(),
         }
     }
 

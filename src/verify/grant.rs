@@ -75,6 +75,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::claims::Loosened;
 use super::client::same_issuer;
 use super::pipeline::{Hmac, Kind, Pipeline, TypeRule};
 use super::registry::{ClientRegistry, Registration};
@@ -296,9 +297,31 @@ pub struct GrantVerifierBuilder {
     clock: Arc<dyn Clock>,
     types: GrantTypes,
     quarantine: bool,
+    loosened: Loosened,
 }
 
 impl GrantVerifierBuilder {
+    /// Loosens: accepts a grant without `jti` (RFC 7523 §3 makes it
+    /// optional; Google's service-account grants from the `google-auth`
+    /// libraries carry none). Such a grant is recorded in the replay cache
+    /// under `sha256:` and the base64url SHA-256 of its signing input
+    /// (`header.payload`), which [`VerifiedGrant::jti`] returns: the same
+    /// assertion is refused a second time while acceptable, but two grants
+    /// with identical claims (same `iat` second) are one to the cache.
+    /// Never a hash of the token bytes: ECDSA signatures are malleable, so
+    /// one assertion could be presented under many token strings. A grant
+    /// that has a `jti` is checked as always.
+    pub fn accept_missing_jti(mut self) -> Self {
+        self.loosened.missing_jti = true;
+        self
+    }
+
+    /// Loosenings that break a MUST of RFC 7523: see
+    /// [`DangerousGrantOptions`].
+    pub fn dangerous(self) -> DangerousGrantOptions {
+        DangerousGrantOptions(self)
+    }
+
     /// Replaces the policy (by default the strict [`Policy::new`] for the
     /// server issuer given to [`GrantVerifier::builder`]). The policy's
     /// issuer is the audience; add the token endpoint URL with
@@ -399,7 +422,27 @@ impl GrantVerifierBuilder {
             replay: self.replay.for_verifier(self.clock.now(), self.quarantine),
             clock: self.clock,
             types: self.types,
+            loosened: self.loosened,
         })
+    }
+}
+
+/// Grant loosenings that break a MUST of RFC 7523; see
+/// [`GrantVerifierBuilder::dangerous`].
+#[must_use]
+#[derive(Debug)]
+pub struct DangerousGrantOptions(GrantVerifierBuilder);
+
+impl DangerousGrantOptions {
+    /// Accepts a grant without `sub` as if `sub` were its `iss` (RFC 7523
+    /// §3: `sub` MUST be present): Google's service-account grants carry no
+    /// `sub` unless a subject is delegated, and mean the service account
+    /// itself, which is the issuer. [`VerifiedGrant::subject`] is then the
+    /// issuer; map it to a local principal as for any subject. A present
+    /// `sub` is checked as always (non-empty).
+    pub fn missing_subject_is_issuer(mut self) -> GrantVerifierBuilder {
+        self.0.loosened.missing_subject_is_issuer = true;
+        self.0
     }
 }
 
@@ -461,6 +504,7 @@ pub struct GrantVerifier {
     replay: ReplayStore,
     clock: Arc<dyn Clock>,
     types: GrantTypes,
+    loosened: Loosened,
 }
 
 impl GrantVerifier {
@@ -483,6 +527,7 @@ impl GrantVerifier {
                 absent: true,
                 names: vec!["JWT".to_owned()],
             },
+            loosened: Loosened::default(),
         }
     }
 
@@ -532,6 +577,7 @@ impl GrantVerifier {
             registry: &self.issuers.issuers,
             clock: &*self.clock,
             replay: &self.replay,
+            loosened: self.loosened,
         }
     }
 }

@@ -34,14 +34,14 @@ mod grant;
 mod keyset;
 pub(crate) mod pipeline;
 mod policy;
-mod registry;
+pub(crate) mod registry;
 mod remote;
 pub(crate) mod select;
 pub(crate) mod token;
 mod verified;
 
 pub use client::{DangerousVerifier, Verifier, VerifierBuilder};
-pub use grant::{GrantVerifier, GrantVerifierBuilder, TrustedIssuers};
+pub use grant::{DangerousGrantOptions, GrantVerifier, GrantVerifierBuilder, TrustedIssuers};
 pub use policy::Policy;
 pub use registry::{ClientRegistry, Registration};
 pub use remote::{FetchFuture, JwksFetcher, RemoteJwksConfig};

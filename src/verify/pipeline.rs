@@ -21,7 +21,7 @@
 
 use std::time::SystemTime;
 
-use super::claims::{self, ClaimFacts, SubjectRule};
+use super::claims::{self, ClaimFacts, Loosened, SubjectRule};
 use super::policy::Policy;
 use super::registry::{ClientEntry, ClientRegistry};
 use super::select::{self, Credential, HeaderAlg, Signed};
@@ -104,6 +104,8 @@ pub(crate) struct Pipeline<'v> {
     pub(crate) registry: &'v ClientRegistry,
     pub(crate) clock: &'v dyn Clock,
     pub(crate) replay: &'v ReplayStore,
+    /// The claim rules the driver loosened (grants only, opted in).
+    pub(crate) loosened: Loosened,
 }
 
 /// A token whose shape and header passed, with its claimed issuer.
@@ -334,7 +336,15 @@ impl Pipeline<'_> {
         };
         let now = self.clock.now();
         let rule = self.kind.subject();
-        let claims = match claims::check(self.policy, now, &mut s.claims, &s.iss, rule) {
+        let (iss, input) = (s.iss.as_str(), s.signing_input);
+        let claims = match claims::check(
+            self.policy,
+            now,
+            &mut s.claims,
+            (iss, input),
+            rule,
+            self.loosened,
+        ) {
             Ok(claims) => claims,
             Err(e) => return Err(s.reject(e, Some(true))),
         };

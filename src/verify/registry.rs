@@ -39,6 +39,18 @@ pub(crate) enum ClientEntry {
     Secret(Arc<MacKey>),
 }
 
+impl ClientEntry {
+    /// The identity of this registration: the same while the entry is in
+    /// force, another one once the client is registered again.
+    pub(crate) fn identity(&self) -> usize {
+        match self {
+            Self::Static(k) => Arc::as_ptr(k) as usize,
+            Self::Remote(r) => Arc::as_ptr(r) as usize,
+            Self::Secret(s) => Arc::as_ptr(s) as usize,
+        }
+    }
+}
+
 /// What a registration took: returned by every `ClientRegistry::register*`
 /// (and `TrustedIssuers::register*`) call that succeeded.
 ///
@@ -260,7 +272,7 @@ impl ClientRegistry {
         }
     }
 
-    fn insert(&self, client_id: String, entry: ClientEntry) {
+    pub(crate) fn insert(&self, client_id: String, entry: ClientEntry) {
         let mut clients = self.clients.write().unwrap_or_else(|p| p.into_inner());
         clients.insert(client_id, entry);
     }

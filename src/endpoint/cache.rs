@@ -1,0 +1,470 @@
+//! [`ClientCache`]: the crate's cache in front of a [`ClientStore`].
+//!
+//! - **Parsed keys, per version.** A client's key material is parsed once
+//!   for each version the store reports, into the cache's own
+//!   [`ClientRegistry`] (which the [`Verifier`](crate::Verifier) verifies
+//!   with); the same version again reuses the parsed keys. A store with a
+//!   synchronous path is asked at every request (cheap by contract); an
+//!   async-only store is asked again once an entry is older than
+//!   `revalidate_after` (default 60 s), or at once after
+//!   [`ClientCache::invalidate`].
+//! - **Unknown ids, bounded.** An id the store does not know is remembered
+//!   as unknown for `negative_ttl` (default 30 s), at most
+//!   `max_unknown` ids (default 10 000; when full, expired ids go first,
+//!   then arbitrary ones), so repeated unknown ids cost one store lookup
+//!   per id and period.
+//! - **Single-flight, bounded.** One lookup per client id runs at a time;
+//!   other requests for that id wait for its answer. At most
+//!   `max_concurrent_lookups` (default 32) lookups run at once: a request
+//!   that would start one more is answered with the retryable
+//!   [`ErrorKind::KeysUnavailable`] (503), so always-new random ids cannot
+//!   queue unbounded work against the database.
+//! - **Known clients, bounded.** At most `max_clients` (default 100 000)
+//!   clients' keys are kept; beyond, arbitrary ones are dropped and parsed
+//!   again when next seen.
+//!
+//! A store error leaves the cache as it was and is returned as is (a
+//! retryable kind answers 503); nothing stale is used past
+//! `revalidate_after`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, SystemTime};
+
+use super::binding::ClientAuthRules;
+use super::store::{ClientStore, Lookup, Material, StoredClient};
+use crate::error::{Error, ErrorKind, Usage};
+use crate::time::{Clock, SystemClock};
+use crate::verify::{ClientRegistry, JwksFetcher};
+
+/// The limits and timings of a [`ClientCache`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientCacheConfig {
+    /// How long an async-only store's answer is used before it is asked
+    /// again (default 60 s).
+    pub revalidate_after: Duration,
+    /// How long an unknown id stays unknown (default 30 s).
+    pub negative_ttl: Duration,
+    /// The most unknown ids remembered (default 10 000).
+    pub max_unknown: usize,
+    /// The most store lookups running at once (default 32).
+    pub max_concurrent_lookups: usize,
+    /// The most clients whose parsed keys are kept (default 100 000).
+    pub max_clients: usize,
+}
+
+impl Default for ClientCacheConfig {
+    fn default() -> Self {
+        Self {
+            revalidate_after: Duration::from_secs(60),
+            negative_ttl: Duration::from_secs(30),
+            max_unknown: 10_000,
+            max_concurrent_lookups: 32,
+            max_clients: 100_000,
+        }
+    }
+}
+
+/// A known client: the version whose keys the registry holds.
+struct Known {
+    version: String,
+    rules: ClientAuthRules,
+    checked_at: SystemTime,
+}
+
+#[derive(Default)]
+struct State {
+    known: HashMap<String, Known>,
+    /// Unknown id -> until when.
+    unknown: HashMap<String, SystemTime>,
+    /// Ids with a lookup running, with the tasks waiting for it.
+    in_flight: HashMap<String, Vec<Waker>>,
+}
+
+/// The crate's cache in front of an authorization server's
+/// [`ClientStore`]: parsed keys per version, bounded negative cache,
+/// single-flight lookups (see the module rules above, repeated in the
+/// README's "Building a token endpoint").
+///
+/// ```
+/// use std::sync::Arc;
+/// use client_assertion::{jwk_set, ClientRegistry, KeyType, PrivateKey};
+/// use client_assertion::server::ClientCache;
+///
+/// let store = Arc::new(ClientRegistry::new()); // any ClientStore
+/// let key = PrivateKey::generate(KeyType::P256)?;
+/// store.register("my-client", &jwk_set([&key]))?;
+/// let cache = ClientCache::new(store);
+/// assert!(cache.resolve_now("my-client").is_ok());
+/// assert!(cache.resolve_now("nobody").is_err());
+/// # Ok::<(), client_assertion::Error>(())
+/// ```
+pub struct ClientCache {
+    store: Arc<dyn ClientStore>,
+    registry: Arc<ClientRegistry>,
+    fetcher: Option<Arc<dyn JwksFetcher>>,
+    config: ClientCacheConfig,
+    clock: Arc<dyn Clock>,
+    state: Mutex<State>,
+    lookups: AtomicU64,
+    parses: AtomicU64,
+}
+
+impl ClientCache {
+    /// A cache over `store` with the default [`ClientCacheConfig`],
+    /// parsing keys for [`Backend::RustCrypto`](crate::Backend).
+    pub fn new(store: Arc<dyn ClientStore>) -> Self {
+        Self::with_registry(store, ClientRegistry::new())
+    }
+
+    /// A cache over `store` whose parsed keys go into `registry` (empty;
+    /// choose its [`Backend`](crate::Backend) with
+    /// [`ClientRegistry::with_backend`]).
+    pub fn with_registry(store: Arc<dyn ClientStore>, registry: ClientRegistry) -> Self {
+        Self {
+            store,
+            registry: Arc::new(registry),
+            fetcher: None,
+            config: ClientCacheConfig::default(),
+            clock: Arc::new(SystemClock),
+            state: Mutex::default(),
+            lookups: AtomicU64::new(0),
+            parses: AtomicU64::new(0),
+        }
+    }
+
+    /// Sets the limits and timings.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] for a zero limit.
+    pub fn config(mut self, config: ClientCacheConfig) -> Result<Self, Error> {
+        if config.max_unknown == 0 || config.max_concurrent_lookups == 0 || config.max_clients == 0
+        {
+            return Err(Error::detail(
+                ErrorKind::InvalidConfig,
+                "client cache limits must be positive",
+            ));
+        }
+        self.config = config;
+        Ok(self)
+    }
+
+    /// Fetches the JWK Sets of clients whose credentials are a `jwks_uri`
+    /// through `fetcher` (without one, such clients are
+    /// [`ErrorKind::KeysUnavailable`]).
+    pub fn jwks_fetcher(mut self, fetcher: Arc<dyn JwksFetcher>) -> Self {
+        self.fetcher = Some(fetcher);
+        self
+    }
+
+    /// Takes time from `clock`.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The registry of parsed keys: build the [`Verifier`](crate::Verifier)
+    /// over it.
+    pub fn registry(&self) -> &Arc<ClientRegistry> {
+        &self.registry
+    }
+
+    /// How many store lookups (sync or async) have been made.
+    pub fn store_lookups(&self) -> u64 {
+        self.lookups.load(Ordering::Relaxed)
+    }
+
+    /// How many times key material has been parsed (one per client version).
+    pub fn key_parses(&self) -> u64 {
+        self.parses.load(Ordering::Relaxed)
+    }
+
+    /// Forgets what is cached of `client_id` (known or unknown): the next
+    /// request asks the store. Call it when a client is registered,
+    /// changed or deleted.
+    pub fn invalidate(&self, client_id: &str) {
+        let mut st = self.lock();
+        st.known.remove(client_id);
+        st.unknown.remove(client_id);
+        drop(st);
+        self.registry.remove(client_id);
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The cached answer for `client_id`: `Some(Ok)` a fresh known client,
+    /// `Some(Err)` a cached unknown one, `None` ask the store.
+    fn cached(
+        &self,
+        st: &State,
+        client_id: &str,
+        now: SystemTime,
+    ) -> Option<Result<ClientAuthRules, Error>> {
+        if st.unknown.get(client_id).is_some_and(|until| now < *until) {
+            return Some(Err(unknown()));
+        }
+        let known = st.known.get(client_id)?;
+        let age = now.duration_since(known.checked_at).unwrap_or_default();
+        (age < self.config.revalidate_after).then_some(Ok(known.rules))
+    }
+
+    /// The client's rules, its keys in [`ClientCache::registry`], without
+    /// I/O: from the cache or the store's synchronous path.
+    ///
+    /// # Errors
+    /// [`ErrorKind::UnknownClient`] for an unknown id;
+    /// [`ErrorKind::RequiresAsync`] when the store must be asked and has no
+    /// synchronous path; a store error as is; key errors of the client's
+    /// material (with usage client authentication: `invalid_client`).
+    pub fn resolve_now(&self, client_id: &str) -> Result<ClientAuthRules, Error> {
+        let now = self.clock.now();
+        if let Some(Err(e)) = self.cached(&self.lock(), client_id, now) {
+            return Err(e);
+        }
+        match self.store.find_now(client_id) {
+            Some(found) => {
+                self.lookups.fetch_add(1, Ordering::Relaxed);
+                self.apply(client_id, found, now)
+            }
+            None => match self.cached(&self.lock(), client_id, now) {
+                Some(answer) => answer,
+                None => Err(Error::detail(
+                    ErrorKind::RequiresAsync,
+                    "the client store answers only asynchronously",
+                )),
+            },
+        }
+    }
+
+    /// [`ClientCache::resolve_now`], asking an async-only store when the
+    /// cache has no fresh answer (one lookup per id at a time).
+    ///
+    /// # Errors
+    /// As [`ClientCache::resolve_now`] (never [`ErrorKind::RequiresAsync`]);
+    /// [`ErrorKind::KeysUnavailable`] when `max_concurrent_lookups` are
+    /// running already, or the lookup this request waited for failed.
+    pub async fn resolve(&self, client_id: &str) -> Result<ClientAuthRules, Error> {
+        match self.resolve_now(client_id) {
+            Err(e) if e.kind() == ErrorKind::RequiresAsync => {}
+            answer => return answer,
+        }
+        let leader = {
+            let mut st = self.lock();
+            if st.in_flight.contains_key(client_id) {
+                false
+            } else if st.in_flight.len() >= self.config.max_concurrent_lookups {
+                return Err(Error::detail(
+                    ErrorKind::KeysUnavailable,
+                    "too many client store lookups at once",
+                ));
+            } else {
+                st.in_flight.insert(client_id.to_owned(), Vec::new());
+                true
+            }
+        };
+        if !leader {
+            WaitFor {
+                cache: self,
+                client_id,
+            }
+            .await;
+            let now = self.clock.now();
+            return self
+                .cached(&self.lock(), client_id, now)
+                .unwrap_or_else(|| {
+                    Err(Error::detail(
+                        ErrorKind::KeysUnavailable,
+                        "the client store lookup failed",
+                    ))
+                });
+        }
+        // A guard ends the flight and wakes the waiters even if this
+        // future is dropped during the lookup.
+        let guard = Flight {
+            cache: self,
+            client_id,
+        };
+        self.lookups.fetch_add(1, Ordering::Relaxed);
+        let found = self.store.find(client_id).await;
+        let answer = self.apply(client_id, found, self.clock.now());
+        drop(guard);
+        answer
+    }
+
+    /// Takes a store answer into the cache.
+    fn apply(
+        &self,
+        client_id: &str,
+        found: Lookup,
+        now: SystemTime,
+    ) -> Result<ClientAuthRules, Error> {
+        let record = match found? {
+            Some(record) if record.client_id == client_id => record,
+            Some(_) => {
+                return Err(Error::detail(
+                    ErrorKind::InvalidConfig,
+                    "the client store returned another client's record",
+                ))
+            }
+            None => {
+                self.remember_unknown(client_id, now);
+                return Err(unknown());
+            }
+        };
+        let same = {
+            let mut st = self.lock();
+            st.unknown.remove(client_id);
+            match st.known.get_mut(client_id) {
+                Some(k) if k.version == record.version && self.registry.contains(client_id) => {
+                    k.checked_at = now;
+                    k.rules = record.rules;
+                    true
+                }
+                _ => false,
+            }
+        };
+        let rules = record.rules;
+        if !same {
+            self.take(record, now)
+                .map_err(|e| e.for_usage(Usage::ClientAuthentication))?;
+        }
+        Ok(rules)
+    }
+
+    /// Parses a record's material into the registry and remembers its
+    /// version.
+    fn take(&self, record: StoredClient, now: SystemTime) -> Result<(), Error> {
+        let StoredClient {
+            client_id,
+            version,
+            rules,
+            credentials,
+        } = record;
+        let id = client_id.clone();
+        match credentials.0 {
+            Material::Registered(entry) => self.registry.insert(id, entry),
+            material => {
+                self.parses.fetch_add(1, Ordering::Relaxed);
+                self.parse(id, material)?;
+            }
+        }
+        let mut st = self.lock();
+        if st.known.len() >= self.config.max_clients && !st.known.contains_key(&client_id) {
+            if let Some(evicted) = st.known.keys().next().cloned() {
+                st.known.remove(&evicted);
+                self.registry.remove(&evicted);
+            }
+        }
+        st.known.insert(
+            client_id,
+            Known {
+                version,
+                rules,
+                checked_at: now,
+            },
+        );
+        Ok(())
+    }
+
+    fn parse(&self, id: String, material: Material) -> Result<(), Error> {
+        match material {
+            Material::JwksJson(json) => self.registry.register_jwks_json(id, &json)?,
+            Material::Jwks(set) => self.registry.register(id, &set)?,
+            Material::Remote(config) => {
+                let fetcher = self.fetcher.clone().ok_or_else(|| {
+                    Error::detail(
+                        ErrorKind::KeysUnavailable,
+                        "a jwks_uri client, but the cache has no JWKS fetcher",
+                    )
+                })?;
+                self.registry.register_remote(id, fetcher, config)?
+            }
+            Material::Secret(s) => {
+                self.registry
+                    .register_client_secret(id, s.secret, &s.algorithms)?
+            }
+            Material::Registered(entry) => {
+                self.registry.insert(id.clone(), entry);
+                return Ok(());
+            }
+        };
+        Ok(())
+    }
+
+    fn remember_unknown(&self, client_id: &str, now: SystemTime) {
+        let mut st = self.lock();
+        if st.known.remove(client_id).is_some() {
+            self.registry.remove(client_id);
+        }
+        if st.unknown.len() >= self.config.max_unknown {
+            st.unknown.retain(|_, until| now < *until);
+            if st.unknown.len() >= self.config.max_unknown {
+                if let Some(evicted) = st.unknown.keys().next().cloned() {
+                    st.unknown.remove(&evicted);
+                }
+            }
+        }
+        st.unknown
+            .insert(client_id.to_owned(), now + self.config.negative_ttl);
+    }
+}
+
+fn unknown() -> Error {
+    Error::new(ErrorKind::UnknownClient).for_usage(Usage::ClientAuthentication)
+}
+
+/// Ends a lookup: removes the flight and wakes its waiters.
+struct Flight<'a> {
+    cache: &'a ClientCache,
+    client_id: &'a str,
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        let waiters = self.cache.lock().in_flight.remove(self.client_id);
+        for w in waiters.into_iter().flatten() {
+            w.wake();
+        }
+    }
+}
+
+/// Waits until no lookup of `client_id` is running.
+struct WaitFor<'a> {
+    cache: &'a ClientCache,
+    client_id: &'a str,
+}
+
+impl Future for WaitFor<'_> {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut st = self.cache.lock();
+        match st.in_flight.get_mut(self.client_id) {
+            Some(waiters) => {
+                waiters.push(cx.waker().clone());
+                Poll::Pending
+            }
+            None => Poll::Ready(()),
+        }
+    }
+}
+
+impl fmt::Debug for ClientCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.lock();
+        f.debug_struct("ClientCache")
+            .field("store", &self.store)
+            .field("known", &st.known.len())
+            .field("unknown", &st.unknown.len())
+            .field("in_flight", &st.in_flight.len())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
