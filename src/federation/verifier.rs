@@ -237,6 +237,7 @@ impl FederatedVerifier {
             registry: &self.registry,
             clock: &*self.clock,
             replay: &self.replay,
+            loosened: Default::default(),
         }
     }
 

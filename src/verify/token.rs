@@ -308,7 +308,6 @@ pub(crate) struct Parsed<'t> {
 }
 
 /// Splits and decodes `token`, rejecting anything not strictly well formed.
-#[cfg(any(test, fuzzing))]
 pub(crate) fn parse(token: &str, max_len: usize) -> Result<Parsed<'_>, Error> {
     parse_keeping(token, max_len, false)
 }
