@@ -231,8 +231,12 @@ async fn wait_and_cluster() {
     let replica = start_redis_with(&["--replicaof", "127.0.0.1", &port]);
     std::thread::sleep(Duration::from_millis(1500)); // initial sync (an empty dataset)
     let url = format!("redis://127.0.0.1:{}/0", primary.port);
+    // `WAIT` holds the cache's one connection until the replica has
+    // acknowledged, so checks in flight queue behind each other: a longer
+    // bound than the 250 ms default.
     let config = RedisReplayConfig::new()
         .key_prefix("wait:")
+        .timeout(Duration::from_secs(5))
         .wait_for_replicas(1, Duration::from_millis(100));
     let (w1, w64) = both(RedisReplayCache::new(&url, config).expect("cache")).await;
     drop(replica);

@@ -102,7 +102,10 @@ impl RedisReplayConfig {
     /// recorded on the primary: presenting the assertion again is then a
     /// replay, the safe side). So every accepted `jti` is on `replicas + 1`
     /// servers; a failover to one of those replicas loses none of them.
-    /// Costs one replication round trip per check. `WAIT` is Redis's
+    /// Costs one replication round trip per check, and `WAIT` holds the
+    /// cache's one connection until it is answered, so checks in flight
+    /// queue behind each other: give such a cache a `timeout` well above
+    /// the `WAIT` bound times the checks in flight. `WAIT` is Redis's
     /// asynchronous replication made synchronous for this write only: it
     /// does not make Redis a consensus store (a failover may still promote
     /// a replica that had not acknowledged), which is why a failover also
