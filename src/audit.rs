@@ -48,6 +48,9 @@
 //! - `replay_checked`: `false` only for
 //!   [`DangerousVerifier::verify_without_replay_check`](crate::danger::DangerousVerifier::verify_without_replay_check),
 //!   whose caller runs its own replay check.
+//!   For the federated verifier it is `false` when the matched rule's
+//!   preset does not record `jti` by design (Kubernetes service-account
+//!   tokens, SPIFFE JWT-SVIDs, an OIDC rule with `record_jti(false)`).
 //!
 //! # What a rejection says about its sender
 //!
