@@ -45,7 +45,7 @@
 //!   ([`Error::near_miss`](crate::Error::near_miss)), e.g. `closest rule
 //!   ci#0: issuer differs only by a trailing slash from https://...`; the
 //!   client only ever sees `reason`.
-//! - `replay_checked`: `false` only for
+//! - `replay_checked`: `false` for
 //!   [`DangerousVerifier::verify_without_replay_check`](crate::danger::DangerousVerifier::verify_without_replay_check),
 //!   whose caller runs its own replay check.
 //!   For the federated verifier it is `false` when the matched rule's
