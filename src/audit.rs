@@ -46,9 +46,12 @@
 //!   ([`Error::near_miss`](crate::Error::near_miss)), e.g. `closest rule
 //!   ci#0: issuer differs only by a trailing slash from https://...`; the
 //!   client only ever sees `reason`.
-//! - `replay_checked`: `false` only for
+//! - `replay_checked`: `false` for
 //!   [`DangerousVerifier::verify_without_replay_check`](crate::danger::DangerousVerifier::verify_without_replay_check),
 //!   whose caller runs its own replay check.
+//!   For the federated verifier it is `false` when the matched rule's
+//!   preset does not record `jti` by design (Kubernetes service-account
+//!   tokens, SPIFFE JWT-SVIDs, an OIDC rule with `record_jti(false)`).
 //!
 //! # What a rejection says about its sender
 //!
