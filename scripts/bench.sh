@@ -69,6 +69,7 @@ import json, os, sys
 main_crit, peers_target, loadlog = sys.argv[1:4]
 BACKENDS = ["rust_crypto", "aws_lc_rs"]
 ALGS = ["ES256", "ES384", "EdDSA", "RS256", "PS256"]
+PEER_GROUPS = ALGS + ["RS256-4096", "PS256-4096"]
 
 
 def load(root):
@@ -136,9 +137,21 @@ for alg in ALGS:
 table(["alg", "sign end_to_end", "sign raw", "ratio", "verify end_to_end",
        "verify without_replay", "verify raw", "ratio", "paired"], rows)
 
+print("== RSA signing: rsa 0.10 (ours) vs rsa 0.9 (peer, RUSTSEC-2023-0071) vs AWS-LC (benches/peers,")
+print("   rust_crypto run; raw primitives on the same key and signing input)")
+rows = []
+for alg in ["RS256", "PS256", "RS256-4096", "PS256-4096"]:
+    p = peers["rust_crypto"]
+    g = lambda k: p.get(f"peers/{alg}/{k}")
+    new, old, lc = g("raw/sign"), g("rsa-0.9/sign"), g("raw-aws-lc/sign")
+    rows.append([alg, t(new), t(old), t(lc), ratio(new, old), ratio(new, lc),
+                 t(g("ours/sign")), t(g("ours-aws-lc/sign"))])
+table(["group", "rsa 0.10", "rsa 0.9", "aws-lc-rs", "0.10 / 0.9", "0.10 / aws-lc",
+       "ours (0.10)", "ours on AWS-LC"], rows)
+
 print("== peers (benches/peers; mean thread CPU time per operation unless BENCH_CLOCK=wall;")
 print("   'x' = peer time / ours in the same run, > 1 means ours is faster)")
-for alg in ALGS:
+for alg in PEER_GROUPS:
     rows = []
     for b in BACKENDS:
         p = peers[b]

@@ -79,7 +79,7 @@ pub const STRICTER: &[(ErrorKind, &str)] = &[
     (ErrorKind::MissingClaim, "jti is required"),
     (
         ErrorKind::InvalidClaim,
-        "jti 1..=256 bytes; iss/sub strings; iat a NumericDate not after exp",
+        "jti 1..=256 bytes; iss/sub strings; iat a NumericDate not after exp; nbf before exp",
     ),
     (
         ErrorKind::LifetimeTooLong,
@@ -560,7 +560,15 @@ fn explain_stricter(kind: ErrorKind, token: &str, f: &Facts, kid: &str, now: f64
             let strings = ["iss", "sub"]
                 .iter()
                 .all(|c| f.claims.get(*c).is_some_and(Value::is_string));
-            !jti_ok || !iat_ok || !strings || matches!((exp, iat), (Some(e), Some(i)) if e < i)
+            let nbf_before_exp = match (num("nbf"), exp) {
+                (Some(n), Some(e)) => n < e,
+                _ => true,
+            };
+            !jti_ok
+                || !iat_ok
+                || !strings
+                || !nbf_before_exp
+                || matches!((exp, iat), (Some(e), Some(i)) if e < i)
         }
         ErrorKind::LifetimeTooLong => match (exp, iat) {
             (Some(e), Some(i)) => e - i > MAX_LIFETIME || now - i > MAX_AGE + LEEWAY,

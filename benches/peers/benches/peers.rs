@@ -6,11 +6,15 @@
 //! | `ours/sign` | `AssertionSigner::sign` (header, claims, fresh `jti`, signature, token) |
 //! | `ours/verify` | `Verifier::verify` end to end (parse, header rules, key, signature, claims, `jti` check-and-insert in a `MemoryReplayCache`) |
 //! | `raw/sign`, `raw/verify` | the bare RustCrypto primitive over the same signing input / signature bytes |
+//! | `rsa-0.9/sign` | RSA groups only: the same signature with `rsa` 0.9 (blinded, not constant time: RUSTSEC-2023-0071), the version before ours |
 //! | `ours-aws-lc/sign`, `ours-aws-lc/verify` | the same two on `Backend::AwsLc` (key and registry converted once) |
 //! | `raw-aws-lc/sign`, `raw-aws-lc/verify` | the bare aws-lc-rs primitive (`EcdsaKeyPair`, `Ed25519KeyPair`, `RsaKeyPair`, `ParsedPublicKey`) on the same bytes |
 //! | `jsonwebtoken-<backend>/encode` | `jsonwebtoken::encode` of the same claims and header (`kid`, `typ`) |
 //! | `jsonwebtoken-<backend>/decode` | `jsonwebtoken::decode` with a `Validation` like our policy (alg, `aud`, `iss`, `sub`, `exp`/`nbf`, 30 s leeway, `exp`/`iss`/`sub`/`aud` required, `jti` required by the claims type) |
 //! | `jwt-simple/sign`, `jwt-simple/verify` | jwt-simple (pure-Rust build) `sign_with_options` / `verify_token` with comparable `VerificationOptions` |
+//!
+//! Groups: `ES256`, `ES384`, `EdDSA`, `RS256`, `PS256` (RSA-2048), and
+//! `RS256-4096`, `PS256-4096`.
 //!
 //! `<backend>` is the jsonwebtoken `CryptoProvider` installed from the
 //! `JWT_BACKEND` environment variable: `rust_crypto` (default) or
@@ -53,14 +57,11 @@ use jwt_simple::prelude::{
     RSAKeyPairLike as _, RSAPublicKeyLike as _,
 };
 use pkcs8::EncodePrivateKey;
-use rand::rngs::OsRng;
 use rsa::pkcs1::EncodeRsaPrivateKey;
-// `signature` 3 for the ECDSA keys (p256/p384 0.14, pkcs8 0.11), 2 for Ed25519 and RSA.
-use p256::ecdsa::signature::{Signer as _, Verifier as _};
+// One `signature` major (3) and one `pkcs8` (0.11) for every key type.
 use p256::elliptic_curve::Generate as _;
-use p256::pkcs8::EncodePrivateKey as _;
-use rsa::signature::{RandomizedSigner, SignatureEncoding as _, Signer, Verifier as _};
-use rsa::RsaPrivateKey;
+use rsa::signature::{SignatureEncoding as _, Signer, Verifier as _};
+use rsa::PrivateKey as RsaPrivateKey;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -112,6 +113,8 @@ type JwsFactory = Box<dyn Fn(&str) -> (JwsSignFn, JwsVerifyFn)>;
 
 /// One algorithm's key, as every side loads it.
 struct Case {
+    /// The group name: the algorithm's, with the modulus size for RSA-4096.
+    label: String,
     alg: Algorithm,
     jwt_alg: jsonwebtoken::Algorithm,
     /// PKCS#8 DER: our key and (for EC and Ed25519) jsonwebtoken's.
@@ -119,6 +122,8 @@ struct Case {
     encoding_key: jsonwebtoken::EncodingKey,
     raw_sign: SignFn,
     raw_verify: VerifyFn,
+    /// RSA only: the same signature made with `rsa` 0.9.
+    rsa09_sign: Option<SignFn>,
     /// jwt-simple's signer and verifier, given the `kid` to carry.
     jws: JwsFactory,
 }
@@ -277,7 +282,7 @@ fn aws_lc_raw(alg: Algorithm, pkcs8: &[u8]) -> (SignFn, VerifyFn) {
 }
 
 fn run(c: &mut Criterion, backend: &str, case: Case) {
-    let name = case.alg.name();
+    let name = case.label.as_str();
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("after 1970")
@@ -413,14 +418,22 @@ fn run(c: &mut Criterion, backend: &str, case: Case) {
     drop(check);
     drop(lc_check);
     let input = pairs[0].0.clone();
+    if let Some(old) = &case.rsa09_sign {
+        // RS256 is deterministic: rsa 0.9 makes our very signature.
+        let sig = old(&input);
+        assert!((case.raw_verify)(&input, &sig), "{name}: rsa 0.9 signs with the same key");
+        if case.alg == Algorithm::Rs256 {
+            assert_eq!(sig, pairs[0].1, "{name}: rsa 0.9 and 0.10 agree");
+        }
+    }
 
     let mut group = c.benchmark_group(format!("peers/{name}"));
     group
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
     if matches!(case.alg, Algorithm::Rs256 | Algorithm::Ps256) {
-        // RSA signing takes milliseconds.
-        group.sample_size(20);
+        // RSA signing takes milliseconds (RSA-4096 tens of them).
+        group.sample_size(if case.label.ends_with("4096") { 10 } else { 20 });
     }
 
     group.bench_function("ours/sign", |b| {
@@ -429,6 +442,11 @@ fn run(c: &mut Criterion, backend: &str, case: Case) {
     group.bench_function("raw/sign", |b| {
         b.iter_custom(|iters| timed_loop(iters, || (case.raw_sign)(black_box(&input))));
     });
+    if let Some(old) = &case.rsa09_sign {
+        group.bench_function("rsa-0.9/sign", |b| {
+            b.iter_custom(|iters| timed_loop(iters, || old(black_box(&input))));
+        });
+    }
     group.bench_function("ours-aws-lc/sign", |b| {
         b.iter_custom(|iters| timed_loop(iters, || lc_signer.sign().expect("sign")));
     });
@@ -519,6 +537,8 @@ fn es256() -> Case {
     let pkcs8 = sk.to_pkcs8_der().expect("PKCS#8").as_bytes().to_vec();
     let der = pkcs8.clone();
     Case {
+        label: "ES256".into(),
+        rsa09_sign: None,
         alg: Algorithm::Es256,
         jwt_alg: jsonwebtoken::Algorithm::ES256,
         encoding_key: jsonwebtoken::EncodingKey::from_ec_der(&pkcs8),
@@ -551,6 +571,8 @@ fn es384() -> Case {
     let pkcs8 = sk.to_pkcs8_der().expect("PKCS#8").as_bytes().to_vec();
     let der = pkcs8.clone();
     Case {
+        label: "ES384".into(),
+        rsa09_sign: None,
         alg: Algorithm::Es384,
         jwt_alg: jsonwebtoken::Algorithm::ES384,
         encoding_key: jsonwebtoken::EncodingKey::from_ec_der(&pkcs8),
@@ -578,13 +600,17 @@ fn es384() -> Case {
 }
 
 fn eddsa() -> Case {
-    let sk = ed25519_dalek::SigningKey::generate(&mut OsRng);
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).expect("OS RNG");
+    let sk = ed25519_dalek::SigningKey::from_bytes(&seed);
     let vk = sk.verifying_key();
     let pkcs8 = sk.to_pkcs8_der().expect("PKCS#8").as_bytes().to_vec();
     // jwt-simple (ed25519-compact) reads the 64-byte secret || public form,
     // not the PKCS#8 v2 document ed25519-dalek writes.
     let keypair = sk.to_keypair_bytes();
     Case {
+        label: "EdDSA".into(),
+        rsa09_sign: None,
         alg: Algorithm::EdDsa,
         jwt_alg: jsonwebtoken::Algorithm::EdDSA,
         encoding_key: jsonwebtoken::EncodingKey::from_ed_der(&pkcs8),
@@ -609,7 +635,7 @@ fn eddsa() -> Case {
     }
 }
 
-/// An RSA-2048 key: PKCS#8 for us, PKCS#1 for jsonwebtoken; jwt-simple
+/// An RSA key: PKCS#8 for us, PKCS#1 for jsonwebtoken; jwt-simple
 /// reads whichever of the two its backend accepts.
 struct RsaKey {
     key: RsaPrivateKey,
@@ -617,24 +643,46 @@ struct RsaKey {
     pkcs1: Vec<u8>,
 }
 
-fn rsa_2048() -> RsaKey {
-    let key = RsaPrivateKey::new(&mut OsRng, 2048).expect("RSA-2048 key");
+fn rsa_key(bits: usize) -> RsaKey {
+    let key = RsaPrivateKey::new(&mut getrandom::SysRng, bits).expect("RSA key");
     let pkcs8 = key.to_pkcs8_der().expect("PKCS#8").as_bytes().to_vec();
     let pkcs1 = key.to_pkcs1_der().expect("PKCS#1").as_bytes().to_vec();
     RsaKey { key, pkcs8, pkcs1 }
 }
 
-fn rs256() -> Case {
-    let RsaKey { key, pkcs8, pkcs1 } = rsa_2048();
+/// The `rsa` 0.9 key of the same PKCS#8 document.
+fn rsa09_key(pkcs8: &[u8]) -> rsa09::RsaPrivateKey {
+    use rsa09::pkcs8::DecodePrivateKey as _;
+    rsa09::RsaPrivateKey::from_pkcs8_der(pkcs8).expect("rsa 0.9 reads the key")
+}
+
+/// The group name for an RSA case of `bits` bits.
+fn rsa_label(alg: Algorithm, bits: usize) -> String {
+    if bits == 2048 {
+        alg.name().into()
+    } else {
+        format!("{}-{bits}", alg.name())
+    }
+}
+
+fn rs256(bits: usize) -> Case {
+    let RsaKey { key, pkcs8, pkcs1 } = rsa_key(bits);
     let sk = rsa::pkcs1v15::SigningKey::<Sha256>::new(key.clone());
     let vk = rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key.to_public_key());
+    let old = rsa09::pkcs1v15::SigningKey::<rsa09::sha2::Sha256>::new(rsa09_key(&pkcs8));
     let der = [pkcs8.clone(), pkcs1.clone()];
     Case {
+        label: rsa_label(Algorithm::Rs256, bits),
+        rsa09_sign: Some(Box::new(move |msg| {
+            use rsa09::signature::{RandomizedSigner as _, SignatureEncoding as _};
+            old.sign_with_rng(&mut rand::thread_rng(), msg).to_vec()
+        })),
         alg: Algorithm::Rs256,
         jwt_alg: jsonwebtoken::Algorithm::RS256,
         encoding_key: jsonwebtoken::EncodingKey::from_rsa_der(&pkcs1),
         pkcs8,
-        raw_sign: Box::new(move |msg| sk.sign_with_rng(&mut rand::thread_rng(), msg).to_vec()),
+        // Blinded with the OS RNG, as our signer does.
+        raw_sign: Box::new(move |msg| sk.sign(msg).to_vec()),
         raw_verify: Box::new(move |msg, sig| {
             rsa::pkcs1v15::Signature::try_from(sig).is_ok_and(|s| vk.verify(msg, &s).is_ok())
         }),
@@ -654,17 +702,23 @@ fn rs256() -> Case {
     }
 }
 
-fn ps256() -> Case {
-    let RsaKey { key, pkcs8, pkcs1 } = rsa_2048();
-    let sk = rsa::pss::BlindedSigningKey::<Sha256>::new(key.clone());
+fn ps256(bits: usize) -> Case {
+    let RsaKey { key, pkcs8, pkcs1 } = rsa_key(bits);
+    let sk = rsa::pss::SigningKey::<Sha256>::new(key.clone());
     let vk = rsa::pss::VerifyingKey::<Sha256>::new(key.to_public_key());
+    let old = rsa09::pss::BlindedSigningKey::<rsa09::sha2::Sha256>::new(rsa09_key(&pkcs8));
     let der = [pkcs8.clone(), pkcs1.clone()];
     Case {
+        label: rsa_label(Algorithm::Ps256, bits),
+        rsa09_sign: Some(Box::new(move |msg| {
+            use rsa09::signature::{RandomizedSigner as _, SignatureEncoding as _};
+            old.sign_with_rng(&mut rand::thread_rng(), msg).to_vec()
+        })),
         alg: Algorithm::Ps256,
         jwt_alg: jsonwebtoken::Algorithm::PS256,
         encoding_key: jsonwebtoken::EncodingKey::from_rsa_der(&pkcs1),
         pkcs8,
-        raw_sign: Box::new(move |msg| sk.sign_with_rng(&mut rand::thread_rng(), msg).to_vec()),
+        raw_sign: Box::new(move |msg| sk.sign(msg).to_vec()),
         raw_verify: Box::new(move |msg, sig| {
             rsa::pss::Signature::try_from(sig).is_ok_and(|s| vk.verify(msg, &s).is_ok())
         }),
@@ -688,7 +742,16 @@ fn main() {
     let backend = install_jsonwebtoken_backend();
     println!("jsonwebtoken backend: {backend}; timing: {:?}", stopwatch());
     let mut criterion = Criterion::default().configure_from_args();
-    for case in [es256 as fn() -> Case, es384, eddsa, rs256, ps256] {
+    let cases: [fn() -> Case; 7] = [
+        es256,
+        es384,
+        eddsa,
+        || rs256(2048),
+        || ps256(2048),
+        || rs256(4096),
+        || ps256(4096),
+    ];
+    for case in cases {
         run(&mut criterion, backend, case());
     }
     criterion.final_summary();
