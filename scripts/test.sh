@@ -28,6 +28,10 @@ step "cargo test (backend: aws-lc; unit and integration tests, the doc tests ran
 # Only the integration tests read CLIENT_ASSERTION_TEST_BACKEND; the doc
 # tests do not depend on it, so they are not compiled a second time.
 CLIENT_ASSERTION_TEST_BACKEND=aws-lc cargo test --all-features --tests
+step "integration crate (examples/interop: axum token endpoint, reqwest client, live oidc-provider 9)"
+# Its own workspace (the library's tree stays HTTP-free), built in the same
+# target directory so that the dependencies it shares are not rebuilt.
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}" bash examples/interop/run.sh
 step "no fuzz entry points in the library (--all-features)"
 # cargo-fuzz sets `--cfg fuzzing`; no other build may contain src/fuzzing.rs.
 # Compile two one-line crates against the library just built: the control

@@ -4,7 +4,7 @@
 # which start the axum token-server, redis-server (when installed) and
 # oidc-provider on 127.0.0.1 themselves and stop them by pid.
 #   examples/interop/run.sh            # from the repository root
-# Not part of scripts/test.sh (yet): see README.md here for the cold time.
+# scripts/test.sh runs it (so `.ci/run` does) in the library's target directory.
 set -euo pipefail
 cd "$(dirname "$0")"
 step() { echo "== [${SECONDS}s] $*"; }
