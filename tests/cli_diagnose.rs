@@ -617,7 +617,17 @@ fn explain_every_rejection() {
             assert!(text.contains(label), "{code_}: {label} missing in {text}");
         }
     }
+    // The verifier's near miss (the audience is the token endpoint) is shown.
+    let (_, report, text) = explain(
+        &s,
+        &[],
+        &s.sign(&["--audience", "https://as.example.com/token"]),
+    );
+    let near_miss = report["near_miss"].as_str().unwrap_or_default();
+    assert!(near_miss.contains("token endpoint"), "{report}");
+    assert!(text.contains("near miss: "), "{text}");
     // The operator detail the error carries is shown in full.
+
     let (_, report, _) = explain(&s, &["--max-lifetime", "30"], &s.sign(&[]));
     assert!(
         report["detail"]

@@ -151,6 +151,7 @@ fn to_json(error: &Error, findings: &[Finding]) -> Value {
         "description": error.description(),
         "detail": one_line(error),
         "causes": causes(error),
+        "near_miss": error.near_miss().map(|n| short(&n.to_string())),
         "findings": findings.iter().map(Finding::to_json).collect::<Vec<_>>(),
     })
 }
@@ -165,6 +166,9 @@ fn print_text(error: &Error, findings: &[Finding]) {
     println!("  operator detail: {}", one_line(error));
     for cause in causes(error) {
         println!("  caused by: {cause}");
+    }
+    if let Some(near_miss) = error.near_miss() {
+        println!("  near miss: {}", short(&near_miss.to_string()));
     }
     for f in findings {
         println!("  rule:     {}", f.rule);
