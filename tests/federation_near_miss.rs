@@ -1,7 +1,9 @@
 //! Near misses of the other verifiers (issue 17, point 4): the
 //! client-authentication `Verifier` and the `GrantVerifier` explain an
 //! audience that is the token endpoint and an assertion issued too long
-//! ago, for the operator only (the client-facing text does not change).
+//! ago, and a client id that differs from a registered one only by case or
+//! a trailing slash, for the operator only (the client-facing text does not
+//! change).
 
 mod verify_common;
 
@@ -13,7 +15,7 @@ use client_assertion::grant::{GrantVerifier, TrustedIssuers};
 use client_assertion::time::ManualClock;
 use client_assertion::{jwk_set, AssertionSigner, ErrorKind, KeyType, PrivateKey};
 use serde_json::json;
-use verify_common::{with, Fixture, ISSUER, NOW, TOKEN_ENDPOINT};
+use verify_common::{with, Fixture, CLIENT, ISSUER, NOW, TOKEN_ENDPOINT};
 
 #[test]
 fn client_assertion_to_the_token_endpoint_and_too_old() {
@@ -79,4 +81,42 @@ fn grant_to_the_token_endpoint() {
         e.near_miss().unwrap().difference(),
         Difference::AudienceIsTokenEndpoint { .. }
     ));
+}
+
+#[test]
+fn client_id_that_differs_by_case_or_a_trailing_slash() {
+    let f = Fixture::new(KeyType::P256);
+    let upper = CLIENT.to_ascii_uppercase();
+    let slashed = format!("{CLIENT}/");
+    let cases = [
+        (
+            upper.as_str(),
+            Difference::IssuerCase {
+                expected: CLIENT.into(),
+            },
+        ),
+        (
+            slashed.as_str(),
+            Difference::IssuerTrailingSlash {
+                expected: CLIENT.into(),
+            },
+        ),
+    ];
+    for (iss, difference) in cases {
+        let claims = with(with(f.claims(), "iss", json!(iss)), "sub", json!(iss));
+        let e = f.verify(&f.token(&f.header(), &claims)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::UnknownClient, "{iss}");
+        assert_eq!(e.near_miss().expect("near miss").difference(), &difference);
+        // The client is told nothing about which ids exist.
+        assert_eq!(e.description(), "the assertion could not be verified");
+    }
+    // An id unlike any registered one is no near miss.
+    let claims = with(
+        with(f.claims(), "iss", json!("nobody")),
+        "sub",
+        json!("nobody"),
+    );
+    let e = f.verify(&f.token(&f.header(), &claims)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::UnknownClient);
+    assert!(e.near_miss().is_none());
 }

@@ -309,7 +309,11 @@ impl Pipeline<'_> {
     ) -> Result<(Screened<'t>, ClientEntry), Rejected> {
         let screened = self.screen(token, client_id)?;
         let Some(entry) = self.registry.get(&screened.iss) else {
-            return Err(screened.reject(Error::new(self.kind.unknown()), Some(false)));
+            let mut error = Error::new(self.kind.unknown());
+            if let Some(near) = self.registry.near_miss(&screened.iss) {
+                error = error.with_near_miss(near);
+            }
+            return Err(screened.reject(error, Some(false)));
         };
         if let Err(e) = select::method_fits(&entry, screened.alg) {
             return Err(screened.reject(e, Some(true)));

@@ -22,6 +22,7 @@ use std::sync::{Arc, RwLock};
 
 use super::keyset::{report_skipped, ClientKeys};
 use crate::backend::Backend;
+use crate::diagnostic::{Difference, NearMiss};
 use crate::error::{Error, ErrorKind};
 use crate::keys::{JwkSet, PublicJwk, SkippedJwk};
 use crate::secret::{ClientSecret, HmacAlgorithm, MacKey};
@@ -130,7 +131,7 @@ impl Registration {
 /// ```
 #[derive(Default)]
 pub struct ClientRegistry {
-    clients: RwLock<HashMap<String, ClientEntry>>,
+    clients: RwLock<Clients>,
     backend: Backend,
 }
 
@@ -274,7 +275,8 @@ impl ClientRegistry {
 
     pub(crate) fn insert(&self, client_id: String, entry: ClientEntry) {
         let mut clients = self.clients.write().unwrap_or_else(|p| p.into_inner());
-        clients.insert(client_id, entry);
+        clients.folded.insert(fold(&client_id), client_id.clone());
+        clients.by_id.insert(client_id, entry);
     }
 
     /// Registers `client_id` with a JWK Set given as JSON.
@@ -323,7 +325,15 @@ impl ClientRegistry {
     /// Removes a client; returns whether it was registered.
     pub fn remove(&self, client_id: &str) -> bool {
         let mut clients = self.clients.write().unwrap_or_else(|p| p.into_inner());
-        clients.remove(client_id).is_some()
+        let folded = fold(client_id);
+        if clients
+            .folded
+            .get(&folded)
+            .is_some_and(|id| id == client_id)
+        {
+            clients.folded.remove(&folded);
+        }
+        clients.by_id.remove(client_id).is_some()
     }
 
     /// Whether `client_id` is registered.
@@ -333,7 +343,11 @@ impl ClientRegistry {
 
     /// The number of registered clients.
     pub fn len(&self) -> usize {
-        self.clients.read().unwrap_or_else(|p| p.into_inner()).len()
+        self.clients
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .by_id
+            .len()
     }
 
     /// Whether no client is registered.
@@ -343,8 +357,37 @@ impl ClientRegistry {
 
     pub(crate) fn get(&self, client_id: &str) -> Option<ClientEntry> {
         let clients = self.clients.read().unwrap_or_else(|p| p.into_inner());
-        clients.get(client_id).cloned()
+        clients.by_id.get(client_id).cloned()
     }
+
+    /// For an unregistered `iss`: the registered client id it equals but
+    /// for ASCII case or a trailing `/`, as the operator's near miss (the
+    /// id is compared exactly; this only explains the rejection).
+    pub(crate) fn near_miss(&self, iss: &str) -> Option<NearMiss> {
+        let clients = self.clients.read().unwrap_or_else(|p| p.into_inner());
+        let id = clients.folded.get(&fold(iss))?;
+        let expected = id.clone();
+        let difference = if id.trim_end_matches('/') == iss.trim_end_matches('/') {
+            Difference::IssuerTrailingSlash { expected }
+        } else {
+            Difference::IssuerCase { expected }
+        };
+        Some(NearMiss::new("registry", difference))
+    }
+}
+
+/// The registered clients, and each id folded for near misses
+/// ([`fold`]); when two ids fold alike, the later one is kept (a near miss
+/// is an explanation, never a match).
+#[derive(Default)]
+struct Clients {
+    by_id: HashMap<String, ClientEntry>,
+    folded: HashMap<String, String>,
+}
+
+/// A client id without its trailing `/`s, in ASCII lower case.
+fn fold(id: &str) -> String {
+    id.trim_end_matches('/').to_ascii_lowercase()
 }
 
 impl fmt::Debug for ClientRegistry {
