@@ -60,7 +60,7 @@
 //! rejected replayed
 //! ```
 
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, Read, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,7 +69,11 @@ use client_assertion::federation::{FederatedVerifier, TrustFile};
 use client_assertion::replay::AsyncReplayCache;
 use client_assertion::{ClientRegistry, Policy, Verifier};
 
+#[path = "support/lines.rs"]
+mod lines;
 mod support;
+
+use lines::read_line;
 
 /// The largest `--jwks` file read (the library's own JWK Set bound).
 const JWKS_LIMIT: usize = 64 * 1024;
@@ -321,35 +325,6 @@ fn read_bounded(path: &str, limit: usize) -> Result<String, String> {
 /// The most bytes of one input line kept: far above any token the policy
 /// accepts, so a longer line is still `rejected too_large`.
 const LINE_LIMIT: usize = 1 << 20;
-
-/// Reads one line into `line`, keeping at most `limit + 1` bytes of it (the
-/// rest of a longer line is skipped, never buffered); `Ok(false)` at the
-/// end of input.
-fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>, limit: usize) -> io::Result<bool> {
-    line.clear();
-    if input
-        .by_ref()
-        .take(limit as u64 + 1)
-        .read_until(b'\n', line)?
-        == 0
-    {
-        return Ok(false);
-    }
-    if line.len() > limit && line.last() != Some(&b'\n') {
-        loop {
-            let buf = input.fill_buf()?;
-            let (used, done) = match buf.iter().position(|&b| b == b'\n') {
-                Some(i) => (i + 1, true),
-                None => (buf.len(), buf.is_empty()),
-            };
-            input.consume(used);
-            if done {
-                break;
-            }
-        }
-    }
-    Ok(true)
-}
 
 fn main() -> ExitCode {
     let args = std::env::args_os()

@@ -20,6 +20,9 @@ mod explain;
 mod inspect;
 mod jwks;
 mod keygen;
+// The bounded line reader of the `verify` example, shared with it.
+#[path = "../../../examples/support/lines.rs"]
+mod lines;
 mod lint;
 mod policy;
 mod sign;

@@ -6,7 +6,7 @@
 //! JSON object per line. Exit 0 when every assertion was accepted, 1 when
 //! any was rejected.
 
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, Write};
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -15,6 +15,7 @@ use client_assertion::replay::AsyncReplayCache;
 use client_assertion::{Usage, VerifiedAssertion, Verifier};
 
 use crate::common::{printable_jti, terminal_json, unix, Failure, Outcome};
+use crate::lines::read_line;
 use crate::policy::{build, VerifierArgs};
 
 const EXAMPLES: &str = "\
@@ -163,33 +164,4 @@ impl Check {
         #[cfg(not(feature = "redis"))]
         self.verifier.verify(token)
     }
-}
-
-/// Reads one line into `line`, keeping at most `limit + 1` bytes of it (the
-/// rest of a longer line is skipped, never buffered); `Ok(false)` at the
-/// end of input.
-fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>, limit: usize) -> io::Result<bool> {
-    line.clear();
-    if input
-        .by_ref()
-        .take(limit as u64 + 1)
-        .read_until(b'\n', line)?
-        == 0
-    {
-        return Ok(false);
-    }
-    if line.len() > limit && line.last() != Some(&b'\n') {
-        loop {
-            let buf = input.fill_buf()?;
-            let (used, done) = match buf.iter().position(|&b| b == b'\n') {
-                Some(i) => (i + 1, true),
-                None => (buf.len(), buf.is_empty()),
-            };
-            input.consume(used);
-            if done {
-                break;
-            }
-        }
-    }
-    Ok(true)
 }
