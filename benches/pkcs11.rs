@@ -3,7 +3,7 @@
 //! and on two threads, with SoftHSM2 (`scripts/softhsm.sh` installs it).
 //!
 //! ```text
-//! cargo bench --features pkcs11 --bench pkcs11 -- --noplot
+//! cargo bench --manifest-path benches/Cargo.toml --features pkcs11 --bench pkcs11 -- --noplot
 //! ```
 //!
 //! The bare loop signs a precomputed SHA-256 digest: the token's cost and

@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! scripts/redis.sh                       # installs redis-server and redis-benchmark
-//! cargo bench --features redis --bench redis_replay
+//! cargo bench --manifest-path benches/Cargo.toml --features redis --bench redis_replay
 //! ```
 //! Target: at 64 in flight, at least half of redis-benchmark's SET rate.
 

@@ -6,7 +6,8 @@
 #   BENCH_FILTER=EdDSA scripts/bench.sh peers-rust_crypto summary
 #                                    # re-run one noisy group (criterion filter)
 #
-# Parts, in order: sign, verify, replay (benches of this crate),
+# Parts, in order: sign, verify, replay (this crate's benches: the
+# unpublished crate in benches/, built in this crate's target directory),
 # peers-rust_crypto, peers-aws_lc_rs (the detached crate in benches/peers,
 # once per jsonwebtoken crypto backend), summary (mean point estimates from
 # criterion's new/estimates.json files, as tables).
@@ -39,7 +40,9 @@ run_part() {
     case "$1" in
     sign | verify | replay)
         note_load "$1"
-        cargo bench --bench "$1" -- --noplot ${BENCH_FILTER:+"$BENCH_FILTER"}
+        CARGO_TARGET_DIR=$main_target CRITERION_HOME=$main_crit \
+            cargo bench --manifest-path benches/Cargo.toml --bench "$1" -- --noplot \
+            ${BENCH_FILTER:+"$BENCH_FILTER"}
         ;;
     peers-rust_crypto | peers-aws_lc_rs)
         local backend=${1#peers-}

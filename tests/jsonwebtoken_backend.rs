@@ -3,81 +3,26 @@
 //!
 //! jsonwebtoken 12 (as 11) panics at its first signature operation when both of
 //! its backends (`rust_crypto`, `aws_lc_rs`) are enabled. The
-//! dev-dependency enables `aws_lc_rs`; this test binary links our crate
-//! with its `jsonwebtoken` feature and signs and verifies with
-//! jsonwebtoken itself, so it would panic if our normal dependency enabled
-//! `rust_crypto`. The dependency tree is also checked with `cargo tree`.
+//! dev-dependency enables `rust_crypto` (it shares our RustCrypto crates, so
+//! the package's tests build no C); this test binary links our crate with
+//! its `jsonwebtoken` feature and signs and verifies with jsonwebtoken
+//! itself, so it would panic if our normal dependency enabled `aws_lc_rs`.
+//! tests/suites/jsonwebtoken_aws_lc_rs.rs runs the same round trip with
+//! `aws_lc_rs` (the other direction). The dependency tree is also checked
+//! with `cargo tree`.
 
 mod common;
 
 use std::process::Command;
 
-/// jsonwebtoken's own round trip (its backend selection) in the same
-/// binary as our conversions.
+#[cfg(feature = "jsonwebtoken")]
+#[path = "common/jsonwebtoken_oracle.rs"]
+mod oracle;
+
 #[cfg(feature = "jsonwebtoken")]
 #[test]
 fn jsonwebtoken_signs_and_verifies_next_to_our_conversions() {
-    use std::sync::Arc;
-
-    use client_assertion::{jwk_set, AssertionSigner, JwkSet, KeyMetadata, PrivateKey, PublicJwk};
-    use common::*;
-    use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-    use serde_json::{json, Value};
-
-    // jsonwebtoken alone: ES256 with the fixture key.
-    let enc = EncodingKey::from_ec_pem(&read("p256.pkcs8.pem")).unwrap();
-    let dec = DecodingKey::from_ec_pem(&read("p256.spki.pem")).unwrap();
-    let claims = json!({"sub": "x", "exp": 4_000_000_000u64});
-    let token = jsonwebtoken::encode(&Header::new(Algorithm::ES256), &claims, &enc).unwrap();
-    let data =
-        jsonwebtoken::decode::<Value>(&token, &dec, &Validation::new(Algorithm::ES256)).unwrap();
-    assert_eq!(data.claims, claims);
-
-    // Our PublicJwk as jsonwebtoken's Jwk verifies our assertions, and
-    // jsonwebtoken's thumbprint of it is our kid.
-    for (name, key_type, _) in KEYS {
-        let key = Arc::new(PrivateKey::from_file(data_path(name)).unwrap());
-        let jwk = key.public_jwk().to_jsonwebtoken();
-        assert_eq!(jwk.common.key_id.as_deref(), Some(PrivateKey::kid(&key)));
-        assert_eq!(
-            jwk.thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256)
-                .unwrap(),
-            key.kid()
-        );
-        let a = AssertionSigner::builder(key.clone(), "c", "https://as.example")
-            .build()
-            .unwrap()
-            .sign()
-            .unwrap();
-        let dk = DecodingKey::from_jwk(&jwk).unwrap();
-        jwt_verify(a.as_str(), &dk, key_type.algorithms()[0]).unwrap();
-        // And back.
-        assert_eq!(
-            PublicJwk::from_jsonwebtoken(&jwk).unwrap(),
-            key.public_jwk()
-        );
-    }
-
-    // JWK Sets both ways.
-    let keys: Vec<PrivateKey> = KEYS
-        .iter()
-        .map(|(name, _, _)| PrivateKey::from_file(data_path(name)).unwrap())
-        .collect();
-    let set = jwk_set(keys.iter());
-    let theirs = set.to_jsonwebtoken();
-    assert_eq!(theirs.keys.len(), 4);
-    for key in &keys {
-        assert!(theirs.find(key.kid()).is_some());
-    }
-    assert_eq!(JwkSet::from_jsonwebtoken(&theirs).unwrap(), set);
-    // jsonwebtoken reads our JSON directly, too.
-    let parsed: jsonwebtoken::jwk::JwkSet = serde_json::from_str(&set.to_json()).unwrap();
-    assert_eq!(parsed, theirs);
-}
-
-#[cfg(feature = "jsonwebtoken")]
-fn data_path(name: &str) -> std::path::PathBuf {
-    common::data(&format!("{name}.pkcs8.pem"))
+    oracle::jsonwebtoken_signs_and_verifies_next_to_our_conversions();
 }
 
 /// Runs `cargo tree` for this package (offline when possible) and returns

@@ -17,9 +17,17 @@ mod backend;
 #[allow(unused_imports)]
 pub use backend::{backend, on_backend, registry, BACKEND_VAR};
 
-/// The path of a fixture in `tests/data`.
+/// The path of a fixture in `tests/data`, found from this file's own place
+/// (`tests/common/mod.rs`), so that the unpublished crate in `tests/suites`,
+/// which includes this module, reads the same fixtures.
 pub fn data(name: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data")).join(name)
+    // `file!()` is relative to the including crate's manifest directory
+    // (each crate here is the root of its own workspace).
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(file!());
+    here.parent()
+        .expect("tests/common")
+        .join("../data")
+        .join(name)
 }
 
 /// A fixture's bytes.

@@ -2,7 +2,7 @@
 //! a mutated token is never accepted unless it is byte-identical to the
 //! original (no malleability: one valid encoding per signed token).
 
-#[path = "common/backend.rs"]
+#[path = "../common/backend.rs"]
 mod backend;
 
 use std::sync::{Arc, OnceLock};
