@@ -72,7 +72,10 @@
 #![deny(missing_docs, unreachable_pub)]
 // An `Error` is boxed: `ok_or(error(..))` would allocate on the success path.
 #![deny(clippy::or_fun_call)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+// docs.rs (`--cfg docsrs`, nightly rustdoc): each feature-gated item shows
+// the feature it needs. `doc_auto_cfg` was folded into `doc_cfg` (Rust 1.92),
+// which now labels items from their `#[cfg]` without annotations.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod algorithm;
 pub mod audit;
