@@ -74,7 +74,7 @@ grep -q "configured out\|could not find \`fuzzing\`\|no \`fuzzing\` in the root"
 step "fuzz regressions (seeds and found inputs, under --cfg fuzzing)"
 # Its own target directory: other RUSTFLAGS must not invalidate target/.
 RUSTFLAGS="--cfg fuzzing" CARGO_TARGET_DIR=fuzz/target/regressions \
-    cargo test --manifest-path fuzz/Cargo.toml --test regressions
+    cargo test --manifest-path fuzz/Cargo.toml --lib --test regressions
 step "fuzz smoke (every target, briefly, from its seed corpus)"
 bash scripts/fuzz.sh smoke
 step "done"

@@ -38,6 +38,7 @@ use client_assertion::{
     VerifiedAssertion, Verifier,
 };
 use jsonwebtoken::{DecodingKey, Validation};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// The verifier's issuer identifier, the only accepted audience.
@@ -498,23 +499,60 @@ fn has_duplicate(bytes: &[u8]) -> bool {
 
 /// Decodes a token's header and claims; `None` if it has fewer than two
 /// base64url segments. A part that no JSON library reads faithfully (a
-/// lone surrogate escape, a number beyond `f64`) counts as not an object.
+/// lone surrogate escape, a number beyond `f64`) counts as not an object;
+/// its members are still read one by one (see [`lenient_object`]), so that
+/// a rule about a registered claim is explained even when an extension
+/// claim holds such a number.
 fn facts(token: &str) -> Option<Facts> {
     let mut parts = token.split('.');
     let header = URL_SAFE_NO_PAD.decode(parts.next()?).ok()?;
     let claims = URL_SAFE_NO_PAD.decode(parts.next()?).ok()?;
-    let object = |bytes: &[u8]| {
-        serde_json::from_slice::<Value>(bytes)
-            .ok()
-            .and_then(|v| v.as_object().cloned())
-    };
-    let (header_map, claims_map) = (object(&header), object(&claims));
+    let strict = |bytes: &[u8]| matches!(serde_json::from_slice(bytes), Ok(Value::Object(_)));
     Some(Facts {
         duplicate: has_duplicate(&header) || has_duplicate(&claims),
-        not_objects: header_map.is_none() || claims_map.is_none(),
-        header: header_map.unwrap_or_default(),
-        claims: claims_map.unwrap_or_default(),
+        not_objects: !strict(&header) || !strict(&claims),
+        header: lenient_object(&header).unwrap_or_default(),
+        claims: lenient_object(&claims).unwrap_or_default(),
     })
+}
+
+/// A JSON object's members that parse as values (last duplicate wins, like
+/// the oracle); members whose value no `Value` holds (`-1e400`) are left
+/// out instead of failing the whole object. `None` if it is not an object.
+fn lenient_object(bytes: &[u8]) -> Option<serde_json::Map<String, Value>> {
+    if let Ok(Value::Object(map)) = serde_json::from_slice(bytes) {
+        return Some(map);
+    }
+    let raw: Vec<(String, Box<RawValue>)> = serde_json::from_slice::<RawMembers>(bytes).ok()?.0;
+    Some(
+        raw.into_iter()
+            .filter_map(|(k, v)| Some((k, serde_json::from_str(v.get()).ok()?)))
+            .collect(),
+    )
+}
+
+/// An object's members in order, values unparsed.
+struct RawMembers(Vec<(String, Box<RawValue>)>);
+
+impl<'de> serde::Deserialize<'de> for RawMembers {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{MapAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawMembers;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawMembers, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry::<String, Box<RawValue>>()? {
+                    members.push(member);
+                }
+                Ok(RawMembers(members))
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// Whether the token shows the feature of the stricter rule `kind`
@@ -843,5 +881,39 @@ fn compare(
             }
         }
         (Err(_), Err(_)) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(header: &str, claims: &str) -> String {
+        format!(
+            "{}.{}.sig",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(claims)
+        )
+    }
+
+    #[test]
+    fn a_number_beyond_f64_in_an_extension_claim_keeps_the_registered_ones() {
+        let t = token(
+            r#"{"alg":"ES256"}"#,
+            r#"{"iat":100,"exp":9000,"x":-1e400,"exp":5000}"#,
+        );
+        let f = facts(&t).unwrap();
+        assert!(f.not_objects, "serde_json's Value cannot hold -1e400");
+        assert_eq!(f.claims.get("iat"), Some(&Value::from(100)));
+        // The last duplicate wins, as in the oracle.
+        assert_eq!(f.claims.get("exp"), Some(&Value::from(5000)));
+        assert!(!f.claims.contains_key("x"));
+        assert_eq!(f.header.get("alg").and_then(Value::as_str), Some("ES256"));
+    }
+
+    #[test]
+    fn parts_that_are_not_objects_read_as_empty() {
+        let f = facts(&token("[1]", "7")).unwrap();
+        assert!(f.not_objects && f.header.is_empty() && f.claims.is_empty());
     }
 }
