@@ -15,6 +15,10 @@ bash scripts/redis.sh
 
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
+# One full build, not edit-compile cycles: incremental compilation only
+# costs time here (some fifty test crates).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 # The unpublished crates that share this crate's target directory (their
 # own workspaces: their dev-dependencies stay out of the package's builds).
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
