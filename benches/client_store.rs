@@ -80,6 +80,8 @@ const THREAD_CLIENTS: usize = 10_000;
 const THREAD_REQUESTS: usize = 1_500;
 /// Rounds (one thread, then two) of the two-thread part.
 const THREAD_ROUNDS: usize = 3;
+/// `resolve_now` calls per thread and run of the two-thread part.
+const RESOLVES: usize = 300_000;
 /// Clients of the criterion groups.
 const CRITERION_CLIENTS: usize = 100_000;
 /// The environment variable a child process of the scale part reads.
@@ -311,17 +313,21 @@ fn registry_part(n: usize) -> String {
     let keys = Keys::new();
     let before = rss_bytes();
     let start = Instant::now();
-    let endpoint = registry_endpoint(&keys, n);
+    let mut endpoint = None;
+    let cpu = measure(|| endpoint = Some(registry_endpoint(&keys, n))).unpreempted;
     let took = start.elapsed();
+    let endpoint = endpoint.expect("built");
     let after = rss_bytes();
     let per_client = after.saturating_sub(before) as f64 / n as f64;
     let (hot, random) = hot_vs_random(&keys, &endpoint, n);
     format!(
         "{{\"clients\":{n},\"bytes_per_client\":{per_client:.1},\"rss_before\":{before},\
          \"rss_after\":{after},\"register_s\":{:.3},\"register_us_per_client\":{:.3},\
-         \"hot_ns\":{hot:.0},\"random_ns\":{random:.0},\"loadavg\":\"{}\"}}",
+         \"register_oncpu_us_per_client\":{:.3},\"hot_ns\":{hot:.0},\"random_ns\":{random:.0},\
+         \"loadavg\":\"{}\"}}",
         took.as_secs_f64(),
         took.as_secs_f64() * 1e6 / n as f64,
+        cpu.as_secs_f64() * 1e6 / n as f64,
         loadavg(),
     )
 }
@@ -334,9 +340,12 @@ fn cache_part(n: usize) -> String {
     let stored = rss_bytes();
     let cache = cache_over(store, n);
     let start = Instant::now();
-    for i in 0..n {
-        cache.resolve_now(&client_id(i)).expect("known client");
-    }
+    let cpu = measure(|| {
+        for i in 0..n {
+            cache.resolve_now(&client_id(i)).expect("known client");
+        }
+    })
+    .unpreempted;
     let took = start.elapsed();
     let after = rss_bytes();
     assert_eq!(cache.key_parses(), n as u64);
@@ -348,9 +357,11 @@ fn cache_part(n: usize) -> String {
         "{{\"clients\":{n},\"store_bytes_per_client\":{store_per:.1},\
          \"bytes_per_client\":{cache_per:.1},\"rss_before\":{before},\"rss_store\":{stored},\
          \"rss_after\":{after},\"register_s\":{:.3},\"register_us_per_client\":{:.3},\
-         \"hot_ns\":{hot:.0},\"random_ns\":{random:.0},\"loadavg\":\"{}\"}}",
+         \"register_oncpu_us_per_client\":{:.3},\"hot_ns\":{hot:.0},\"random_ns\":{random:.0},\
+         \"loadavg\":\"{}\"}}",
         took.as_secs_f64(),
         took.as_secs_f64() * 1e6 / n as f64,
+        cpu.as_secs_f64() * 1e6 / n as f64,
         loadavg(),
     )
 }
@@ -456,12 +467,80 @@ fn two_threads(keys: &Keys, endpoint: &TokenEndpoint, name: &str) -> String {
     )
 }
 
+/// `ClientCache::resolve_now` alone (no signature: the cache's own hot
+/// path, where a lock shared by all requests would show at once), two
+/// threads against one: (one-thread lookups/s, per-thread ratio, wall
+/// ratio).
+fn resolve_threads(cache: &ClientCache) -> String {
+    let run = |threads: u64| {
+        let barrier = Barrier::new(threads as usize);
+        let start = Instant::now();
+        let took: Vec<Took> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let barrier = &barrier;
+                    s.spawn(move || {
+                        let mut rng = Rng(0x5851_f42d_4c95_7f2d ^ (t + 1));
+                        let ids: Vec<_> = (0..RESOLVES)
+                            .map(|_| client_id(rng.below(THREAD_CLIENTS)))
+                            .collect();
+                        barrier.wait();
+                        measure(|| {
+                            for id in &ids {
+                                black_box(cache.resolve_now(id).expect("known"));
+                            }
+                        })
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().expect("thread")).collect()
+        });
+        (took, start.elapsed())
+    };
+    let (mut one, mut one_wall, mut two, mut two_wall) =
+        (Duration::ZERO, Duration::ZERO, [Duration::ZERO; 2], Duration::ZERO);
+    for _ in 0..THREAD_ROUNDS {
+        let (t, w) = run(1);
+        (one, one_wall) = (one + t[0].unpreempted, one_wall + w);
+        let (t, w) = run(2);
+        two = [two[0] + t[0].unpreempted, two[1] + t[1].unpreempted];
+        two_wall += w;
+    }
+    let n = (RESOLVES * THREAD_ROUNDS) as f64;
+    let rate = |d: Duration| n / d.as_secs_f64();
+    let single = rate(one);
+    let per_thread = (rate(two[0]) + rate(two[1])) / 2.0 / single;
+    let wall_ratio = (2.0 * n / two_wall.as_secs_f64()) / (n / one_wall.as_secs_f64());
+    println!(
+        "client_store/threads/resolve: one thread {single:.0} lookups/s on-CPU; two threads \
+         {:.0} + {:.0}, per-thread ratio {per_thread:.3}, aggregate on-CPU ratio {:.3}, \
+         wall ratio {wall_ratio:.3} (load {})",
+        rate(two[0]),
+        rate(two[1]),
+        2.0 * per_thread,
+        loadavg(),
+    );
+    format!(
+        "{{\"one_thread_per_s\":{single:.0},\"two_threads_per_s\":[{:.0},{:.0}],\
+         \"per_thread_ratio\":{per_thread:.3},\"aggregate_ratio\":{:.3},\
+         \"wall_ratio\":{wall_ratio:.3},\"loadavg\":\"{}\"}}",
+        rate(two[0]),
+        rate(two[1]),
+        2.0 * per_thread,
+        loadavg(),
+    )
+}
+
 fn threads_part(keys: &Keys) -> String {
     let registry = two_threads(keys, &registry_endpoint(keys, THREAD_CLIENTS), "registry");
     let cache = cache_over(table(keys, THREAD_CLIENTS), THREAD_CLIENTS);
+    for i in 0..THREAD_CLIENTS {
+        cache.resolve_now(&client_id(i)).expect("known client");
+    }
+    let resolve = resolve_threads(&cache);
     let endpoint = cache_endpoint(keys, &cache);
     let cached = two_threads(keys, &endpoint, "cache");
-    format!("{{\"registry\":{registry},\"cache\":{cached}}}")
+    format!("{{\"registry\":{registry},\"cache\":{cached},\"resolve\":{resolve}}}")
 }
 
 // ----- criterion -----
