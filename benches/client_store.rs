@@ -126,11 +126,10 @@ impl Keys {
 
     /// A token request of client `i` (a fresh assertion).
     fn request(&self, i: usize) -> TokenRequest {
-        let signer =
-            AssertionSigner::builder(self.pool[i % POOL].clone(), client_id(i), AUDIENCE)
-                .clock(self.clock.clone())
-                .build()
-                .expect("signer");
+        let signer = AssertionSigner::builder(self.pool[i % POOL].clone(), client_id(i), AUDIENCE)
+            .clock(self.clock.clone())
+            .build()
+            .expect("signer");
         let body = signer
             .sign()
             .expect("sign")
@@ -186,7 +185,9 @@ fn verifier(keys: &Keys, registry: Arc<ClientRegistry>) -> Verifier {
 fn registry_endpoint(keys: &Keys, n: usize) -> TokenEndpoint {
     let registry = Arc::new(ClientRegistry::new());
     for i in 0..n {
-        registry.register(client_id(i), &keys.set(i)).expect("register");
+        registry
+            .register(client_id(i), &keys.set(i))
+            .expect("register");
     }
     TokenEndpoint::new(verifier(keys, registry))
 }
@@ -375,7 +376,10 @@ fn child_part(part: &str) -> Option<String> {
         .output()
         .ok()?;
     if !out.status.success() {
-        eprintln!("client_store {part}: {}", String::from_utf8_lossy(&out.stderr));
+        eprintln!(
+            "client_store {part}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         return None;
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -493,12 +497,19 @@ fn resolve_threads(cache: &ClientCache) -> String {
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().expect("thread")).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("thread"))
+                .collect()
         });
         (took, start.elapsed())
     };
-    let (mut one, mut one_wall, mut two, mut two_wall) =
-        (Duration::ZERO, Duration::ZERO, [Duration::ZERO; 2], Duration::ZERO);
+    let (mut one, mut one_wall, mut two, mut two_wall) = (
+        Duration::ZERO,
+        Duration::ZERO,
+        [Duration::ZERO; 2],
+        Duration::ZERO,
+    );
     for _ in 0..THREAD_ROUNDS {
         let (t, w) = run(1);
         (one, one_wall) = (one + t[0].unpreempted, one_wall + w);

@@ -476,7 +476,11 @@ fn refused_token_requests_are_audited_with_their_reason_only() {
             None,
             "missing_parameter",
         ),
-        (b"client_assertion=\xff\xfe".to_vec(), None, "invalid_request"),
+        (
+            b"client_assertion=\xff\xfe".to_vec(),
+            None,
+            "invalid_request",
+        ),
     ];
     for (bytes, authorization, code) in cases {
         let (result, events) = capture(|| TokenRequest::from_form(&bytes, authorization));
@@ -495,8 +499,13 @@ fn refused_token_requests_are_audited_with_their_reason_only() {
     let pairs = [("client_secret", "s3cret-value"), ("client_assertion", t)];
     let (result, events) = capture(|| TokenRequest::from_pairs(pairs, None));
     assert_eq!(result.unwrap_err().code(), "multiple_auth_methods");
-    assert_eq!(only(&events, REJECTED).field("reason"), Some("multiple_auth_methods"));
-    assert!(events.iter().all(|e| e.fields.values().all(|v| !v.contains("s3cret"))));
+    assert_eq!(
+        only(&events, REJECTED).field("reason"),
+        Some("multiple_auth_methods")
+    );
+    assert!(events
+        .iter()
+        .all(|e| e.fields.values().all(|v| !v.contains("s3cret"))));
     let (result, events) = capture(|| TokenRequest::from_form(body.as_bytes(), None));
     assert!(result.is_ok());
     assert!(events.is_empty(), "{events:#?}");

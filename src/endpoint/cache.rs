@@ -36,12 +36,12 @@
 //! single-flight table has its own mutex, taken only on the async path of
 //! a cache miss.
 
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
-use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::task::{Context, Poll, Waker};
@@ -325,7 +325,11 @@ impl ClientCache {
     /// only.
     fn cached(&self, client_id: &str, now: SystemTime) -> Option<Result<ClientAuthRules, Error>> {
         let shard = self.state.read(self.state.index(client_id));
-        if shard.unknown.get(client_id).is_some_and(|until| now < *until) {
+        if shard
+            .unknown
+            .get(client_id)
+            .is_some_and(|until| now < *until)
+        {
             return Some(Err(unknown()));
         }
         let known = shard.known.get(client_id)?;
@@ -393,14 +397,12 @@ impl ClientCache {
                 client_id,
             }
             .await;
-            return self
-                .cached(client_id, self.clock.now())
-                .unwrap_or_else(|| {
-                    Err(Error::detail(
-                        ErrorKind::KeysUnavailable,
-                        "the client store lookup failed",
-                    ))
-                });
+            return self.cached(client_id, self.clock.now()).unwrap_or_else(|| {
+                Err(Error::detail(
+                    ErrorKind::KeysUnavailable,
+                    "the client store lookup failed",
+                ))
+            });
         }
         // A guard ends the flight and wakes the waiters even if this
         // future is dropped during the lookup.
@@ -448,9 +450,7 @@ impl ClientCache {
     /// else changes, the hot path of every request.
     fn confirm(&self, client_id: &str, record: &StoredClient, now: SystemTime) -> bool {
         let i = self.state.index(client_id);
-        let in_force = |k: &Known| {
-            k.version == record.version && self.registry.contains(client_id)
-        };
+        let in_force = |k: &Known| k.version == record.version && self.registry.contains(client_id);
         {
             let shard = self.state.read(i);
             if let Some(k) = shard.known.get(client_id) {
@@ -574,7 +574,9 @@ impl ClientCache {
             let before = shard.unknown.len();
             shard.unknown.retain(|_, until| now < *until);
             let gone = before - shard.unknown.len();
-            self.state.count(Side::Unknown).fetch_sub(gone, Ordering::AcqRel);
+            self.state
+                .count(Side::Unknown)
+                .fetch_sub(gone, Ordering::AcqRel);
         }
     }
 

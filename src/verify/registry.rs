@@ -283,7 +283,9 @@ impl ClientRegistry {
     pub(crate) fn insert(&self, client_id: String, entry: ClientEntry) {
         let folded = fold(&client_id);
         let mut by_id = self.clients.by_id_mut(&client_id);
-        self.clients.folded_mut(&folded).insert(folded, client_id.clone());
+        self.clients
+            .folded_mut(&folded)
+            .insert(folded, client_id.clone());
         by_id.insert(client_id, entry);
     }
 
