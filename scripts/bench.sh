@@ -6,7 +6,7 @@
 #   BENCH_FILTER=EdDSA scripts/bench.sh peers-rust_crypto summary
 #                                    # re-run one noisy group (criterion filter)
 #
-# Parts, in order: sign, verify, replay (this crate's benches: the
+# Parts, in order: sign, verify, replay, client_store (this crate's benches: the
 # unpublished crate in benches/, built in this crate's target directory),
 # peers-rust_crypto, peers-aws_lc_rs (the detached crate in benches/peers,
 # once per jsonwebtoken crypto backend), summary (mean point estimates from
@@ -38,7 +38,7 @@ note_load() {
 
 run_part() {
     case "$1" in
-    sign | verify | replay)
+    sign | verify | replay | client_store)
         note_load "$1"
         CARGO_TARGET_DIR=$main_target CRITERION_HOME=$main_crit \
             cargo bench --manifest-path benches/Cargo.toml --bench "$1" -- --noplot \
@@ -53,7 +53,7 @@ run_part() {
         ;;
     summary) summary ;;
     *)
-        echo "unknown part: $1 (sign verify replay peers-rust_crypto peers-aws_lc_rs summary)" >&2
+        echo "unknown part: $1 (sign verify replay client_store peers-rust_crypto peers-aws_lc_rs summary)" >&2
         exit 2
         ;;
     esac
@@ -198,6 +198,41 @@ try:
 except (OSError, KeyError, ValueError):
     print("memory: not measured (run the replay part)")
 print()
+
+print("== client store scale (issue 18; benches/client_store.rs, CLIENT_STORE_BENCH_CLIENTS lowers the count)")
+try:
+    with open(os.path.join(main_crit, "client_store", "scale.json")) as f:
+        cs = json.load(f)
+    rows = []
+    for part in ["registry", "cache"]:
+        p = cs.get(part)
+        if not p:
+            rows.append([part, "n/a", "", "", "", ""])
+            continue
+        mem = f"{p['bytes_per_client']:.0f} B"
+        if "store_bytes_per_client" in p:
+            mem += f" (+ store rows {p['store_bytes_per_client']:.0f} B)"
+        rows.append([part, f"{p['clients']:,}", mem,
+                     f"{p['register_s']:.1f} s ({p['register_us_per_client']:.2f} µs; "
+                     f"on-CPU {p['register_oncpu_us_per_client']:.2f} µs)",
+                     t(p["hot_ns"]), t(p["random_ns"])])
+    table(["path", "clients", "memory / client", "registration (per client)",
+           "verify hot", "verify random"], rows)
+    rows = []
+    for name in ["registry", "cache", "resolve"]:
+        p = cs.get("threads", {}).get(name)
+        if p:
+            rows.append([name, f"{p['one_thread_per_s']:,}",
+                         f"{p['two_threads_per_s'][0]:,} + {p['two_threads_per_s'][1]:,}",
+                         f"{p['per_thread_ratio']:.3f}", f"{p['aggregate_ratio']:.3f}",
+                         f"{p['wall_ratio']:.3f}", p["loadavg"]])
+    print("two threads vs one (per second, on-CPU = wall minus run-queue wait; ideal ratios 1.0 per")
+    print("thread, 2.0 aggregate; 'resolve' = ClientCache::resolve_now alone, no signature)")
+    table(["shared", "one thread", "two threads", "per-thread ratio", "aggregate on-CPU",
+           "wall ratio", "load"], rows)
+except (OSError, KeyError, ValueError, TypeError) as e:
+    print(f"not measured (run the client_store part): {e}")
+print()
 if os.path.exists(loadlog):
     print("== load average before each part (from", loadlog + ")")
     with open(loadlog) as f:
@@ -207,7 +242,7 @@ PY
 
 parts=("$@")
 if ((${#parts[@]} == 0)); then
-    parts=(sign verify replay peers-rust_crypto peers-aws_lc_rs summary)
+    parts=(sign verify replay client_store peers-rust_crypto peers-aws_lc_rs summary)
 fi
 for part in "${parts[@]}"; do
     run_part "$part"

@@ -73,6 +73,12 @@
 //!   trust rule; in `assertion.rejected` it is the trust anchor's issuer
 //!   (`spiffe://<trust domain>` for a JWT-SVID), which the operator
 //!   configured; an untrusted issuer is `claimed_client_id`.
+//! - A token request refused while it is read
+//!   ([`TokenRequest::from_form`](crate::server::TokenRequest::from_form),
+//!   `from_pairs`: `duplicate_parameter`, `multiple_auth_methods`,
+//!   `missing_parameter`, `unsupported_assertion_type`, `invalid_request`)
+//!   carries only `usage`, `reason` and `replay_checked`: no assertion was
+//!   read, and nothing of the body is logged.
 //!
 //! Every string field of every event (a client id, `kid`, `jti`, key file
 //! path; most of all those taken from a rejected token) is made log-safe:

@@ -443,6 +443,74 @@ fn async_rejections_are_reported() {
     assert_no_secrets(&events, &[token.as_str()]);
 }
 
+/// A token request refused while it is read (`TokenRequest::from_form` /
+/// `from_pairs`) emits one `assertion.rejected` with the error code as
+/// `reason`, and nothing of the body: no client id, `kid`, `jti`, and not
+/// the assertion it carried.
+#[test]
+fn refused_token_requests_are_audited_with_their_reason_only() {
+    use client_assertion::server::TokenRequest;
+    let f = fixture();
+    let token = f.signer.sign().unwrap();
+    let body = token.form_params().client_credentials().to_urlencoded();
+    let t = token.as_str();
+    let cases: [(Vec<u8>, Option<&str>, &str); 5] = [
+        (
+            format!("{body}&client_assertion={t}").into_bytes(),
+            None,
+            "duplicate_parameter",
+        ),
+        (
+            body.clone().into_bytes(),
+            Some("Basic Y2xpZW50OnNlY3JldA=="),
+            "multiple_auth_methods",
+        ),
+        (
+            format!("client_assertion_type=urn%3Aexample%3Aother&client_assertion={t}")
+                .into_bytes(),
+            None,
+            "unsupported_assertion_type",
+        ),
+        (
+            format!("client_id={CLIENT}&client_assertion={t}").into_bytes(),
+            None,
+            "missing_parameter",
+        ),
+        (
+            b"client_assertion=\xff\xfe".to_vec(),
+            None,
+            "invalid_request",
+        ),
+    ];
+    for (bytes, authorization, code) in cases {
+        let (result, events) = capture(|| TokenRequest::from_form(&bytes, authorization));
+        assert_eq!(result.unwrap_err().code(), code);
+        assert_eq!(events.len(), 1, "{events:#?}");
+        let e = only(&events, REJECTED);
+        assert_eq!(e.level, Level::WARN);
+        assert_eq!(e.field("usage"), Some("client_authentication"));
+        assert_eq!(e.field("reason"), Some(code));
+        for absent in ["client_id", "claimed_client_id", "kid", "jti"] {
+            assert_eq!(e.field(absent), None, "{e:?}");
+        }
+        assert_no_secrets(&events, &[t]);
+    }
+    // The pairs entry point too, and an accepted request emits nothing.
+    let pairs = [("client_secret", "s3cret-value"), ("client_assertion", t)];
+    let (result, events) = capture(|| TokenRequest::from_pairs(pairs, None));
+    assert_eq!(result.unwrap_err().code(), "multiple_auth_methods");
+    assert_eq!(
+        only(&events, REJECTED).field("reason"),
+        Some("multiple_auth_methods")
+    );
+    assert!(events
+        .iter()
+        .all(|e| e.fields.values().all(|v| !v.contains("s3cret"))));
+    let (result, events) = capture(|| TokenRequest::from_form(body.as_bytes(), None));
+    assert!(result.is_ok());
+    assert!(events.is_empty(), "{events:#?}");
+}
+
 #[test]
 fn nothing_breaks_without_a_subscriber() {
     let f = fixture();

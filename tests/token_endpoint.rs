@@ -683,6 +683,54 @@ fn the_negative_cache_is_bounded() {
     assert_eq!(cache.store_lookups(), before);
 }
 
+/// The sharded cache under threads: known clients always resolve, the
+/// negative cache stays within its bound, and an invalidated client is
+/// asked for again.
+#[test]
+fn the_cache_keeps_its_rules_under_threads() {
+    let store = Arc::new(MapStore {
+        sync: true,
+        ..MapStore::default()
+    });
+    let key = Arc::new(PrivateKey::generate(KeyType::P256).unwrap());
+    for i in 0..50 {
+        store.put(StoredClient::new(
+            format!("c{i}"),
+            "v1",
+            ClientCredentials::jwks(jwk_set([&*key])),
+        ));
+    }
+    let mut config = server::ClientCacheConfig::default();
+    config.max_unknown = 10;
+    let cache = ClientCache::new(store.clone()).config(config).unwrap();
+    // Parsed once each first (the synchronous path has no single-flight:
+    // two threads meeting a new client both parse it).
+    for i in 0..50 {
+        cache.resolve_now(&format!("c{i}")).unwrap();
+    }
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let cache = &cache;
+            s.spawn(move || {
+                for i in 0..2_000 {
+                    cache.resolve_now(&format!("c{}", (i + t) % 50)).unwrap();
+                    let unknown = cache.resolve_now(&format!("ghost-{t}-{i}"));
+                    assert_eq!(unknown.unwrap_err().kind(), ErrorKind::UnknownClient);
+                }
+            });
+        }
+    });
+    let debug = format!("{cache:?}");
+    assert!(debug.contains("known: 50"), "{debug}");
+    assert!(debug.contains("unknown: 10"), "{debug}");
+    assert_eq!(cache.key_parses(), 50, "one parse per client version");
+    // Invalidation: the next request parses again.
+    cache.invalidate("c7");
+    assert!(!cache.registry().contains("c7"));
+    cache.resolve_now("c7").unwrap();
+    assert_eq!(cache.key_parses(), 51);
+}
+
 #[test]
 fn the_registry_is_a_store() {
     let registry = Arc::new(ClientRegistry::new());

@@ -26,13 +26,24 @@
 //! A store error leaves the cache as it was and is returned as is (a
 //! retryable kind answers 503); nothing stale is used past
 //! `revalidate_after`.
+//!
+//! **Concurrency.** Known and unknown ids live in [`SHARDS`] shards, each
+//! under its own `RwLock`: a request for a known client whose version is
+//! unchanged takes only read locks (its freshness is an atomic), so
+//! verifications on several threads never wait for each other here. A
+//! shard is write-locked only to take a new version, remember an unknown
+//! id or evict; the bounds are kept by counters shared by the shards. The
+//! single-flight table has its own mutex, taken only on the async path of
+//! a cache miss.
 
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
+use std::hash::BuildHasher;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime};
 
@@ -71,20 +82,129 @@ impl Default for ClientCacheConfig {
     }
 }
 
+/// The number of independently locked shards of known and unknown ids.
+const SHARDS: usize = 32;
+
 /// A known client: the version whose keys the registry holds.
 struct Known {
     version: String,
     rules: ClientAuthRules,
-    checked_at: SystemTime,
+    /// When the store last confirmed this version, as [`nanos`]; an atomic
+    /// so that a confirmation needs only the shard's read lock.
+    checked_at: AtomicU64,
 }
 
+/// `t` as nanoseconds since the Unix epoch (0 before it, saturating).
+fn nanos(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// One shard of the ids the cache knows of.
 #[derive(Default)]
-struct State {
+struct Shard {
     known: HashMap<String, Known>,
     /// Unknown id -> until when.
     unknown: HashMap<String, SystemTime>,
+}
+
+/// Which map of a shard a bound is about.
+#[derive(Clone, Copy)]
+enum Side {
+    Known,
+    Unknown,
+}
+
+/// The shards, the shared counts that keep their bounds, and the
+/// single-flight table.
+struct State {
+    shards: Box<[RwLock<Shard>]>,
+    hasher: RandomState,
+    known_count: AtomicUsize,
+    unknown_count: AtomicUsize,
     /// Ids with a lookup running, with the tasks waiting for it.
-    in_flight: HashMap<String, Vec<Waker>>,
+    in_flight: Mutex<HashMap<String, Vec<Waker>>>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            hasher: RandomState::new(),
+            known_count: AtomicUsize::new(0),
+            unknown_count: AtomicUsize::new(0),
+            in_flight: Mutex::default(),
+        }
+    }
+}
+
+impl State {
+    fn index(&self, client_id: &str) -> usize {
+        (self.hasher.hash_one(client_id) as usize) % SHARDS
+    }
+
+    fn read(&self, i: usize) -> RwLockReadGuard<'_, Shard> {
+        self.shards[i].read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self, i: usize) -> RwLockWriteGuard<'_, Shard> {
+        self.shards[i].write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn flights(&self) -> MutexGuard<'_, HashMap<String, Vec<Waker>>> {
+        self.in_flight.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn count(&self, side: Side) -> &AtomicUsize {
+        match side {
+            Side::Known => &self.known_count,
+            Side::Unknown => &self.unknown_count,
+        }
+    }
+
+    /// Takes one place of `side` under `max`: `false` when it is full.
+    fn reserve(&self, side: Side, max: usize) -> bool {
+        self.count(side)
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
+                (c < max).then_some(c + 1)
+            })
+            .is_ok()
+    }
+
+    fn release(&self, side: Side) {
+        self.count(side).fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Removes one arbitrary entry of `side`, looking from shard `from`
+    /// on (one shard locked at a time), and calls `forget` with its id
+    /// under that shard's lock; whether one was found.
+    fn evict_one(&self, side: Side, from: usize, forget: &dyn Fn(&str)) -> bool {
+        (0..SHARDS).any(|k| {
+            let mut shard = self.write((from + k) % SHARDS);
+            let evicted = match side {
+                Side::Known => shard.known.keys().next().cloned(),
+                Side::Unknown => shard.unknown.keys().next().cloned(),
+            };
+            let Some(evicted) = evicted else {
+                return false;
+            };
+            match side {
+                Side::Known => drop(shard.known.remove(&evicted)),
+                Side::Unknown => drop(shard.unknown.remove(&evicted)),
+            }
+            self.release(side);
+            forget(&evicted);
+            true
+        })
+    }
+
+    /// Totals over the shards (for `Debug`).
+    fn totals(&self) -> (usize, usize) {
+        (0..SHARDS).fold((0, 0), |(k, u), i| {
+            let shard = self.read(i);
+            (k + shard.known.len(), u + shard.unknown.len())
+        })
+    }
 }
 
 /// The crate's cache in front of an authorization server's
@@ -111,7 +231,7 @@ pub struct ClientCache {
     fetcher: Option<Arc<dyn JwksFetcher>>,
     config: ClientCacheConfig,
     clock: Arc<dyn Clock>,
-    state: Mutex<State>,
+    state: State,
     lookups: AtomicU64,
     parses: AtomicU64,
 }
@@ -133,7 +253,7 @@ impl ClientCache {
             fetcher: None,
             config: ClientCacheConfig::default(),
             clock: Arc::new(SystemClock),
-            state: Mutex::default(),
+            state: State::default(),
             lookups: AtomicU64::new(0),
             parses: AtomicU64::new(0),
         }
@@ -189,31 +309,32 @@ impl ClientCache {
     /// request asks the store. Call it when a client is registered,
     /// changed or deleted.
     pub fn invalidate(&self, client_id: &str) {
-        let mut st = self.lock();
-        st.known.remove(client_id);
-        st.unknown.remove(client_id);
-        drop(st);
+        let mut shard = self.state.write(self.state.index(client_id));
+        if shard.known.remove(client_id).is_some() {
+            self.state.release(Side::Known);
+        }
+        if shard.unknown.remove(client_id).is_some() {
+            self.state.release(Side::Unknown);
+        }
+        drop(shard);
         self.registry.remove(client_id);
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// The cached answer for `client_id`: `Some(Ok)` a fresh known client,
-    /// `Some(Err)` a cached unknown one, `None` ask the store.
-    fn cached(
-        &self,
-        st: &State,
-        client_id: &str,
-        now: SystemTime,
-    ) -> Option<Result<ClientAuthRules, Error>> {
-        if st.unknown.get(client_id).is_some_and(|until| now < *until) {
+    /// `Some(Err)` a cached unknown one, `None` ask the store. Read lock
+    /// only.
+    fn cached(&self, client_id: &str, now: SystemTime) -> Option<Result<ClientAuthRules, Error>> {
+        let shard = self.state.read(self.state.index(client_id));
+        if shard
+            .unknown
+            .get(client_id)
+            .is_some_and(|until| now < *until)
+        {
             return Some(Err(unknown()));
         }
-        let known = st.known.get(client_id)?;
-        let age = now.duration_since(known.checked_at).unwrap_or_default();
-        (age < self.config.revalidate_after).then_some(Ok(known.rules))
+        let known = shard.known.get(client_id)?;
+        let age = nanos(now).saturating_sub(known.checked_at.load(Ordering::Relaxed));
+        (Duration::from_nanos(age) < self.config.revalidate_after).then_some(Ok(known.rules))
     }
 
     /// The client's rules, its keys in [`ClientCache::registry`], without
@@ -226,7 +347,7 @@ impl ClientCache {
     /// material (with usage client authentication: `invalid_client`).
     pub fn resolve_now(&self, client_id: &str) -> Result<ClientAuthRules, Error> {
         let now = self.clock.now();
-        if let Some(Err(e)) = self.cached(&self.lock(), client_id, now) {
+        if let Some(Err(e)) = self.cached(client_id, now) {
             return Err(e);
         }
         match self.store.find_now(client_id) {
@@ -234,7 +355,7 @@ impl ClientCache {
                 self.lookups.fetch_add(1, Ordering::Relaxed);
                 self.apply(client_id, found, now)
             }
-            None => match self.cached(&self.lock(), client_id, now) {
+            None => match self.cached(client_id, now) {
                 Some(answer) => answer,
                 None => Err(Error::detail(
                     ErrorKind::RequiresAsync,
@@ -257,16 +378,16 @@ impl ClientCache {
             answer => return answer,
         }
         let leader = {
-            let mut st = self.lock();
-            if st.in_flight.contains_key(client_id) {
+            let mut flights = self.state.flights();
+            if flights.contains_key(client_id) {
                 false
-            } else if st.in_flight.len() >= self.config.max_concurrent_lookups {
+            } else if flights.len() >= self.config.max_concurrent_lookups {
                 return Err(Error::detail(
                     ErrorKind::KeysUnavailable,
                     "too many client store lookups at once",
                 ));
             } else {
-                st.in_flight.insert(client_id.to_owned(), Vec::new());
+                flights.insert(client_id.to_owned(), Vec::new());
                 true
             }
         };
@@ -276,15 +397,12 @@ impl ClientCache {
                 client_id,
             }
             .await;
-            let now = self.clock.now();
-            return self
-                .cached(&self.lock(), client_id, now)
-                .unwrap_or_else(|| {
-                    Err(Error::detail(
-                        ErrorKind::KeysUnavailable,
-                        "the client store lookup failed",
-                    ))
-                });
+            return self.cached(client_id, self.clock.now()).unwrap_or_else(|| {
+                Err(Error::detail(
+                    ErrorKind::KeysUnavailable,
+                    "the client store lookup failed",
+                ))
+            });
         }
         // A guard ends the flight and wakes the waiters even if this
         // future is dropped during the lookup.
@@ -319,24 +437,42 @@ impl ClientCache {
                 return Err(unknown());
             }
         };
-        let same = {
-            let mut st = self.lock();
-            st.unknown.remove(client_id);
-            match st.known.get_mut(client_id) {
-                Some(k) if k.version == record.version && self.registry.contains(client_id) => {
-                    k.checked_at = now;
-                    k.rules = record.rules;
-                    true
-                }
-                _ => false,
-            }
-        };
         let rules = record.rules;
-        if !same {
+        if !self.confirm(client_id, &record, now) {
             self.take(record, now)
                 .map_err(|e| e.for_usage(Usage::ClientAuthentication))?;
         }
         Ok(rules)
+    }
+
+    /// Whether `record` is the version whose keys are in force (its
+    /// freshness then renewed): under the shard's read lock when nothing
+    /// else changes, the hot path of every request.
+    fn confirm(&self, client_id: &str, record: &StoredClient, now: SystemTime) -> bool {
+        let i = self.state.index(client_id);
+        let in_force = |k: &Known| k.version == record.version && self.registry.contains(client_id);
+        {
+            let shard = self.state.read(i);
+            if let Some(k) = shard.known.get(client_id) {
+                if k.rules == record.rules && !shard.unknown.contains_key(client_id) && in_force(k)
+                {
+                    k.checked_at.store(nanos(now), Ordering::Relaxed);
+                    return true;
+                }
+            }
+        }
+        let mut shard = self.state.write(i);
+        if shard.unknown.remove(client_id).is_some() {
+            self.state.release(Side::Unknown);
+        }
+        match shard.known.get_mut(client_id) {
+            Some(k) if in_force(k) => {
+                *k.checked_at.get_mut() = nanos(now);
+                k.rules = record.rules;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Parses a record's material into the registry and remembers its
@@ -356,21 +492,20 @@ impl ClientCache {
                 self.parse(id, material)?;
             }
         }
-        let mut st = self.lock();
-        if st.known.len() >= self.config.max_clients && !st.known.contains_key(&client_id) {
-            if let Some(evicted) = st.known.keys().next().cloned() {
-                st.known.remove(&evicted);
-                self.registry.remove(&evicted);
-            }
+        let known = Known {
+            version,
+            rules,
+            checked_at: AtomicU64::new(nanos(now)),
+        };
+        let i = self.state.index(&client_id);
+        if let Some(k) = self.state.write(i).known.get_mut(&client_id) {
+            *k = known;
+            return Ok(());
         }
-        st.known.insert(
-            client_id,
-            Known {
-                version,
-                rules,
-                checked_at: now,
-            },
-        );
+        self.admit(Side::Known, i, now);
+        if self.state.write(i).known.insert(client_id, known).is_some() {
+            self.state.release(Side::Known);
+        }
         Ok(())
     }
 
@@ -399,21 +534,76 @@ impl ClientCache {
         Ok(())
     }
 
-    fn remember_unknown(&self, client_id: &str, now: SystemTime) {
-        let mut st = self.lock();
-        if st.known.remove(client_id).is_some() {
-            self.registry.remove(client_id);
-        }
-        if st.unknown.len() >= self.config.max_unknown {
-            st.unknown.retain(|_, until| now < *until);
-            if st.unknown.len() >= self.config.max_unknown {
-                if let Some(evicted) = st.unknown.keys().next().cloned() {
-                    st.unknown.remove(&evicted);
+    /// Takes a place for one more entry of `side` (new in shard `from`),
+    /// under its bound: when full, expired unknown ids go first, then
+    /// arbitrary entries (an evicted known client's keys leave the
+    /// registry under its shard's lock). Only one shard is locked at a
+    /// time.
+    fn admit(&self, side: Side, from: usize, now: SystemTime) {
+        let max = match side {
+            Side::Known => self.config.max_clients,
+            Side::Unknown => self.config.max_unknown,
+        };
+        for attempt in 0..=SHARDS {
+            if self.state.reserve(side, max) {
+                return;
+            }
+            if matches!(side, Side::Unknown) && attempt == 0 {
+                self.purge_expired(now);
+                continue;
+            }
+            let forget = |id: &str| {
+                if matches!(side, Side::Known) {
+                    self.registry.remove(id);
                 }
+            };
+            if !self.state.evict_one(side, from, &forget) {
+                break;
             }
         }
-        st.unknown
-            .insert(client_id.to_owned(), now + self.config.negative_ttl);
+        // Others keep filling the places this thread frees: take one
+        // anyway (the count stays exact; the bound is passed by at most
+        // the number of racing threads, until the next eviction).
+        self.state.count(side).fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Drops the expired unknown ids of every shard.
+    fn purge_expired(&self, now: SystemTime) {
+        for i in 0..SHARDS {
+            let mut shard = self.state.write(i);
+            let before = shard.unknown.len();
+            shard.unknown.retain(|_, until| now < *until);
+            let gone = before - shard.unknown.len();
+            self.state
+                .count(Side::Unknown)
+                .fetch_sub(gone, Ordering::AcqRel);
+        }
+    }
+
+    fn remember_unknown(&self, client_id: &str, now: SystemTime) {
+        let i = self.state.index(client_id);
+        let until = now + self.config.negative_ttl;
+        {
+            let mut shard = self.state.write(i);
+            if shard.known.remove(client_id).is_some() {
+                self.state.release(Side::Known);
+                self.registry.remove(client_id);
+            }
+            if let Some(u) = shard.unknown.get_mut(client_id) {
+                *u = until;
+                return;
+            }
+        }
+        self.admit(Side::Unknown, i, now);
+        if self
+            .state
+            .write(i)
+            .unknown
+            .insert(client_id.to_owned(), until)
+            .is_some()
+        {
+            self.state.release(Side::Unknown);
+        }
     }
 }
 
@@ -429,7 +619,7 @@ struct Flight<'a> {
 
 impl Drop for Flight<'_> {
     fn drop(&mut self) {
-        let waiters = self.cache.lock().in_flight.remove(self.client_id);
+        let waiters = self.cache.state.flights().remove(self.client_id);
         for w in waiters.into_iter().flatten() {
             w.wake();
         }
@@ -445,8 +635,8 @@ struct WaitFor<'a> {
 impl Future for WaitFor<'_> {
     type Output = ();
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut st = self.cache.lock();
-        match st.in_flight.get_mut(self.client_id) {
+        let mut flights = self.cache.state.flights();
+        match flights.get_mut(self.client_id) {
             Some(waiters) => {
                 waiters.push(cx.waker().clone());
                 Poll::Pending
@@ -458,12 +648,12 @@ impl Future for WaitFor<'_> {
 
 impl fmt::Debug for ClientCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let st = self.lock();
+        let (known, unknown) = self.state.totals();
         f.debug_struct("ClientCache")
             .field("store", &self.store)
-            .field("known", &st.known.len())
-            .field("unknown", &st.unknown.len())
-            .field("in_flight", &st.in_flight.len())
+            .field("known", &known)
+            .field("unknown", &unknown)
+            .field("in_flight", &self.state.flights().len())
             .field("config", &self.config)
             .finish_non_exhaustive()
     }

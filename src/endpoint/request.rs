@@ -21,7 +21,8 @@ use std::fmt;
 
 use super::form;
 use super::response::ErrorResponse;
-use crate::error::{Error, ErrorKind};
+use crate::audit::{self, ReplayCheck, Seen};
+use crate::error::{Error, ErrorKind, Usage};
 use crate::params::CLIENT_ASSERTION_TYPE_JWT_BEARER;
 
 /// Parameters that may be repeated (RFC 8707 `resource`, RFC 8693 `audience`).
@@ -75,6 +76,22 @@ pub struct TokenRequest {
     scheme: Option<String>,
 }
 
+/// A request refused before any assertion was read: one
+/// `assertion.rejected` event (usage client authentication, the error's
+/// code as `reason`; no client id, `kid` or `jti`, nothing of the body).
+fn audited(request: Result<TokenRequest, Error>) -> Result<TokenRequest, Error> {
+    if let Err(error) = &request {
+        audit::rejected(
+            Usage::ClientAuthentication,
+            ReplayCheck::Recorded,
+            error,
+            &Seen::default(),
+            &|_| false,
+        );
+    }
+    request
+}
+
 impl TokenRequest {
     /// Reads an `application/x-www-form-urlencoded` body; `authorization`
     /// is the `Authorization` header's value, if the request had one.
@@ -83,8 +100,12 @@ impl TokenRequest {
     /// [`ErrorKind::InvalidRequest`] for a body that is not UTF-8 form
     /// data or is larger than 64 KiB (or has more than 64 parameters);
     /// otherwise as [`TokenRequest::from_pairs`].
+    ///
+    /// A refused request emits the `assertion.rejected` audit event
+    /// (feature `tracing`) with its error code as `reason` and nothing of
+    /// the body.
     pub fn from_form(body: &[u8], authorization: Option<&str>) -> Result<Self, Error> {
-        Self::from_owned(form::decode(body)?, authorization)
+        audited(form::decode(body).and_then(|pairs| Self::from_owned(pairs, authorization)))
     }
 
     /// Reads decoded name/value pairs (as a framework's form extractor
@@ -95,7 +116,7 @@ impl TokenRequest {
     /// [`ErrorKind::DuplicateParameter`], [`ErrorKind::MultipleAuthMethods`],
     /// [`ErrorKind::MissingParameter`], [`ErrorKind::UnsupportedAssertionType`]
     /// by the rules of this module; [`ErrorKind::InvalidRequest`] for more
-    /// than 64 parameters.
+    /// than 64 parameters. Audited as [`TokenRequest::from_form`].
     pub fn from_pairs<I, K, V>(pairs: I, authorization: Option<&str>) -> Result<Self, Error>
     where
         I: IntoIterator<Item = (K, V)>,
@@ -105,14 +126,14 @@ impl TokenRequest {
         let mut owned = Vec::new();
         for (k, v) in pairs {
             if owned.len() == form::MAX_PARAMS {
-                return Err(Error::detail(
+                return audited(Err(Error::detail(
                     ErrorKind::InvalidRequest,
                     "too many form parameters",
-                ));
+                )));
             }
             owned.push((k.as_ref().to_owned(), v.as_ref().to_owned()));
         }
-        Self::from_owned(owned, authorization)
+        audited(Self::from_owned(owned, authorization))
     }
 
     fn from_owned(

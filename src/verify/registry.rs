@@ -16,9 +16,11 @@
 //! trusted again by this registration, kept in memory), and is reported by
 //! the `jwks.refused` audit event.
 
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, RwLock};
+use std::hash::BuildHasher;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::keyset::{report_skipped, ClientKeys};
 use crate::backend::Backend;
@@ -129,10 +131,15 @@ impl Registration {
 /// assert!(registry.contains("my-client"));
 /// # Ok::<(), client_assertion::Error>(())
 /// ```
-#[derive(Default)]
 pub struct ClientRegistry {
-    clients: RwLock<Clients>,
+    clients: Clients,
     backend: Backend,
+}
+
+impl Default for ClientRegistry {
+    fn default() -> Self {
+        Self::with_backend(Backend::default())
+    }
 }
 
 /// A client id to register: any string but the empty one.
@@ -163,7 +170,7 @@ impl ClientRegistry {
     /// ```
     pub fn with_backend(backend: Backend) -> Self {
         Self {
-            clients: RwLock::default(),
+            clients: Clients::default(),
             backend,
         }
     }
@@ -274,9 +281,12 @@ impl ClientRegistry {
     }
 
     pub(crate) fn insert(&self, client_id: String, entry: ClientEntry) {
-        let mut clients = self.clients.write().unwrap_or_else(|p| p.into_inner());
-        clients.folded.insert(fold(&client_id), client_id.clone());
-        clients.by_id.insert(client_id, entry);
+        let folded = fold(&client_id);
+        let mut by_id = self.clients.by_id_mut(&client_id);
+        self.clients
+            .folded_mut(&folded)
+            .insert(folded, client_id.clone());
+        by_id.insert(client_id, entry);
     }
 
     /// Registers `client_id` with a JWK Set given as JSON.
@@ -324,16 +334,13 @@ impl ClientRegistry {
 
     /// Removes a client; returns whether it was registered.
     pub fn remove(&self, client_id: &str) -> bool {
-        let mut clients = self.clients.write().unwrap_or_else(|p| p.into_inner());
         let folded = fold(client_id);
-        if clients
-            .folded
-            .get(&folded)
-            .is_some_and(|id| id == client_id)
-        {
-            clients.folded.remove(&folded);
+        let mut by_id = self.clients.by_id_mut(client_id);
+        let mut folded_ids = self.clients.folded_mut(&folded);
+        if folded_ids.get(&folded).is_some_and(|id| id == client_id) {
+            folded_ids.remove(&folded);
         }
-        clients.by_id.remove(client_id).is_some()
+        by_id.remove(client_id).is_some()
     }
 
     /// Whether `client_id` is registered.
@@ -344,10 +351,10 @@ impl ClientRegistry {
     /// The number of registered clients.
     pub fn len(&self) -> usize {
         self.clients
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
             .by_id
-            .len()
+            .iter()
+            .map(|s| s.read().unwrap_or_else(|p| p.into_inner()).len())
+            .sum()
     }
 
     /// Whether no client is registered.
@@ -356,16 +363,16 @@ impl ClientRegistry {
     }
 
     pub(crate) fn get(&self, client_id: &str) -> Option<ClientEntry> {
-        let clients = self.clients.read().unwrap_or_else(|p| p.into_inner());
-        clients.by_id.get(client_id).cloned()
+        self.clients.by_id(client_id).get(client_id).cloned()
     }
 
     /// For an unregistered `iss`: the registered client id it equals but
     /// for ASCII case or a trailing `/`, as the operator's near miss (the
     /// id is compared exactly; this only explains the rejection).
     pub(crate) fn near_miss(&self, iss: &str) -> Option<NearMiss> {
-        let clients = self.clients.read().unwrap_or_else(|p| p.into_inner());
-        let id = clients.folded.get(&fold(iss))?;
+        let folded = fold(iss);
+        let ids = self.clients.folded(&folded);
+        let id = ids.get(&folded)?;
         let expected = id.clone();
         let difference = if id.trim_end_matches('/') == iss.trim_end_matches('/') {
             Difference::IssuerTrailingSlash { expected }
@@ -376,13 +383,61 @@ impl ClientRegistry {
     }
 }
 
+/// The number of independently locked shards of each map of [`Clients`].
+const SHARDS: usize = 32;
+
 /// The registered clients, and each id folded for near misses
 /// ([`fold`]); when two ids fold alike, the later one is kept (a near miss
 /// is an explanation, never a match).
-#[derive(Default)]
+///
+/// Each map is split into [`SHARDS`] shards under their own `RwLock`, by a
+/// keyed hash of the id (of the folded id for `folded`): verifications on
+/// several threads take read locks of different shards, so they do not
+/// even share a lock's cache line. A writer locks the id's shard, then
+/// the folded id's (always in that order).
 struct Clients {
-    by_id: HashMap<String, ClientEntry>,
-    folded: HashMap<String, String>,
+    by_id: Box<[RwLock<HashMap<String, ClientEntry>>]>,
+    folded: Box<[RwLock<HashMap<String, String>>]>,
+    hasher: RandomState,
+}
+
+type Shard<'a, V> = RwLockReadGuard<'a, HashMap<String, V>>;
+type ShardMut<'a, V> = RwLockWriteGuard<'a, HashMap<String, V>>;
+
+impl Default for Clients {
+    fn default() -> Self {
+        Self {
+            by_id: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            folded: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            hasher: RandomState::new(),
+        }
+    }
+}
+
+impl Clients {
+    fn index(&self, key: &str) -> usize {
+        (self.hasher.hash_one(key) as usize) % SHARDS
+    }
+
+    fn by_id(&self, id: &str) -> Shard<'_, ClientEntry> {
+        let shard = &self.by_id[self.index(id)];
+        shard.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn by_id_mut(&self, id: &str) -> ShardMut<'_, ClientEntry> {
+        let shard = &self.by_id[self.index(id)];
+        shard.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn folded(&self, folded: &str) -> Shard<'_, String> {
+        let shard = &self.folded[self.index(folded)];
+        shard.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn folded_mut(&self, folded: &str) -> ShardMut<'_, String> {
+        let shard = &self.folded[self.index(folded)];
+        shard.write().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// A client id without its trailing `/`s, in ASCII lower case.
