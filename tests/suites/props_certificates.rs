@@ -2,7 +2,6 @@
 //! certificates (moved from tests/certificates.rs with proptest).
 
 #[path = "../common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use base64::engine::general_purpose::STANDARD;

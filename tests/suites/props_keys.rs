@@ -2,7 +2,6 @@
 //! mutated JWK members (moved from tests/key_errors.rs with proptest).
 
 #[path = "../common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use client_assertion::{JwkSet, PrivateKey, PublicJwk};
