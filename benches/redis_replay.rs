@@ -291,7 +291,11 @@ async fn wait_rows() {
         .timeout(Duration::from_secs(5))
         .connections(1)
         .wait_for_replicas(1, Duration::from_millis(100));
-    let (o1, o64) = both(RedisReplayCache::new(&url, config).expect("cache"), CHECKS / 4).await;
+    let (o1, o64) = both(
+        RedisReplayCache::new(&url, config).expect("cache"),
+        CHECKS / 4,
+    )
+    .await;
     let (n1, n64) = both(
         RedisReplayCache::new(&url, RedisReplayConfig::new().key_prefix("nowait:")).expect("cache"),
         CHECKS,
@@ -354,9 +358,7 @@ async fn cluster_rows() {
     let benchmarks = redis_benchmarks(nodes[0].port, true);
     row("ours, cluster of 3", c1, c64);
     bench_row("cluster of 3", benchmarks);
-    println!(
-        "INFO answered per node during our 64-in-flight cluster run ({secs:.1} s): {infos:?}"
-    );
+    println!("INFO answered per node during our 64-in-flight cluster run ({secs:.1} s): {infos:?}");
 }
 
 /// The `INFO` calls the server on `port` has answered (`INFO commandstats`,
@@ -374,10 +376,15 @@ fn info_calls(port: u16) -> u64 {
     let mut buf = [0u8; 4096];
     let deadline = Instant::now() + Duration::from_secs(2);
     while Instant::now() < deadline {
-        let total = text
-            .iter()
-            .position(|&b| b == b'\n')
-            .and_then(|i| Some(i + 1 + std::str::from_utf8(&text[1..i - 1]).ok()?.parse::<usize>().ok()?));
+        let total = text.iter().position(|&b| b == b'\n').and_then(|i| {
+            Some(
+                i + 1
+                    + std::str::from_utf8(&text[1..i - 1])
+                        .ok()?
+                        .parse::<usize>()
+                        .ok()?,
+            )
+        });
         if total.is_some_and(|t| text.len() >= t) {
             break;
         }

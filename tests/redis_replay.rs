@@ -1398,7 +1398,8 @@ async fn wait_1_with_64_in_flight_accepts_each_once() {
     let work = async {
         let tasks: Vec<_> = (0..IN_FLIGHT)
             .map(|t| {
-                let (cache, accepted, replayed) = (cache.clone(), accepted.clone(), replayed.clone());
+                let (cache, accepted, replayed) =
+                    (cache.clone(), accepted.clone(), replayed.clone());
                 tokio::spawn(async move {
                     for round in 0..ROUNDS {
                         let jti = format!("j{round}-{t}");

@@ -327,8 +327,10 @@ impl Slot {
 /// from the server (`redis_epoch.rs`): an epoch key `prefix + "epoch"`
 /// read back by every check in the same round trip as its `SET`, and the
 /// server's `run_id`, replication id, `maxmemory_policy` and
-/// `evicted_keys` (`INFO`) at every (re)connection and at most once a
-/// second. A restart, a flush, a deletion of the epoch key, a failover or
+/// `evicted_keys` (`INFO`) at every (re)connection (each connection reads
+/// them before its first answer counts) and once a second per server (on
+/// a cluster, per node, whatever the number of key groups; every check
+/// with [`RedisReplayConfig::danger_allow_evicting_policy`]). A restart, a flush, a deletion of the epoch key, a failover or
 /// an eviction starts a new epoch (on the verifier's clock, at the check
 /// that saw it) and emits the audit event `replay.epoch_started`; the
 /// verifier then quarantines what could have been accepted before. At

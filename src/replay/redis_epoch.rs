@@ -565,6 +565,36 @@ mod tests {
     }
 
     #[test]
+    fn info_is_read_once_per_server_and_shared_by_its_groups() {
+        let all = Epochs::new(4);
+        let key = EpochKey::new(&info("r", "p", 0), 1).encode();
+        for g in 0..4 {
+            let _ = all.group(g).handshake(info("r", "p", 0), 1, Some(&key));
+        }
+        // Before any reading: the first group reads, the others wait.
+        assert!(matches!(all.info_due(0), InfoDue::Read));
+        assert!(matches!(all.info_due(1), InfoDue::No));
+        // A reading through group 0 shows a restart: the other groups of
+        // that server judge it at their next check, without reading.
+        let restarted = info("r2", "p", 0);
+        all.node_read(Some("r"), &restarted);
+        assert_eq!(
+            all.group(0)
+                .after_check(Some(&key), Some(restarted.clone())),
+            Some(Loss::Restarted)
+        );
+        let InfoDue::Cached(seen) = all.info_due(1) else {
+            panic!("group 1 must take group 0's reading")
+        };
+        assert_eq!(
+            all.group(1).after_check(Some(&key), Some(seen)),
+            Some(Loss::Restarted)
+        );
+        // Group 0 knows the new server now, read just now.
+        assert!(matches!(all.info_due(0), InfoDue::No));
+    }
+
+    #[test]
     fn first_contact_without_a_key_or_with_a_foreign_one_is_a_loss() {
         let s = EpochState::default();
         let (loss, _) = s.handshake(info("r", "p", 0), 1, None);
