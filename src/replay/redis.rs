@@ -162,11 +162,11 @@ impl RedisReplayConfig {
 
     /// The number of connections the cache opens (per node, on a cluster).
     pub fn get_connections(&self) -> usize {
-        self.connections.unwrap_or(if self.replicas.is_some() {
-            DEFAULT_WAIT_CONNECTIONS
-        } else {
-            1
-        })
+        match (self.connections, self.replicas) {
+            (Some(n), _) => n,
+            (None, Some(_)) => DEFAULT_WAIT_CONNECTIONS,
+            (None, None) => 1,
+        }
     }
 
     /// Sets the prefix of every key (default [`RedisReplayConfig::DEFAULT_KEY_PREFIX`],
