@@ -1,9 +1,24 @@
-//! Throughput of `RedisReplayCache` check-and-insert against a private local
-//! `redis-server`, with 1 and 64 checks in flight, next to `redis-benchmark
-//! -t set` with 1 and 64 clients against the same server; then (full runs
-//! only) the same with `wait_for_replicas(1, 100 ms)` against a primary
-//! with one replica, and against a 3-primary Redis Cluster
-//! (`redis-cli --cluster create`, `redis-benchmark --cluster`).
+//! Throughput of `RedisReplayCache` check-and-insert against private local
+//! `redis-server`s started here, with 1 and 64 checks in flight, each row
+//! next to `redis-benchmark` run on the same servers in the same run
+//! (`-t set`, and the cache's own command `SET key 1 NX PX 60000` with
+//! random keys):
+//!
+//! - one node;
+//! - a primary with one replica and `wait_for_replicas(1, 100 ms)`, with
+//!   the default pool of connections and with one connection (the layout
+//!   before the pool; 5 s timeout so that it finishes);
+//! - a 3-primary Redis Cluster (`redis-cli --cluster create`,
+//!   `redis-benchmark --cluster`), with the number of `INFO` each node
+//!   answered during our 64-in-flight run (`INFO commandstats`).
+//!
+//! Then (full runs only) what the quarantine rule costs right after a
+//! start: a fresh [`Verifier`] (default in-memory cache, whose epoch is its
+//! first check) fed a steady stream of freshly minted assertions by
+//! clients whose clocks are skewed by −2 s … +2 s (`iat` in whole
+//! seconds), at four sub-second phases of the start; prints the fraction
+//! refused as `replay_quarantine` in the first 1 s and 3 s, and when the
+//! last one was refused.
 //!
 //! ```text
 //! scripts/redis.sh                       # installs redis-server and redis-benchmark
@@ -19,6 +34,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use client_assertion::replay::{
     AsyncReplayCache, RedisReplayCache, RedisReplayConfig, ReplayEntry, ReplayKind, ReplayScope,
+};
+use client_assertion::time::Clock;
+use client_assertion::{
+    jwk_set, AssertionSigner, ClientRegistry, ErrorKind, KeySource, KeyType, PrivateKey, Verifier,
 };
 
 /// Checks per measurement (shared by the tasks in flight).
@@ -100,8 +119,14 @@ fn start_redis_with(extra: &[&str]) -> Server {
 }
 
 /// `checks` check-and-inserts of fresh pairs, `in_flight` at a time;
-/// returns checks per second.
-async fn ours(cache: &Arc<RedisReplayCache>, run: &str, in_flight: usize, checks: usize) -> f64 {
+/// returns checks per second and the checks that failed (fail-closed
+/// timeouts, say).
+async fn ours(
+    cache: &Arc<RedisReplayCache>,
+    run: &str,
+    in_flight: usize,
+    checks: usize,
+) -> (f64, usize) {
     let per_task = checks / in_flight;
     let started = Instant::now();
     let tasks: Vec<_> = (0..in_flight)
@@ -109,139 +134,186 @@ async fn ours(cache: &Arc<RedisReplayCache>, run: &str, in_flight: usize, checks
             let cache = cache.clone();
             let run = run.to_owned();
             tokio::spawn(async move {
+                let mut failed = 0;
                 for i in 0..per_task {
                     let jti = format!("{run}-{t}-{i}");
                     let now = SystemTime::now();
-                    cache
-                        .check_and_insert_async(&entry(
-                            "bench-client",
-                            &jti,
-                            now + Duration::from_secs(60),
-                            now,
-                        ))
-                        .await
-                        .expect("check");
+                    let until = now + Duration::from_secs(60);
+                    let e = entry("bench-client", &jti, until, now);
+                    failed += usize::from(cache.check_and_insert_async(&e).await.is_err());
                 }
+                failed
             })
         })
         .collect();
+    let mut failed = 0;
     for task in tasks {
-        task.await.expect("task");
+        failed += task.await.expect("task");
     }
-    (per_task * in_flight) as f64 / started.elapsed().as_secs_f64()
+    let rate = (per_task * in_flight) as f64 / started.elapsed().as_secs_f64();
+    (rate, failed)
 }
 
-/// `redis-benchmark -t set -n 100000 -c <clients>`: requests per second.
-fn redis_benchmark(port: u16, clients: usize) -> f64 {
-    redis_benchmark_args(port, clients, &[])
-}
-
-fn redis_benchmark_args(port: u16, clients: usize, extra: &[&str]) -> f64 {
+/// `redis-benchmark -n 100000 -c <clients> -q <extra>` on `port`: requests
+/// per second of its (last) test, `None` if it failed.
+fn redis_benchmark(port: u16, clients: usize, extra: &[&str]) -> Option<f64> {
     let out = Command::new("redis-benchmark")
         .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-n", BENCHMARK_REQUESTS, "-c", &clients.to_string(), "-q"])
         .args(extra)
-        .args([
-            "-t",
-            "set",
-            "-n",
-            BENCHMARK_REQUESTS,
-            "-c",
-            &clients.to_string(),
-            "-q",
-        ])
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| {
             panic!("cannot run redis-benchmark ({e}): install it with scripts/redis.sh")
         });
-    assert!(out.status.success(), "redis-benchmark failed");
     let text = String::from_utf8_lossy(&out.stdout);
-    // "SET: 98039.22 requests per second, p50=0.279 msec" (after \r progress lines).
+    // "SET: 98039.22 requests per second, p50=0.279 msec" (after \r progress
+    // lines); a custom command is named by its own words.
     text.split(['\r', '\n'])
-        .filter_map(|l| l.strip_prefix("SET: "))
         .filter_map(|l| l.split_once(" requests per second"))
-        .filter_map(|(n, _)| n.trim().parse().ok())
+        .filter_map(|(l, _)| l.rsplit(' ').next()?.parse().ok())
         .next_back()
-        .unwrap_or_else(|| panic!("no rate in redis-benchmark output: {text}"))
+}
+
+/// `-t set` and `SET k 1 NX PX 60000` (random keys; `{tag}` routes them on a
+/// cluster) with 1 and 64 clients: `[set 1, set 64, nx 1, nx 64]`.
+fn redis_benchmarks(port: u16, cluster: bool) -> [Option<f64>; 4] {
+    let mode: &[&str] = if cluster { &["--cluster"] } else { &[] };
+    let key = if cluster {
+        "bench:{tag}:__rand_int__"
+    } else {
+        "bench:__rand_int__"
+    };
+    let set = |c| redis_benchmark(port, c, &[mode, &["-t", "set"]].concat());
+    let nx = |c| {
+        let cmd = ["-r", "1000000000", "SET", key, "1", "NX", "PX", "60000"];
+        redis_benchmark(port, c, &[mode, &cmd[..]].concat())
+    };
+    [set(1), set(64), nx(1), nx(64)]
+}
+
+fn rate(r: Option<f64>) -> String {
+    r.map_or_else(|| "failed".to_owned(), |r| format!("{r:.0}"))
+}
+
+/// One table row: ours at 1 and 64 in flight (failures noted).
+fn row(name: &str, (one, f1): (f64, usize), (many, f64_): (f64, usize)) {
+    let note = if f1 + f64_ > 0 {
+        format!("  ({f1} and {f64_} checks failed closed)")
+    } else {
+        String::new()
+    };
+    println!("{name:<44} {one:>12.0} {many:>12.0}{note}");
+}
+
+fn bench_row(name: &str, r: [Option<f64>; 4]) {
+    println!(
+        "{:<44} {:>12} {:>12}",
+        format!("redis-benchmark -t set, {name}"),
+        rate(r[0]),
+        rate(r[1])
+    );
+    println!(
+        "{:<44} {:>12} {:>12}",
+        format!("redis-benchmark SET NX PX, {name}"),
+        rate(r[2]),
+        rate(r[3])
+    );
+}
+
+/// Rates at 1 and 64 in flight of `cache` (after a warm-up).
+async fn both(cache: RedisReplayCache, checks: usize) -> ((f64, usize), (f64, usize)) {
+    let cache = Arc::new(cache);
+    cache.ping().await.expect("ping");
+    ours(&cache, "warmup", 64, checks / 10).await;
+    (
+        ours(&cache, "one", 1, checks / 5).await,
+        ours(&cache, "many", 64, checks).await,
+    )
 }
 
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` does not: keep that quick.
     let quick = !std::env::args().any(|a| a == "--bench");
     let checks = if quick { 1_000 } else { CHECKS };
-    let server = start_redis();
-    let url = format!("redis://127.0.0.1:{}/0", server.port);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
-    let cache = Arc::new(
-        RedisReplayCache::new(&url, RedisReplayConfig::new().key_prefix("bench:")).expect("cache"),
-    );
-    let (one, many) = runtime.block_on(async {
-        cache.ping().await.expect("ping");
-        ours(&cache, "warmup", 64, checks / 10).await;
-        let one = ours(&cache, "one", 1, checks / 5).await;
-        let many = ours(&cache, "many", 64, checks).await;
-        (one, many)
-    });
+    let server = start_redis();
+    let url = format!("redis://127.0.0.1:{}/0", server.port);
+    let cache = RedisReplayCache::new(&url, RedisReplayConfig::new().key_prefix("bench:"));
+    let (one, many) = runtime.block_on(both(cache.expect("cache"), checks));
     if quick {
-        println!("redis_replay: quick run ok ({one:.0} and {many:.0} checks/s)");
+        println!(
+            "redis_replay: quick run ok ({:.0} and {:.0} checks/s)",
+            one.0, many.0
+        );
         return;
     }
-    let bench_one = redis_benchmark(server.port, 1);
-    let bench_many = redis_benchmark(server.port, 64);
-
-    println!("RedisReplayCache check-and-insert vs redis-benchmark SET (same local server)");
-    println!(
-        "{:>10} {:>16} {:>20} {:>8}",
-        "in flight", "ours (checks/s)", "redis-benchmark (/s)", "ratio"
-    );
-    for (n, ours, theirs) in [(1, one, bench_one), (64, many, bench_many)] {
-        println!("{n:>10} {ours:>16.0} {theirs:>20.0} {:>8.2}", ours / theirs);
-    }
-    let verdict = if many >= bench_many / 2.0 {
-        "met"
-    } else {
-        "NOT met"
-    };
-    println!("target (ours >= 1/2 of redis-benchmark at 64 in flight): {verdict}");
-    drop(cache);
+    let single = redis_benchmarks(server.port, false);
     drop(server);
-    runtime.block_on(wait_and_cluster());
+    println!("load average before: {}", loadavg());
+    println!(
+        "{:<44} {:>12} {:>12}",
+        "check-and-insert (/s)", "1 in flight", "64 in flight"
+    );
+    row("ours, one node", one, many);
+    bench_row("one node", single);
+    runtime.block_on(wait_rows());
+    runtime.block_on(cluster_rows());
+    println!("load average after: {}", loadavg());
+    quarantine_cost();
 }
 
-/// Rates at 1 and 64 in flight of a fresh cache on `open()`.
-async fn both(cache: RedisReplayCache) -> (f64, f64) {
-    let cache = Arc::new(cache);
-    cache.ping().await.expect("ping");
-    ours(&cache, "warmup", 64, CHECKS / 10).await;
-    (
-        ours(&cache, "one", 1, CHECKS / 5).await,
-        ours(&cache, "many", 64, CHECKS).await,
-    )
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
 }
 
-/// The `WAIT 1` and cluster rows.
-async fn wait_and_cluster() {
-    // A primary and its replica.
+/// The `WAIT 1` rows: a primary and its replica.
+async fn wait_rows() {
     let primary = start_redis();
     let port = primary.port.to_string();
     let replica = start_redis_with(&["--replicaof", "127.0.0.1", &port]);
     std::thread::sleep(Duration::from_millis(1500)); // initial sync (an empty dataset)
     let url = format!("redis://127.0.0.1:{}/0", primary.port);
-    // `WAIT` holds the cache's one connection until the replica has
-    // acknowledged, so checks in flight queue behind each other: a longer
-    // bound than the 250 ms default.
     let config = RedisReplayConfig::new()
         .key_prefix("wait:")
-        .timeout(Duration::from_secs(5))
         .wait_for_replicas(1, Duration::from_millis(100));
-    let (w1, w64) = both(RedisReplayCache::new(&url, config).expect("cache")).await;
+    let pool = config.get_connections();
+    let (p1, p64) = both(RedisReplayCache::new(&url, config).expect("cache"), CHECKS).await;
+    let config = RedisReplayConfig::new()
+        .key_prefix("wait1:")
+        .timeout(Duration::from_secs(5))
+        .connections(1)
+        .wait_for_replicas(1, Duration::from_millis(100));
+    let (o1, o64) = both(
+        RedisReplayCache::new(&url, config).expect("cache"),
+        CHECKS / 4,
+    )
+    .await;
+    let (n1, n64) = both(
+        RedisReplayCache::new(&url, RedisReplayConfig::new().key_prefix("nowait:")).expect("cache"),
+        CHECKS,
+    )
+    .await;
+    let benchmarks = redis_benchmarks(primary.port, false);
+    row("ours, primary+replica, no WAIT", n1, n64);
+    row(
+        &format!("ours, WAIT 1, {pool} connections (default)"),
+        p1,
+        p64,
+    );
+    row("ours, WAIT 1, 1 connection, 5 s timeout", o1, o64);
+    bench_row("primary+replica", benchmarks);
     drop(replica);
-    drop(primary);
-
+}
+/// The cluster rows: 3 primaries, no replicas.
+async fn cluster_rows() {
     // A 3-primary cluster.
     let nodes: Vec<Server> = (0..3)
         .map(|_| {
@@ -269,14 +341,159 @@ async fn wait_and_cluster() {
         .collect();
     let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
     let config = RedisReplayConfig::new().key_prefix("cl:");
-    let (c1, c64) = both(RedisReplayCache::cluster(&urls, config).expect("cluster cache")).await;
-    let b1 = redis_benchmark_args(nodes[0].port, 1, &["--cluster"]);
-    let b64 = redis_benchmark_args(nodes[0].port, 64, &["--cluster"]);
+    let cache = RedisReplayCache::cluster(&urls, config).expect("cluster cache");
+    let cache = Arc::new(cache);
+    cache.ping().await.expect("ping");
+    ours(&cache, "warmup", 64, CHECKS / 10).await;
+    let c1 = ours(&cache, "one", 1, CHECKS / 5).await;
+    let before: Vec<u64> = nodes.iter().map(|n| info_calls(n.port)).collect();
+    let started = Instant::now();
+    let c64 = ours(&cache, "many", 64, CHECKS).await;
+    let secs = started.elapsed().as_secs_f64();
+    let infos: Vec<u64> = nodes
+        .iter()
+        .zip(&before)
+        .map(|(n, b)| info_calls(n.port).saturating_sub(*b + 1))
+        .collect();
+    let benchmarks = redis_benchmarks(nodes[0].port, true);
+    row("ours, cluster of 3", c1, c64);
+    bench_row("cluster of 3", benchmarks);
+    println!("INFO answered per node during our 64-in-flight cluster run ({secs:.1} s): {infos:?}");
+}
+
+/// The `INFO` calls the server on `port` has answered (`INFO commandstats`,
+/// whose own call is counted after its reply).
+fn info_calls(port: u16) -> u64 {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return 0;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    if s.write_all(b"INFO commandstats\r\n").is_err() {
+        return 0;
+    }
+    // "$<len>\r\n<len bytes>\r\n"
+    let mut text = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        let total = text.iter().position(|&b| b == b'\n').and_then(|i| {
+            Some(
+                i + 1
+                    + std::str::from_utf8(&text[1..i - 1])
+                        .ok()?
+                        .parse::<usize>()
+                        .ok()?,
+            )
+        });
+        if total.is_some_and(|t| text.len() >= t) {
+            break;
+        }
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => text.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&text)
+        .lines()
+        .find_map(|l| l.strip_prefix("cmdstat_info:calls="))
+        .and_then(|l| l.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A clock `skew_ms` ahead of the system clock (behind when negative).
+#[derive(Debug)]
+struct Skewed(i64);
+
+impl Clock for Skewed {
+    fn now(&self) -> SystemTime {
+        let now = SystemTime::now();
+        let d = Duration::from_millis(self.0.unsigned_abs());
+        if self.0 >= 0 {
+            now + d
+        } else {
+            now - d
+        }
+    }
+}
+
+/// Client clock skews, in milliseconds.
+const SKEWS: [i64; 7] = [-2000, -1000, -500, 0, 500, 1000, 2000];
+/// Sub-second phases of the start, in milliseconds.
+const PHASES: [u64; 4] = [100, 350, 600, 850];
+/// How long each start is observed.
+const OBSERVED: Duration = Duration::from_secs(3);
+
+/// What the quarantine costs right after a start: a fresh verifier (its
+/// default in-memory cache's epoch is its first check) and, for each skew,
+/// a client minting one assertion at a time, verified at once, for
+/// [`OBSERVED`]. Prints, per skew, the fraction refused in the first 1 s
+/// and 3 s (over every phase) and the latest refusal after the start.
+fn quarantine_cost() {
+    let key = Arc::new(PrivateKey::generate(KeyType::Ed25519).expect("key"));
+    let registry = Arc::new(ClientRegistry::new());
+    registry
+        .register("bench-client", &jwk_set([&*key as &dyn KeySource]))
+        .expect("register");
+    let signers: Vec<AssertionSigner> = SKEWS
+        .iter()
+        .map(|&skew| {
+            AssertionSigner::builder(key.clone(), "bench-client", "https://as.example.com")
+                .clock(Arc::new(Skewed(skew)))
+                .build()
+                .expect("signer")
+        })
+        .collect();
+    // [skew] -> (refused in 1 s, seen in 1 s, refused, seen, latest refusal)
+    let mut stats = vec![(0u64, 0u64, 0u64, 0u64, Duration::ZERO); SKEWS.len()];
+    for phase in PHASES {
+        // Start at `phase` ms past a whole second.
+        let past = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .expect("clock")
+            .subsec_millis() as u64;
+        std::thread::sleep(Duration::from_millis((1000 + phase - past) % 1000));
+        let verifier = Verifier::builder("https://as.example.com", registry.clone())
+            .build()
+            .expect("verifier");
+        let started = Instant::now();
+        while started.elapsed() < OBSERVED {
+            for (signer, s) in signers.iter().zip(stats.iter_mut()) {
+                let token = signer.sign().expect("sign");
+                let at = started.elapsed();
+                let refused = match verifier.verify(token.as_str()) {
+                    Ok(_) => false,
+                    Err(e) if e.kind() == ErrorKind::ReplayQuarantine => true,
+                    Err(e) => panic!("verify: {e}"),
+                };
+                if at < Duration::from_secs(1) {
+                    s.0 += u64::from(refused);
+                    s.1 += 1;
+                }
+                s.2 += u64::from(refused);
+                s.3 += 1;
+                if refused {
+                    s.4 = s.4.max(at);
+                }
+            }
+        }
+    }
     println!(
-        "{:>26} {:>16} {:>16}",
-        "check-and-insert (/s)", "1 in flight", "64 in flight"
+        "quarantine right after a start (fresh verifier, default policy; {} starts at .{:?} s)",
+        PHASES.len(),
+        PHASES
     );
-    println!("{:>26} {w1:>16.0} {w64:>16.0}", "one node + WAIT 1");
-    println!("{:>26} {c1:>16.0} {c64:>16.0}", "cluster of 3");
-    println!("{:>26} {b1:>16.0} {b64:>16.0}", "redis-benchmark --cluster");
+    println!(
+        "{:>14} {:>20} {:>20} {:>18}",
+        "client skew", "refused in 1st s", "refused in 3 s", "last refusal at"
+    );
+    for (skew, (r1, n1, r, n, last)) in SKEWS.iter().zip(stats) {
+        println!(
+            "{:>12}ms {:>19.1}% {:>19.1}% {:>16.0}ms",
+            skew,
+            100.0 * r1 as f64 / n1.max(1) as f64,
+            100.0 * r as f64 / n.max(1) as f64,
+            last.as_secs_f64() * 1000.0
+        );
+    }
 }

@@ -1301,12 +1301,9 @@ async fn an_evicting_policy_is_refused_by_default() {
     assert_eq!(e.kind(), ErrorKind::ReplayStoreUnavailable);
 }
 
-fn failover(wait: bool) {
-    let primary = std::cell::RefCell::new(Some(RedisServer::start()));
-    let url = primary.borrow().as_ref().unwrap().url();
-    let port = primary.borrow().as_ref().unwrap().port.to_string();
-    let replica = RedisServer::start_with(&["--replicaof", "127.0.0.1", &port]);
-    // Wait (bounded) for the replica to be in sync.
+/// A replica of the server on `port`, in sync (a bounded wait).
+fn replica_of(port: &str) -> RedisServer {
+    let replica = RedisServer::start_with(&["--replicaof", "127.0.0.1", port]);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let info: String = redis::cmd("INFO")
@@ -1319,6 +1316,14 @@ fn failover(wait: bool) {
         assert!(Instant::now() < deadline, "the replica never synced");
         std::thread::sleep(Duration::from_millis(20));
     }
+    replica
+}
+
+fn failover(wait: bool) {
+    let primary = std::cell::RefCell::new(Some(RedisServer::start()));
+    let url = primary.borrow().as_ref().unwrap().url();
+    let port = primary.borrow().as_ref().unwrap().port.to_string();
+    let replica = replica_of(&port);
     let env: &[(&str, &str)] = if wait { &[("CA_REDIS_WAIT", "1")] } else { &[] };
     let replica_url = replica.url();
     loss_scenario(
@@ -1365,6 +1370,68 @@ async fn an_unacknowledged_insert_fails_closed() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ReplayStoreUnavailable);
+}
+
+/// `WAIT` holds its connection until the replica answers: a cache that
+/// waits for replicas spreads its checks over a pool of connections, so 64
+/// in flight with the default timeout all succeed, each exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_1_with_64_in_flight_accepts_each_once() {
+    let primary = RedisServer::start();
+    let _replica = replica_of(&primary.port.to_string());
+    let config = RedisReplayConfig::new()
+        .key_prefix("w64:")
+        .wait_for_replicas(1, Duration::from_millis(100));
+    assert_eq!(
+        config.get_connections(),
+        RedisReplayConfig::DEFAULT_WAIT_CONNECTIONS
+    );
+    let cache = Arc::new(
+        RedisReplayCache::connect(&primary.url(), config)
+            .await
+            .unwrap(),
+    );
+    const ROUNDS: usize = 20;
+    const IN_FLIGHT: usize = 64;
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let replayed = Arc::new(AtomicUsize::new(0));
+    let work = async {
+        let tasks: Vec<_> = (0..IN_FLIGHT)
+            .map(|t| {
+                let (cache, accepted, replayed) =
+                    (cache.clone(), accepted.clone(), replayed.clone());
+                tokio::spawn(async move {
+                    for round in 0..ROUNDS {
+                        let jti = format!("j{round}-{t}");
+                        let now = SystemTime::now();
+                        let until = now + Duration::from_secs(60);
+                        // Each jti twice, from two tasks at once.
+                        for _ in 0..2 {
+                            let e = entry(CLIENT, &jti, until, now);
+                            match cache.check_and_insert_async(&e).await {
+                                Ok(()) => accepted.fetch_add(1, Ordering::Relaxed),
+                                Err(e) if e.kind() == ErrorKind::Replayed => {
+                                    replayed.fetch_add(1, Ordering::Relaxed)
+                                }
+                                Err(e) => panic!("check {jti} failed: {e}"),
+                            };
+                        }
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), work)
+        .await
+        .expect("bounded");
+    assert_eq!(accepted.load(Ordering::Relaxed), ROUNDS * IN_FLIGHT);
+    assert_eq!(replayed.load(Ordering::Relaxed), ROUNDS * IN_FLIGHT);
+    // Every accepted key is on the replica (WAIT 1 answered for each).
+    let keys = keys_with_prefix(&mut _replica.raw(), "w64:");
+    assert_eq!(keys.len(), ROUNDS * IN_FLIGHT);
 }
 
 // ---------------------------------------------------------------------------
@@ -1487,6 +1554,56 @@ async fn a_cluster_spreads_keys_and_catches_replays() {
     for node in &cluster.nodes {
         let n: usize = redis::cmd("DBSIZE").query(&mut node.raw()).unwrap();
         assert!(n > 10, "a node with {n} keys");
+    }
+}
+
+/// The check path reads `INFO` at most once per node per interval (1 s),
+/// not once per key group (256 of them): counted by the nodes themselves
+/// (`INFO commandstats`) over a stream of checks after the start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_reads_info_once_per_node_per_interval() {
+    let cluster = Cluster::start();
+    let urls = cluster.urls();
+    let nodes: Vec<&str> = urls.split(',').collect();
+    let config = RedisReplayConfig::new().key_prefix("ci:");
+    let cache = RedisReplayCache::connect_cluster(&nodes, config)
+        .await
+        .unwrap();
+    // The handshakes (one INFO per group at first contact) are done.
+    for node in &cluster.nodes {
+        let _: () = redis::cmd("CONFIG")
+            .arg("RESETSTAT")
+            .query(&mut node.raw())
+            .unwrap();
+    }
+    let started = Instant::now();
+    let mut checks = 0;
+    while started.elapsed() < Duration::from_millis(2500) && checks < 200_000 {
+        let now = SystemTime::now();
+        let jti = format!("j{checks}");
+        cache
+            .check_and_insert_async(&entry(CLIENT, &jti, now + Duration::from_secs(60), now))
+            .await
+            .unwrap();
+        checks += 1;
+    }
+    let intervals = started.elapsed().as_secs() + 1;
+    for node in &cluster.nodes {
+        let stats: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .query(&mut node.raw())
+            .unwrap();
+        let calls: u64 = stats
+            .lines()
+            .find_map(|l| l.strip_prefix("cmdstat_info:calls="))
+            .and_then(|l| l.split(',').next())
+            .map_or(0, |n| n.parse().unwrap());
+        // Our own INFO commandstats above is one of them.
+        assert!(
+            calls <= intervals + 1,
+            "{calls} INFO in {intervals} intervals on one node ({checks} checks)"
+        );
+        assert!(checks > 256, "too few checks ({checks}) to tell");
     }
 }
 

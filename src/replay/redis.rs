@@ -24,7 +24,7 @@
 //! first use and made again after any error.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -36,7 +36,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind};
 use crate::replay::io_thread::IoThread;
-use crate::replay::redis_epoch::{text, time_ms, Epochs, Handshake, ServerInfo};
+use crate::replay::redis_epoch::{text, time_ms, Epochs, Handshake, InfoDue, ServerInfo};
 use crate::replay::{AsyncReplayCache, ReplayEntry, ReplayFuture};
 
 /// The default prefix of the keys written by [`RedisReplayCache`].
@@ -45,6 +45,12 @@ pub(crate) const DEFAULT_REDIS_KEY_PREFIX: &str = "ca:jti:";
 /// The default bound on one check by [`RedisReplayCache`], connection
 /// attempt included.
 pub(crate) const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// The default number of connections of a cache that waits for replicas
+/// ([`RedisReplayConfig::wait_for_replicas`]); one otherwise.
+pub(crate) const DEFAULT_WAIT_CONNECTIONS: usize = 8;
+/// The most connections one cache opens (per server, on a cluster).
+const MAX_CONNECTIONS: usize = 64;
 
 /// The longest accepted key prefix, in bytes.
 const MAX_PREFIX_LEN: usize = 256;
@@ -73,9 +79,16 @@ pub struct RedisReplayConfig {
     /// `WAIT` for this many replicas, within this bound.
     replicas: Option<(u32, Duration)>,
     evicting_policy_allowed: bool,
+    /// The connections to open; `None`: the default for the deployment.
+    connections: Option<usize>,
 }
 
 impl RedisReplayConfig {
+    /// The default number of connections of a cache that waits for
+    /// replicas ([`RedisReplayConfig::wait_for_replicas`]); a cache that
+    /// does not opens one.
+    pub const DEFAULT_WAIT_CONNECTIONS: usize = DEFAULT_WAIT_CONNECTIONS;
+
     /// The default prefix of the keys written by [`RedisReplayCache`].
     pub const DEFAULT_KEY_PREFIX: &'static str = DEFAULT_REDIS_KEY_PREFIX;
 
@@ -91,6 +104,7 @@ impl RedisReplayConfig {
             timeout: DEFAULT_REDIS_TIMEOUT,
             replicas: None,
             evicting_policy_allowed: false,
+            connections: None,
         }
     }
 
@@ -102,10 +116,14 @@ impl RedisReplayConfig {
     /// recorded on the primary: presenting the assertion again is then a
     /// replay, the safe side). So every accepted `jti` is on `replicas + 1`
     /// servers; a failover to one of those replicas loses none of them.
-    /// Costs one replication round trip per check, and `WAIT` holds the
-    /// cache's one connection until it is answered, so checks in flight
-    /// queue behind each other: give such a cache a `timeout` well above
-    /// the `WAIT` bound times the checks in flight. `WAIT` is Redis's
+    /// Costs one replication round trip per check. `WAIT` acknowledges the
+    /// writes made on its own connection and holds that connection until
+    /// it is answered, so such a cache opens a small pool of connections
+    /// ([`RedisReplayConfig::connections`], default
+    /// [`RedisReplayConfig::DEFAULT_WAIT_CONNECTIONS`]) and sends each
+    /// check's `SET` and its `WAIT` together on one of them (the least
+    /// busy), in one pipeline: checks in flight wait for one another only
+    /// beyond one per connection. `WAIT` is Redis's
     /// asynchronous replication made synchronous for this write only: it
     /// does not make Redis a consensus store (a failover may still promote
     /// a replica that had not acknowledged), which is why a failover also
@@ -127,6 +145,28 @@ impl RedisReplayConfig {
     pub fn danger_allow_evicting_policy(mut self) -> Self {
         self.evicting_policy_allowed = true;
         self
+    }
+
+    /// Sets the number of connections the cache opens (per node, on a
+    /// cluster), between 1 and 64. Default: one multiplexed connection
+    /// (concurrent checks are pipelined on it, the fastest without
+    /// `WAIT`); with [`RedisReplayConfig::wait_for_replicas`],
+    /// [`RedisReplayConfig::DEFAULT_WAIT_CONNECTIONS`], since each `WAIT`
+    /// holds its connection. Each check uses the least busy one; every
+    /// connection reads the server's facts (the epoch handshake) before
+    /// its first answer is trusted.
+    pub fn connections(mut self, connections: usize) -> Self {
+        self.connections = Some(connections);
+        self
+    }
+
+    /// The number of connections the cache opens (per node, on a cluster).
+    pub fn get_connections(&self) -> usize {
+        match (self.connections, self.replicas) {
+            (Some(n), _) => n,
+            (None, Some(_)) => DEFAULT_WAIT_CONNECTIONS,
+            (None, None) => 1,
+        }
     }
 
     /// Sets the prefix of every key (default [`RedisReplayConfig::DEFAULT_KEY_PREFIX`],
@@ -162,6 +202,12 @@ impl RedisReplayConfig {
     }
 
     fn validate(&self) -> Result<(), Error> {
+        if !(1..=MAX_CONNECTIONS).contains(&self.get_connections()) {
+            return Err(Error::detail(
+                ErrorKind::InvalidConfig,
+                "Redis connections must be between 1 and 64",
+            ));
+        }
         if let Some((_, wait)) = self.replicas {
             if wait < Duration::from_millis(1) || wait > self.timeout {
                 return Err(Error::detail(
@@ -194,10 +240,48 @@ impl Default for RedisReplayConfig {
 
 /// One connection manager and how recently it answered.
 struct Slot {
+    /// Its place in [`Link::slots`].
+    index: usize,
     manager: ConnectionManager,
     born: Instant,
     /// Milliseconds after `born` of the last answer.
     last_answer: AtomicU64,
+    /// Checks using it now.
+    in_flight: AtomicUsize,
+    /// Whether the epoch handshake ran on it since it was made or last
+    /// failed (it may have reconnected to another server since).
+    handshaken: AtomicBool,
+}
+
+/// A check's hold on a connection: one of the single-node slots, or the
+/// index of a cluster connection.
+enum Conn {
+    Single(Arc<Slot>),
+    Cluster(usize),
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Conn::Single(slot) = self {
+            slot.in_flight.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Conn {
+    /// Whether the epoch handshake must run on this connection first.
+    fn needs_handshake(&self) -> bool {
+        match self {
+            Conn::Single(slot) => !slot.handshaken.load(Ordering::Acquire),
+            Conn::Cluster(_) => false,
+        }
+    }
+
+    fn handshaken(&self, done: bool) {
+        if let Conn::Single(slot) = self {
+            slot.handshaken.store(done, Ordering::Release);
+        }
+    }
 }
 
 impl Slot {
@@ -243,8 +327,10 @@ impl Slot {
 /// from the server (`redis_epoch.rs`): an epoch key `prefix + "epoch"`
 /// read back by every check in the same round trip as its `SET`, and the
 /// server's `run_id`, replication id, `maxmemory_policy` and
-/// `evicted_keys` (`INFO`) at every (re)connection and at most once a
-/// second. A restart, a flush, a deletion of the epoch key, a failover or
+/// `evicted_keys` (`INFO`) at every (re)connection (each connection reads
+/// them before its first answer counts) and once a second per server (on
+/// a cluster, per node, whatever the number of key groups; every check
+/// with [`RedisReplayConfig::danger_allow_evicting_policy`]). A restart, a flush, a deletion of the epoch key, a failover or
 /// an eviction starts a new epoch (on the verifier's clock, at the check
 /// that saw it) and emits the audit event `replay.epoch_started`; the
 /// verifier then quarantines what could have been accepted before. At
@@ -297,10 +383,13 @@ pub struct RedisReplayCache {
 /// The connection side, shared with the tasks on the I/O thread.
 struct Link {
     client: Target,
-    /// The cluster connection, once made (cluster targets only).
-    cluster: tokio::sync::Mutex<Option<ClusterConnection>>,
+    /// The cluster connections, each once made (cluster targets only).
+    cluster: Vec<tokio::sync::Mutex<Option<ClusterConnection>>>,
+    /// The next cluster connection to use.
+    next: AtomicUsize,
     timeout: Duration,
-    slot: Mutex<Option<Arc<Slot>>>,
+    /// The single-node connections, each made on first use.
+    slots: Vec<Mutex<Option<Arc<Slot>>>>,
 }
 
 impl RedisReplayCache {
@@ -381,12 +470,20 @@ impl RedisReplayCache {
             evicting_policy_allowed: config.evicting_policy_allowed,
             store: redacted_url.clone(),
         });
+        let n = config.get_connections();
+        let (slots, clusters) = match client {
+            Target::Single(_) => (n, 0),
+            Target::Cluster(_) => (0, n),
+        };
         Ok(Self {
             link: Arc::new(Link {
                 client,
-                cluster: tokio::sync::Mutex::new(None),
+                cluster: (0..clusters)
+                    .map(|_| tokio::sync::Mutex::new(None))
+                    .collect(),
+                next: AtomicUsize::new(0),
                 timeout: config.timeout,
-                slot: Mutex::new(None),
+                slots: (0..slots).map(|_| Mutex::new(None)).collect(),
             }),
             io: IoThread::start("client-assertion-redis")?,
             config,
@@ -426,11 +523,12 @@ impl RedisReplayCache {
         let (link, epochs, scope) = (self.link.clone(), self.epochs.clone(), self.scope());
         let timeout = self.config.timeout;
         let task = async move {
+            let conn = link.pick()?;
             for group in 0..epochs.len() {
-                if !epochs.group(group).handshake_due() {
+                if !epochs.group(group).handshake_due() && !conn.needs_handshake() {
                     continue;
                 }
-                let step = link.handshake(&epochs, group, &scope);
+                let step = link.handshake(&epochs, &conn, group, &scope);
                 match tokio::time::timeout(timeout, step).await {
                     Ok(result) => result?,
                     Err(_) => {
@@ -440,6 +538,7 @@ impl RedisReplayCache {
                         ))
                     }
                 }
+                conn.handshaken(true);
             }
             Ok(())
         };
@@ -544,16 +643,22 @@ enum Target {
 }
 
 impl Link {
-    /// Reads the server's facts (`INFO`, `TIME`, the epoch key), refuses an
-    /// evicting policy unless allowed, and writes a new epoch key after a
-    /// loss.
-    async fn handshake(&self, all: &Epochs, group: usize, scope: &CheckScope) -> Result<(), Error> {
+    /// Reads the server's facts (`INFO`, `TIME`, the epoch key) on `conn`,
+    /// refuses an evicting policy unless allowed, and writes a new epoch
+    /// key after a loss.
+    async fn handshake(
+        &self,
+        all: &Epochs,
+        conn: &Conn,
+        group: usize,
+        scope: &CheckScope,
+    ) -> Result<(), Error> {
         let epochs = all.group(group);
         let epoch_key = scope.epoch_key(group);
         let mut pipe = ::redis::pipe();
         // The key first: on a cluster it routes the pipeline to its node.
         pipe.cmd("GET").arg(&epoch_key).cmd("INFO").cmd("TIME");
-        let mut values = self.send_pipe(all, &pipe, 3).await?;
+        let mut values = self.send_pipe(all, conn, &pipe, 3).await?;
         values.rotate_left(1);
         let info = values.first().and_then(text).and_then(ServerInfo::parse);
         let time = values.get(1).and_then(time_ms);
@@ -567,13 +672,14 @@ impl Link {
                 "Redis maxmemory-policy evicts keys: refused (use noeviction)",
             ));
         }
+        all.node_read(all.run_id(group).as_deref(), &info);
         let key = values.get(2).and_then(text);
         let (loss, write) = epochs.handshake(info, time, key);
         if let Handshake::Write(fresh) = write {
             let mut pipe = ::redis::pipe();
             pipe.cmd("SET").arg(&epoch_key).arg(fresh.encode());
             pipe.cmd("GET").arg(&epoch_key);
-            let values = self.send_pipe(all, &pipe, 2).await?;
+            let values = self.send_pipe(all, conn, &pipe, 2).await?;
             epochs.written(values.last().and_then(text));
         }
         if let Some(loss) = loss {
@@ -582,12 +688,17 @@ impl Link {
         Ok(())
     }
 
-    /// One check: the handshake when due, then `SET NX PX`, the epoch key
-    /// read back, `WAIT` and `INFO` when asked for, in one round trip.
+    /// One check, on one connection: the handshake when due (for its group,
+    /// or for a connection that has not made one), then `SET NX PX`, the
+    /// epoch key read back, `WAIT` and `INFO` when asked for, in one round
+    /// trip (one pipeline on that connection, so that its `WAIT` covers its
+    /// `SET`).
     async fn check(&self, all: &Epochs, scope: &CheckScope, job: Job) -> Result<(), Error> {
+        let conn = self.pick()?;
         let epochs = all.group(job.group);
-        if epochs.handshake_due() {
-            self.handshake(all, job.group, scope).await?;
+        if epochs.handshake_due() || conn.needs_handshake() {
+            self.handshake(all, &conn, job.group, scope).await?;
+            conn.handshaken(true);
         }
         let mut pipe = ::redis::pipe();
         pipe.cmd("SET")
@@ -600,17 +711,30 @@ impl Link {
         if let Some((n, wait)) = scope.replicas {
             pipe.cmd("WAIT").arg(n).arg(wait.as_millis().max(1) as u64);
         }
-        let with_info = scope.evicting_policy_allowed || epochs.info_due();
+        // With the eviction opt-in, every check reads `evicted_keys` after
+        // its own `SET`, so that an eviction is judged before this very
+        // check returns; otherwise once per interval per server.
+        let due = if scope.evicting_policy_allowed {
+            InfoDue::Read
+        } else {
+            all.info_due(job.group)
+        };
+        let with_info = matches!(due, InfoDue::Read);
         if with_info {
             pipe.cmd("INFO");
         }
         let count = 2 + usize::from(scope.replicas.is_some()) + usize::from(with_info);
-        let values = self.send_pipe(all, &pipe, count).await?;
-        let info = if with_info {
-            let info = values.last().and_then(text).and_then(ServerInfo::parse);
-            Some(info.ok_or_else(unexpected_reply)?)
-        } else {
-            None
+        let before = with_info.then(|| all.run_id(job.group)).flatten();
+        let values = self.send_pipe(all, &conn, &pipe, count).await?;
+        let info = match due {
+            InfoDue::Read => {
+                let info = values.last().and_then(text).and_then(ServerInfo::parse);
+                let info = info.ok_or_else(unexpected_reply)?;
+                all.node_read(before.as_deref(), &info);
+                Some(info)
+            }
+            InfoDue::Cached(info) => Some(info),
+            InfoDue::No => None,
         };
         let refused = info
             .as_ref()
@@ -618,63 +742,71 @@ impl Link {
         if let Some(loss) = epochs.after_check(values.get(1).and_then(text), info) {
             crate::audit::replay_epoch_started(&scope.store, loss.code());
         }
-        match values.first() {
-            Some(Value::Nil) => return Err(Error::new(ErrorKind::Replayed)),
-            Some(Value::Okay) => {}
-            Some(Value::SimpleString(s)) if s == "OK" => {}
-            _ => return Err(unexpected_reply()),
-        }
-        if let Some((n, _)) = scope.replicas {
-            match values.get(2) {
-                Some(Value::Int(acked)) if *acked >= i64::from(n) => {}
-                Some(Value::Int(_)) => {
-                    return Err(Error::detail(
-                        ErrorKind::ReplayStoreUnavailable,
-                        "Redis replicas did not acknowledge the write in time",
-                    ))
-                }
-                _ => return Err(unexpected_reply()),
-            }
-        }
-        if refused {
-            return Err(Error::detail(
-                ErrorKind::ReplayStoreUnavailable,
-                "Redis maxmemory-policy evicts keys: refused (use noeviction)",
-            ));
-        }
-        Ok(())
+        judge(&values, scope.replicas, refused)
     }
 
-    /// Sends `pipe` (`count` replies) within the timeout; any server error
-    /// among the replies fails closed; a connection error makes the next
-    /// check read the server's facts again.
+    /// A connection for one check: on a single node the least busy slot
+    /// (made on first use); on a cluster the next connection in turn.
+    fn pick(&self) -> Result<Conn, Error> {
+        if !self.cluster.is_empty() {
+            let i = self.next.fetch_add(1, Ordering::Relaxed) % self.cluster.len();
+            return Ok(Conn::Cluster(i));
+        }
+        let mut best: Option<Arc<Slot>> = None;
+        for i in 0..self.slots.len() {
+            let slot = self.slot(i)?;
+            let busy = slot.in_flight.load(Ordering::Relaxed);
+            if busy == 0 {
+                best = Some(slot);
+                break;
+            }
+            if best
+                .as_ref()
+                .is_none_or(|b| busy < b.in_flight.load(Ordering::Relaxed))
+            {
+                best = Some(slot);
+            }
+        }
+        let slot = best.ok_or_else(|| {
+            Error::detail(
+                ErrorKind::ReplayStoreUnavailable,
+                "no single-node connection on a cluster",
+            )
+        })?;
+        slot.in_flight.fetch_add(1, Ordering::Relaxed);
+        Ok(Conn::Single(slot))
+    }
+
+    /// Sends `pipe` (`count` replies) on `conn` within the timeout; any
+    /// server error among the replies fails closed; a connection error
+    /// makes the next check read the server's facts again.
     async fn send_pipe(
         &self,
         epochs: &Epochs,
+        conn: &Conn,
         pipe: &::redis::Pipeline,
         count: usize,
     ) -> Result<Vec<Value>, Error> {
-        if let Target::Cluster(client) = &self.client {
-            return self.send_cluster(client, epochs, pipe, count).await;
-        }
-        let slot = self.slot()?;
+        let slot = match (conn, &self.client) {
+            (Conn::Cluster(i), Target::Cluster(client)) => {
+                return self.send_cluster(client, *i, epochs, pipe, count).await;
+            }
+            (Conn::Single(slot), _) => slot,
+            _ => return Err(unexpected_reply()),
+        };
         let mut manager = slot.manager.clone();
         let reply =
             tokio::time::timeout(self.timeout, manager.send_packed_commands(pipe, 0, count));
         let failed = |e: Error| {
             epochs.reconnected();
+            conn.handshaken(false);
             Err(e)
         };
         match reply.await {
             Ok(Ok(values)) => {
                 slot.answered();
-                if let Some(Value::ServerError(e)) =
-                    values.iter().find(|v| matches!(v, Value::ServerError(_)))
-                {
-                    return Err(Error::with_source(
-                        ErrorKind::ReplayStoreUnavailable,
-                        ::redis::RedisError::from(e.clone()),
-                    ));
+                if let Some(e) = server_error(&values) {
+                    return Err(e);
                 }
                 if values.len() != count {
                     return failed(unexpected_reply());
@@ -683,7 +815,7 @@ impl Link {
             }
             Ok(Err(e)) => {
                 if e.is_timeout() {
-                    self.retire_if_silent(&slot);
+                    self.retire_if_silent(slot);
                 } else if matches!(e.kind(), ::redis::ErrorKind::Server(_)) {
                     slot.answered();
                     return Err(Error::with_source(ErrorKind::ReplayStoreUnavailable, e));
@@ -691,7 +823,7 @@ impl Link {
                 failed(Error::with_source(ErrorKind::ReplayStoreUnavailable, e))
             }
             Err(_elapsed) => {
-                self.retire_if_silent(&slot);
+                self.retire_if_silent(slot);
                 failed(Error::detail(
                     ErrorKind::ReplayStoreUnavailable,
                     "Redis did not answer in time",
@@ -700,11 +832,13 @@ impl Link {
         }
     }
 
-    /// [`Link::send_pipe`] on a cluster: one connection, made on first use
-    /// and dropped after any error (the next check makes a new one).
+    /// [`Link::send_pipe`] on cluster connection `i`: made on first use
+    /// and dropped after any error (the next check makes a new one). A new
+    /// connection may meet other servers: every group reads its facts again.
     async fn send_cluster(
         &self,
         client: &ClusterClient,
+        i: usize,
         epochs: &Epochs,
         pipe: &::redis::Pipeline,
         count: usize,
@@ -714,12 +848,15 @@ impl Link {
             Err(e)
         };
         let mut conn = {
-            let mut guard = self.cluster.lock().await;
+            let mut guard = self.cluster[i].lock().await;
             match &*guard {
                 Some(c) => c.clone(),
                 None => match client.get_async_connection().await {
                     Ok(c) => {
                         *guard = Some(c.clone());
+                        if i > 0 {
+                            epochs.reconnected();
+                        }
                         c
                     }
                     Err(e) => {
@@ -728,21 +865,15 @@ impl Link {
                 },
             }
         };
-        let reply = conn.req_packed_commands(pipe, 0, count).await;
-        let values = match reply {
+        let values = match conn.req_packed_commands(pipe, 0, count).await {
             Ok(values) => values,
             Err(e) => {
-                *self.cluster.lock().await = None;
+                *self.cluster[i].lock().await = None;
                 return failed(Error::with_source(ErrorKind::ReplayStoreUnavailable, e));
             }
         };
-        if let Some(Value::ServerError(e)) =
-            values.iter().find(|v| matches!(v, Value::ServerError(_)))
-        {
-            return Err(Error::with_source(
-                ErrorKind::ReplayStoreUnavailable,
-                ::redis::RedisError::from(e.clone()),
-            ));
+        if let Some(e) = server_error(&values) {
+            return Err(e);
         }
         if values.len() != count {
             return failed(unexpected_reply());
@@ -750,10 +881,10 @@ impl Link {
         Ok(values)
     }
 
-    /// The current connection manager, created on first use (or after the
-    /// last one was dropped as dead).
-    fn slot(&self) -> Result<Arc<Slot>, Error> {
-        let mut guard = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+    /// Connection manager `i`, created on first use (or after the last one
+    /// was dropped as dead).
+    fn slot(&self, i: usize) -> Result<Arc<Slot>, Error> {
+        let mut guard = self.slots[i].lock().unwrap_or_else(|p| p.into_inner());
         if let Some(slot) = &*guard {
             return Ok(slot.clone());
         }
@@ -775,29 +906,36 @@ impl Link {
             .get_connection_manager_lazy(manager_config)
             .map_err(|e| Error::with_source(ErrorKind::ReplayStoreUnavailable, e))?;
         let slot = Arc::new(Slot {
+            index: i,
             manager,
             born: Instant::now(),
             last_answer: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            handshaken: AtomicBool::new(false),
         });
         *guard = Some(slot.clone());
         Ok(slot)
     }
 
-    /// Drops `slot` if it is still the current one and has not answered
-    /// anything for a whole timeout: its connection is presumed dead.
+    /// Drops `slot` if it is still current and has not answered anything
+    /// for a whole timeout: its connection is presumed dead.
     fn retire_if_silent(&self, slot: &Arc<Slot>) {
         if slot.silent_for() < self.timeout {
             return;
         }
-        let mut guard = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.slots[slot.index]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if guard.as_ref().is_some_and(|cur| Arc::ptr_eq(cur, slot)) {
             *guard = None;
         }
     }
 
-    /// Sends `cmd` within the timeout (on the I/O thread).
+    /// Sends `cmd` within the timeout (on the I/O thread), single node only.
     async fn send(&self, cmd: &Cmd) -> Result<Value, Error> {
-        let slot = self.slot()?;
+        let Conn::Single(slot) = &self.pick()? else {
+            return Err(unexpected_reply());
+        };
         let mut manager = slot.manager.clone();
         let reply = tokio::time::timeout(self.timeout, manager.send_packed_command(cmd));
         match reply.await {
@@ -815,14 +953,16 @@ impl Link {
                 // A dropped or refused connection: the manager reconnects by
                 // itself on the next check. A timeout: maybe a dead one.
                 if e.is_timeout() {
-                    self.retire_if_silent(&slot);
+                    self.retire_if_silent(slot);
                 } else if matches!(e.kind(), ::redis::ErrorKind::Server(_)) {
                     slot.answered();
+                } else {
+                    slot.handshaken.store(false, Ordering::Release);
                 }
                 Err(Error::with_source(ErrorKind::ReplayStoreUnavailable, e))
             }
             Err(_elapsed) => {
-                self.retire_if_silent(&slot);
+                self.retire_if_silent(slot);
                 Err(Error::detail(
                     ErrorKind::ReplayStoreUnavailable,
                     "Redis did not answer in time",
@@ -830,6 +970,47 @@ impl Link {
             }
         }
     }
+}
+
+/// The first server error among `values`, as a fail-closed error.
+fn server_error(values: &[Value]) -> Option<Error> {
+    values.iter().find_map(|v| match v {
+        Value::ServerError(e) => Some(Error::with_source(
+            ErrorKind::ReplayStoreUnavailable,
+            ::redis::RedisError::from(e.clone()),
+        )),
+        _ => None,
+    })
+}
+
+/// A check's verdict from its replies: the `SET` answer, then the `WAIT`
+/// count when `replicas` asked for one, then an evicting policy `refused`.
+fn judge(values: &[Value], replicas: Option<(u32, Duration)>, refused: bool) -> Result<(), Error> {
+    match values.first() {
+        Some(Value::Nil) => return Err(Error::new(ErrorKind::Replayed)),
+        Some(Value::Okay) => {}
+        Some(Value::SimpleString(s)) if s == "OK" => {}
+        _ => return Err(unexpected_reply()),
+    }
+    if let Some((n, _)) = replicas {
+        match values.get(2) {
+            Some(Value::Int(acked)) if *acked >= i64::from(n) => {}
+            Some(Value::Int(_)) => {
+                return Err(Error::detail(
+                    ErrorKind::ReplayStoreUnavailable,
+                    "Redis replicas did not acknowledge the write in time",
+                ))
+            }
+            _ => return Err(unexpected_reply()),
+        }
+    }
+    if refused {
+        return Err(Error::detail(
+            ErrorKind::ReplayStoreUnavailable,
+            "Redis maxmemory-policy evicts keys: refused (use noeviction)",
+        ));
+    }
+    Ok(())
 }
 
 fn unexpected_reply() -> Error {

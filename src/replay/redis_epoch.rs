@@ -12,7 +12,9 @@
 //!   follows it, in every process, whoever rewrote the key since (its id
 //!   changed).
 //! - **`run_id` and `master_replid`** (`INFO`), at every (re)connection
-//!   and at most every [`INFO_INTERVAL`] during operation: a restarted
+//!   and once per [`INFO_INTERVAL`] per server during operation (on a
+//!   cluster, the 256 key groups share one reading per node, see
+//!   [`Epochs::info_due`]): a restarted
 //!   server has another `run_id`, a promoted replica another `run_id` and
 //!   `master_replid`, even though a persisted or replicated epoch key
 //!   survived.
@@ -29,13 +31,18 @@
 //! that has kept everything for longer than the acceptance window causes
 //! no quarantine.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use ::redis::Value;
 
-/// How often a check also reads `INFO`, at most.
+/// How often a check also reads `INFO`, at most, per server.
 pub(crate) const INFO_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A server reading kept this long without a new one is forgotten (the
+/// next check that needs it reads `INFO` again).
+const NODE_FORGET: Duration = Duration::from_secs(60);
 
 /// What `INFO` says of the server, as far as the epoch goes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -180,7 +187,6 @@ struct Inner {
     info: Option<ServerInfo>,
     /// Whether the next check must first (re)read the server's facts.
     handshake_due: bool,
-    last_info: Option<Instant>,
 }
 
 /// What the handshake found and must write.
@@ -208,17 +214,10 @@ impl EpochState {
         self.lock().handshake_due = true;
     }
 
-    /// Whether a check should also read `INFO` (due every
-    /// [`INFO_INTERVAL`]), claiming the turn.
-    pub(crate) fn info_due(&self) -> bool {
-        let mut g = self.lock();
-        match g.last_info {
-            Some(t) if t.elapsed() < INFO_INTERVAL => false,
-            _ => {
-                g.last_info = Some(Instant::now());
-                true
-            }
-        }
+    /// The server this group last read `INFO` from (its `run_id`), and
+    /// that reading.
+    fn info(&self) -> Option<ServerInfo> {
+        self.lock().info.clone()
     }
 
     /// Judges the handshake's reading: the server `info`, its time
@@ -248,7 +247,6 @@ impl EpochState {
         };
         g.info = Some(info.clone());
         g.handshake_due = false;
-        g.last_info = Some(Instant::now());
         match (loss, decoded) {
             (None, Some(k)) => {
                 if first_contact {
@@ -349,13 +347,94 @@ impl EpochState {
 #[derive(Debug)]
 pub(crate) struct Epochs {
     groups: Vec<EpochState>,
+    /// The last `INFO` reading of each server, by the `run_id` the groups
+    /// knew it by: a reading taken through one group serves every group on
+    /// the same server for [`INFO_INTERVAL`].
+    nodes: Mutex<HashMap<String, NodeReading>>,
+}
+
+/// One server's last `INFO` reading.
+#[derive(Debug)]
+struct NodeReading {
+    /// When it was taken (or claimed, while in flight).
+    at: Instant,
+    info: ServerInfo,
+}
+
+/// Whether a check reads `INFO` ([`Epochs::info_due`]).
+#[derive(Debug)]
+pub(crate) enum InfoDue {
+    /// The group's server was read within [`INFO_INTERVAL`] and nothing
+    /// changed since this group last looked.
+    No,
+    /// The group's server was read within [`INFO_INTERVAL`], through
+    /// another group, and this is what it said: judge it as this group's own.
+    Cached(ServerInfo),
+    /// This check reads `INFO` (the turn is claimed).
+    Read,
 }
 
 impl Epochs {
     pub(crate) fn new(groups: usize) -> Self {
         Self {
             groups: (0..groups.max(1)).map(|_| EpochState::default()).collect(),
+            nodes: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn nodes(&self) -> std::sync::MutexGuard<'_, HashMap<String, NodeReading>> {
+        self.nodes.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether a check on `group` should also read `INFO`: once per
+    /// [`INFO_INTERVAL`] per server (claiming the turn), not per group. A
+    /// group whose server was read more recently through another group
+    /// takes that reading instead, so a change seen by any group's
+    /// reading is judged by every group on that server at its next check.
+    pub(crate) fn info_due(&self, group: usize) -> InfoDue {
+        let Some(mine) = self.group(group).info() else {
+            return InfoDue::Read;
+        };
+        let mut nodes = self.nodes();
+        match nodes.get_mut(&mine.run_id) {
+            Some(r) if r.at.elapsed() < INFO_INTERVAL => {
+                if r.info == mine {
+                    InfoDue::No
+                } else {
+                    InfoDue::Cached(r.info.clone())
+                }
+            }
+            Some(r) => {
+                r.at = Instant::now();
+                InfoDue::Read
+            }
+            None => {
+                let at = Instant::now();
+                nodes.insert(mine.run_id.clone(), NodeReading { at, info: mine });
+                InfoDue::Read
+            }
+        }
+    }
+
+    /// Records an `INFO` reading `info` taken through `group`, whose server
+    /// was known as `before` (its `run_id`), so that the other groups on
+    /// that server judge it too.
+    pub(crate) fn node_read(&self, before: Option<&str>, info: &ServerInfo) {
+        let at = Instant::now();
+        let mut nodes = self.nodes();
+        nodes.retain(|_, r| r.at.elapsed() < NODE_FORGET);
+        for run_id in before.into_iter().chain([info.run_id.as_str()]) {
+            let reading = NodeReading {
+                at,
+                info: info.clone(),
+            };
+            nodes.insert(run_id.to_owned(), reading);
+        }
+    }
+
+    /// The `run_id` of the server `group` last read.
+    pub(crate) fn run_id(&self, group: usize) -> Option<String> {
+        self.group(group).info().map(|i| i.run_id)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -483,6 +562,36 @@ mod tests {
         assert_eq!(after, Some(Loss::Evicted));
         // The epoch never moves back.
         assert_eq!(s.epoch(t(9_000)), t(10_005));
+    }
+
+    #[test]
+    fn info_is_read_once_per_server_and_shared_by_its_groups() {
+        let all = Epochs::new(4);
+        let key = EpochKey::new(&info("r", "p", 0), 1).encode();
+        for g in 0..4 {
+            let _ = all.group(g).handshake(info("r", "p", 0), 1, Some(&key));
+        }
+        // Before any reading: the first group reads, the others wait.
+        assert!(matches!(all.info_due(0), InfoDue::Read));
+        assert!(matches!(all.info_due(1), InfoDue::No));
+        // A reading through group 0 shows a restart: the other groups of
+        // that server judge it at their next check, without reading.
+        let restarted = info("r2", "p", 0);
+        all.node_read(Some("r"), &restarted);
+        assert_eq!(
+            all.group(0)
+                .after_check(Some(&key), Some(restarted.clone())),
+            Some(Loss::Restarted)
+        );
+        let InfoDue::Cached(seen) = all.info_due(1) else {
+            panic!("group 1 must take group 0's reading")
+        };
+        assert_eq!(
+            all.group(1).after_check(Some(&key), Some(seen)),
+            Some(Loss::Restarted)
+        );
+        // Group 0 knows the new server now, read just now.
+        assert!(matches!(all.info_due(0), InfoDue::No));
     }
 
     #[test]
