@@ -48,9 +48,10 @@
 //! CLIENT_STORE_BENCH_CLIENTS=100000 cargo bench ... --bench client_store -- --noplot
 //! ```
 
+mod support;
+
 use std::collections::HashMap;
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
@@ -64,6 +65,7 @@ use client_assertion::{
     Verifier,
 };
 use criterion::Criterion;
+use support::criterion_home;
 
 const AUDIENCE: &str = "https://as.example.com";
 /// Clients of the scale part (`CLIENT_STORE_BENCH_CLIENTS` overrides).
@@ -209,14 +211,6 @@ fn cache_endpoint(keys: &Keys, cache: &Arc<ClientCache>) -> TokenEndpoint {
 
 // ----- clocks and memory -----
 
-/// (on-CPU ns, run-queue wait ns) of this thread, from
-/// `/proc/thread-self/schedstat`.
-fn schedstat() -> Option<(u64, u64)> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let mut f = stat.split_whitespace().map(|v| v.parse::<u64>().ok());
-    Some((f.next()??, f.next()??))
-}
-
 /// What a block took: `unpreempted` = wall time minus the time the thread
 /// waited for a CPU (the on-CPU clock of the other benches: time blocked
 /// on a lock counts, time preempted by other processes does not).
@@ -226,16 +220,9 @@ struct Took {
 }
 
 fn measure(f: impl FnOnce()) -> Took {
-    let before = schedstat();
-    let start = Instant::now();
-    f();
-    let wall = start.elapsed();
-    let waited = match before.zip(schedstat()) {
-        Some((b, a)) => Duration::from_nanos(a.1.saturating_sub(b.1)),
-        None => Duration::ZERO,
-    };
+    let (wall, on_cpu) = support::timed(f);
     Took {
-        unpreempted: wall.saturating_sub(waited),
+        unpreempted: on_cpu.unwrap_or(wall),
     }
 }
 
@@ -252,16 +239,6 @@ fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "n/a".to_owned())
-}
-
-/// Where criterion writes its reports (same rule as criterion 0.5).
-fn criterion_home() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return home.into();
-    }
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| PathBuf::from("target"), PathBuf::from)
-        .join("criterion")
 }
 
 /// A small xorshift: the random clients, reproducible.
@@ -396,20 +373,26 @@ fn child_part(part: &str) -> Option<String> {
 /// One run: `threads` threads, each verifying its own requests; each
 /// thread's [`Took`] and the wall time of the whole run.
 fn threaded(endpoint: &TokenEndpoint, batches: &[Vec<TokenRequest>]) -> (Vec<Took>, Duration) {
-    let barrier = Barrier::new(batches.len());
+    on_threads(batches, |batch| {
+        for r in batch {
+            black_box(endpoint.authenticate(r).expect("authenticated"));
+        }
+    })
+}
+
+/// Runs `work` on one thread per input, all released together by a
+/// barrier: each thread's [`Took`] and the wall time of the whole run.
+fn on_threads<I: Sync>(inputs: &[I], work: impl Fn(&I) + Sync) -> (Vec<Took>, Duration) {
+    let barrier = Barrier::new(inputs.len());
     let start = Instant::now();
     let took = std::thread::scope(|s| {
-        let handles: Vec<_> = batches
+        let handles: Vec<_> = inputs
             .iter()
-            .map(|batch| {
-                let barrier = &barrier;
+            .map(|input| {
+                let (barrier, work) = (&barrier, &work);
                 s.spawn(move || {
                     barrier.wait();
-                    measure(|| {
-                        for r in batch {
-                            black_box(endpoint.authenticate(r).expect("authenticated"));
-                        }
-                    })
+                    measure(|| work(input))
                 })
             })
             .collect();
@@ -477,32 +460,19 @@ fn two_threads(keys: &Keys, endpoint: &TokenEndpoint, name: &str) -> String {
 /// ratio).
 fn resolve_threads(cache: &ClientCache) -> String {
     let run = |threads: u64| {
-        let barrier = Barrier::new(threads as usize);
-        let start = Instant::now();
-        let took: Vec<Took> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    let barrier = &barrier;
-                    s.spawn(move || {
-                        let mut rng = Rng(0x5851_f42d_4c95_7f2d ^ (t + 1));
-                        let ids: Vec<_> = (0..RESOLVES)
-                            .map(|_| client_id(rng.below(THREAD_CLIENTS)))
-                            .collect();
-                        barrier.wait();
-                        measure(|| {
-                            for id in &ids {
-                                black_box(cache.resolve_now(id).expect("known"));
-                            }
-                        })
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("thread"))
-                .collect()
-        });
-        (took, start.elapsed())
+        let ids: Vec<Vec<_>> = (0..threads)
+            .map(|t| {
+                let mut rng = Rng(0x5851_f42d_4c95_7f2d ^ (t + 1));
+                (0..RESOLVES)
+                    .map(|_| client_id(rng.below(THREAD_CLIENTS)))
+                    .collect()
+            })
+            .collect();
+        on_threads(&ids, |ids| {
+            for id in ids {
+                black_box(cache.resolve_now(id).expect("known"));
+            }
+        })
     };
     let (mut one, mut one_wall, mut two, mut two_wall) = (
         Duration::ZERO,

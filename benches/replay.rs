@@ -29,6 +29,8 @@
 //! ```
 //! Target: at least 2 million check-and-inserts per second on one core.
 
+mod support;
+
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -39,6 +41,7 @@ use base64::Engine as _;
 use client_assertion::replay::{ReplayEntry, ReplayKind, ReplayScope};
 use client_assertion::{MemoryReplayCache, ReplayCache};
 use criterion::{BenchmarkId, Criterion, Throughput};
+use support::{criterion_home, measure};
 
 /// Distinct `jti`s per cache in the throughput bench: a quarter of the
 /// default capacity, and 95 % of it (1 000 000 of 1 048 576).
@@ -108,47 +111,12 @@ fn throughput(c: &mut Criterion) {
     group.finish();
 }
 
-/// Nanoseconds this thread has spent runnable but waiting for a CPU
-/// (`/proc/thread-self/schedstat`, second field). The kernel adds each wait
-/// when the thread gets a CPU back, so the difference across a block is the
-/// time the block spent preempted by other processes.
-fn run_delay() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = stat.split_whitespace().nth(1)?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
-}
-
-/// The time `f` takes: on-CPU time (wall time minus run-queue wait) by
-/// default, so that a busy machine's preemptions are not counted; wall time
-/// with `BENCH_CLOCK=wall` or where schedstat is unavailable.
-fn measure(f: impl FnOnce()) -> Duration {
-    let wall_only = std::env::var("BENCH_CLOCK").is_ok_and(|c| c == "wall");
-    let before = run_delay().filter(|_| !wall_only);
-    let start = Instant::now();
-    f();
-    let wall = start.elapsed();
-    match before.zip(run_delay()) {
-        Some((b, a)) => wall.saturating_sub(a.saturating_sub(b)),
-        None => wall,
-    }
-}
-
 /// The resident set size in bytes, from `/proc/self/status`.
 fn rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
-}
-
-/// Where criterion writes its reports (same rule as criterion 0.5).
-fn criterion_home() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return home.into();
-    }
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| PathBuf::from("target"), PathBuf::from)
-        .join("criterion")
 }
 
 /// Inserts [`MEMORY_ENTRIES`] entries and prints the RSS growth per entry.
