@@ -43,7 +43,6 @@
 mod support;
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,7 +55,7 @@ use client_assertion::{
 };
 use criterion::{criterion_group, criterion_main, Criterion};
 use pkcs8::EncodePrivateKey;
-use support::{criterion_home, measure, run_delay, timed, wall_clock};
+use support::{criterion_home, measure, run_delay, timed};
 // One `signature` major (3) and one `pkcs8` (0.11) for every key type.
 use p256::elliptic_curve::Generate as _;
 use rsa::signature::Verifier as _;
