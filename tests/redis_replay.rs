@@ -457,12 +457,16 @@ fn child_verifier() {
         .unwrap();
     let ready_name = format!("child{id}");
     let lines = runtime.block_on(async move {
-        // A generous bound: these scenarios count replays, not latency, and
-        // a loaded 2-core CI machine with a cluster's first-contact
-        // handshakes must not turn a healthy check into a timeout.
+        // CA_REDIS_TIMEOUT_MS: the cluster scenario asks for a generous
+        // bound (it counts replays, not latency, and a loaded 2-core
+        // machine with a cluster's first-contact handshakes must not turn
+        // a healthy check into a timeout); the others keep 2 s, which
+        // also bounds how long the unacknowledged WAIT checks after a
+        // failover queue behind each other.
+        let timeout_ms = std::env::var("CA_REDIS_TIMEOUT_MS").map_or(2000, |t| t.parse().unwrap());
         let mut config = RedisReplayConfig::new()
             .key_prefix(prefix)
-            .timeout(Duration::from_secs(10));
+            .timeout(Duration::from_millis(timeout_ms));
         if let Ok(n) = std::env::var("CA_REDIS_WAIT") {
             config = config.wait_for_replicas(n.parse().unwrap(), Duration::from_secs(1));
         }
@@ -1526,7 +1530,7 @@ fn a_cluster_node_restarted_accepts_no_replay() {
             c.nodes[1].restart();
             c.wait_ok();
         },
-        &[],
+        &[("CA_REDIS_TIMEOUT_MS", "10000")],
     );
 }
 
