@@ -69,12 +69,49 @@ impl Subscriber for Capture {
     fn exit(&self, _: &Id) {}
 }
 
-/// Runs `f` with the capturing subscriber as this thread's default and
-/// returns the audit events it emitted.
+thread_local! {
+    /// Where this thread's audit events go while [`capture`] runs.
+    static SINK: std::cell::RefCell<Option<Capture>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The process-wide subscriber of [`capture`]: hands each audit event to
+/// the capture running on the emitting thread, if any. One global
+/// dispatcher instead of a scoped one per test: scoped dispatchers on
+/// parallel test threads race in tracing's shared callsite and max-level
+/// caches, which once in a few dozen runs hid an event from its capture.
+struct Router;
+
+impl Subscriber for Router {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        SINK.with(|sink| {
+            if let Some(capture) = &*sink.borrow() {
+                capture.event(event);
+            }
+        });
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+/// Runs `f` with this thread's audit events captured and returns them.
 pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Vec<Captured>) {
+    static ROUTER: std::sync::Once = std::sync::Once::new();
+    ROUTER.call_once(|| {
+        tracing::subscriber::set_global_default(Router).expect("no other global subscriber");
+    });
     let capture = Capture::default();
     let events = capture.0.clone();
-    let r = tracing::subscriber::with_default(capture, f);
+    let previous = SINK.with(|sink| sink.replace(Some(capture)));
+    let r = f();
+    SINK.with(|sink| sink.replace(previous));
     let events = events.lock().unwrap().clone();
     (r, events)
 }
