@@ -1,7 +1,7 @@
 //! PKCS#11 faults against a real SoftHSM2 token: the key pair replaced
 //! under the same label by another process, the token directory taken away
-//! and brought back, and the typed codes of a wrong PIN, a missing token
-//! and a missing key.
+//! and brought back, a user PIN the token holds back for a while, and the
+//! typed codes of a wrong PIN, a missing token and a missing key.
 //!
 //! Like `tests/pkcs11.rs`, the tests make a throw-away token in a directory
 //! of their own (`SOFTHSM2_CONF` set before the module is first initialised
@@ -27,7 +27,7 @@ use client_assertion::{
 #[path = "common/softhsm.rs"]
 mod softhsm;
 
-use softhsm::{Suite, MODULE, USER_PIN};
+use softhsm::{Suite, MODULE, SO_PIN, USER_PIN};
 
 const TOKEN: &str = "client-assertion-faults";
 const CLIENT: &str = "pkcs11-faults-client";
@@ -42,7 +42,7 @@ const CHILD_ROUNDS: &str = "CLIENT_ASSERTION_FAULTS_CHILD_ROUNDS";
 /// The number of non-ignored `#[test]` functions in this file (checked by
 /// `the_test_count_is_current`): the last one to finish removes the token
 /// directory.
-const TESTS: usize = 6;
+const TESTS: usize = 7;
 
 static SUITE: Suite = Suite::new("softhsm-faults", TOKEN, TESTS);
 
@@ -290,12 +290,7 @@ fn a_key_replaced_by_another_process_never_signs() {
 
 /// The one token directory under `tokens`.
 fn token_dir(tokens: &Path) -> PathBuf {
-    let dirs: Vec<_> = std::fs::read_dir(tokens)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
+    let dirs = subdirs(tokens);
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     dirs[0].clone()
 }
@@ -459,6 +454,118 @@ fn a_refused_pin_is_not_tried_again() {
         .expect("the right PIN logs in again");
     let again = wrong.sign(Algorithm::Es256, input).unwrap_err();
     assert_eq!(again.kind(), ErrorKind::KeyAccessDenied, "{again:?}");
+}
+
+/// A user PIN the token holds back is a state of the token, not a refused
+/// PIN. Here SoftHSM2 reads the token, when its module is initialised
+/// again, from a file without a user PIN (as it does when another process
+/// is rewriting the file at that moment): `CKR_USER_PIN_NOT_INITIALIZED`
+/// until the next `C_Initialize`. The key source fails with
+/// `key_access_denied` for one back-off delay, then resets the module,
+/// logs in again and signs, without being opened again.
+#[test]
+fn a_pin_held_back_by_the_token_is_tried_again_after_the_backoff() {
+    const LABEL: &str = "held-back";
+    let (_t, fixture) = setup();
+    let tokens = fixture.dir.join("tokens");
+    let before: Vec<PathBuf> = subdirs(&tokens);
+    // A second token, in SoftHSM2's free slot: its file is saved between
+    // C_InitToken and C_InitPIN.
+    let ctx = pkcs11::context(MODULE).unwrap();
+    let slot = ctx
+        .get_slots_with_token()
+        .unwrap()
+        .into_iter()
+        .find(|s| !ctx.get_token_info(*s).unwrap().token_initialized())
+        .expect("SoftHSM2 offers a free slot");
+    let so_pin = AuthPin::from(SO_PIN);
+    ctx.init_token(slot, &so_pin, LABEL).unwrap();
+    let dir = subdirs(&tokens)
+        .into_iter()
+        .find(|d| !before.contains(d))
+        .expect("the new token's directory");
+    let second = RemoveOnDrop([dir.clone(), fixture.dir.join("held-back-aside")]);
+    let file = Path::new("token.object");
+    let without_pin = std::fs::read(dir.join(file)).unwrap();
+    {
+        let session = ctx.open_rw_session(slot).unwrap();
+        session.login(UserType::So, Some(&so_pin)).unwrap();
+        session.init_pin(&AuthPin::from(USER_PIN)).unwrap();
+    }
+    let open = |b: Pkcs11KeyBuilder| b.token_label(LABEL).pin(Pin::new(USER_PIN)).key_label("k");
+    drop(
+        open(Pkcs11Key::builder(MODULE))
+            .generate(KeyType::P256)
+            .unwrap(),
+    );
+    let backoff = Duration::from_millis(200);
+    let key = open(Pkcs11Key::builder(MODULE))
+        .reconnect_backoff(backoff, backoff)
+        .open()
+        .unwrap();
+    key.sign(Algorithm::Es256, b"before").unwrap();
+    let with_pin = std::fs::read(dir.join(file)).unwrap();
+    let wait = || std::thread::sleep(backoff + Duration::from_millis(50));
+
+    // Away (so the next signature resets the module), then back without a
+    // user PIN: read so by the reset.
+    let aside = &second.0[1];
+    std::fs::rename(&dir, aside).unwrap();
+    let away = key.sign(Algorithm::Es256, b"away").unwrap_err();
+    replace_file(&aside.join(file), &without_pin);
+    std::fs::rename(aside, &dir).unwrap();
+    wait();
+    let held = key.sign(Algorithm::Es256, b"held").unwrap_err();
+    // The file is whole again; the module still has the old reading.
+    replace_file(&dir.join(file), &with_pin);
+    let at_once = key.sign(Algorithm::Es256, b"at once").unwrap_err();
+    wait();
+    let after = key.sign(Algorithm::Es256, b"after");
+    drop(key);
+    drop(second);
+    println!(
+        "token away: {away:?}; back without a user PIN: {held:?}; within the back-off: {at_once:?}; after it: {after:?}"
+    );
+    assert_eq!(away.kind(), ErrorKind::KeyUnavailable, "{away:?}");
+    for err in [&held, &at_once] {
+        assert_eq!(err.kind(), ErrorKind::KeyAccessDenied, "{err:?}");
+        assert_eq!(
+            pkcs11::Pkcs11Error::from_error(err).and_then(|e| e.rv()),
+            Some("CKR_USER_PIN_NOT_INITIALIZED"),
+            "{err:?}"
+        );
+    }
+    after.expect("the key source logs in again after the back-off");
+}
+
+/// Paths removed (if present) when dropped, even when the test fails.
+struct RemoveOnDrop<const N: usize>([PathBuf; N]);
+
+impl<const N: usize> Drop for RemoveOnDrop<N> {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            let _ = std::fs::remove_dir_all(path);
+        }
+    }
+}
+
+/// The directories under `dir`.
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// Writes `bytes` to `file` in one rename.
+fn replace_file(file: &Path, bytes: &[u8]) {
+    let tmp = file.with_extension("tmp");
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, file).unwrap();
 }
 
 #[test]

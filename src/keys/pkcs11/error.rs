@@ -270,8 +270,12 @@ impl Pkcs11Error {
     /// | [`PinUnavailable`](Self::PinUnavailable) | [`ErrorKind::InvalidConfig`] |
     /// | every other variant: [`ModuleLoad`](Self::ModuleLoad), [`AmbiguousToken`](Self::AmbiguousToken), [`AmbiguousKey`](Self::AmbiguousKey), [`KeyExists`](Self::KeyExists), [`PublicKeyUnavailable`](Self::PublicKeyUnavailable), [`PublicKeyMismatch`](Self::PublicKeyMismatch), [`MalformedSignature`](Self::MalformedSignature), [`InvalidSignature`](Self::InvalidSignature), [`Library`](Self::Library), and [`Call`](Self::Call) with any other `CKR_` value (`CKR_GENERAL_ERROR`, `CKR_DEVICE_ERROR`, `CKR_DEVICE_MEMORY`, ...) | [`ErrorKind::KeyBackend`] (`key_backend`) |
     ///
-    /// `KeyAccessDenied` does not heal by retrying (a wrong PIN retried
-    /// locks the token, so a key source never tries a refused PIN again); `KeyUnavailable` may heal when the token returns
+    /// `KeyAccessDenied` does not heal by retrying: a key source never
+    /// sends a PIN the token refused as wrong ([`PinIncorrect`](Self::PinIncorrect))
+    /// again (a wrong PIN retried locks the token), and tries a locked,
+    /// expired or uninitialised one ([`PinLocked`](Self::PinLocked)) again
+    /// only once per back-off delay, after a module reset (trying costs no
+    /// try, and an administrator may unlock it); `KeyUnavailable` may heal when the token returns
     /// (the key source looks for it again, see [Recovery](super#recovery));
     /// `KeyReplaced` heals only if the original key comes back under its
     /// label.

@@ -132,10 +132,12 @@
 //! the key again and checks it is the key opened) and retries, at most
 //! [`MAX_RETRIES`] times.
 //!
-//! When the token is still not there ([`ErrorKind::KeyUnavailable`]), or no
-//! longer shows the key ([`ErrorKind::KeyNotFound`]), the module may simply
-//! not have noticed a token that came back: many modules, SoftHSM2 among
-//! them, see a new or restored token only after `C_Initialize`. The key
+//! When the token is still not there ([`ErrorKind::KeyUnavailable`]), no
+//! longer shows the key ([`ErrorKind::KeyNotFound`]), or holds the user PIN
+//! back (see [The PIN](self#the-pin)), the module may simply
+//! not have noticed a token that came back, or still hold what it read of
+//! the token before: many modules, SoftHSM2 among them, see a new or
+//! restored token only after `C_Initialize`. The key
 //! source then resets the module (see above; one reset serves every key
 //! source that saw the same failure) and tries once more. If that fails
 //! too, it backs off: for [`DEFAULT_BACKOFF_FIRST`] every signature fails
@@ -167,6 +169,22 @@
 //! key source of the same process is logged in to the token, `C_Login`
 //! reports `CKR_USER_ALREADY_LOGGED_IN` without checking the PIN, and this
 //! key source proceeds.
+//!
+//! A PIN the token refuses as wrong (`CKR_PIN_INCORRECT`,
+//! `CKR_PIN_INVALID`, `CKR_PIN_LEN_RANGE`) is never sent again by this key
+//! source: tokens lock a PIN after a few wrong tries, for every
+//! application. Every later signature fails at once with the same
+//! `key_access_denied` until a key source is opened with the right PIN.
+//! A PIN the token holds back (`CKR_PIN_LOCKED`, `CKR_PIN_EXPIRED`,
+//! `CKR_USER_PIN_NOT_INITIALIZED`) is a state of the token, not a verdict
+//! on the PIN, and trying again costs no try: the key source answers with
+//! the same `key_access_denied` for one back-off delay, then resets the
+//! module and logs in again, as for a token that went away (see
+//! [Recovery](self#recovery)), so a PIN unlocked by the security officer
+//! is taken up without a restart. (SoftHSM2 reads the PINs when the module
+//! is initialised, and a token file that another process is rewriting at
+//! that moment reads as a token without a user PIN:
+//! `CKR_USER_PIN_NOT_INITIALIZED` until the next reset.)
 //!
 //! # Errors
 //!

@@ -3,7 +3,8 @@
 //! When a signature fails because the token cannot be reached or the key is
 //! no longer on it (the error's kind is
 //! [`ErrorKind::KeyUnavailable`](crate::ErrorKind::KeyUnavailable) or
-//! [`ErrorKind::KeyNotFound`](crate::ErrorKind::KeyNotFound)),
+//! [`ErrorKind::KeyNotFound`](crate::ErrorKind::KeyNotFound)), or because
+//! the token holds the user PIN back (locked, expired, not initialised),
 //! the key source remembers the error and, until the back-off delay has
 //! passed, answers every signature with it at once, without calling the
 //! module. The next call after the delay tries again (and resets the module

@@ -88,8 +88,8 @@ pub(crate) struct Shared {
     backoff: Backoff,
     outage: Outage,
     /// The token's answer to the one login this key source tried with a
-    /// PIN that was refused: never tried again (tokens lock a PIN after a
-    /// few wrong tries, for every application).
+    /// PIN that was refused as wrong: never tried again (tokens lock a PIN
+    /// after a few wrong tries, for every application).
     pin_refused: Mutex<Option<Error>>,
     pool: Mutex<Pool>,
     returned: Condvar,
@@ -162,9 +162,15 @@ impl Shared {
     }
 
     /// Logs in unless the session already is logged in, or the token has
-    /// refused this key source's PIN before (a wrong PIN is tried once,
-    /// then every call fails at once with the same error, until the key
-    /// source is opened again with the right PIN).
+    /// refused this key source's PIN as wrong before (a wrong PIN is tried
+    /// once, then every call fails at once with the same error, until the
+    /// key source is opened again with the right PIN).
+    ///
+    /// Only a verdict on the PIN itself is kept: a PIN that is locked,
+    /// expired or not initialised is a state of the token that costs no
+    /// try and that an administrator (or, with SoftHSM2, another process
+    /// rewriting the token file) may change; it waits out the back-off
+    /// instead, with a module reset (see [`unavailable`]).
     fn log_in(&self, session: &Session) -> Result<(), Failure> {
         let mut refused = self
             .pin_refused
@@ -174,7 +180,12 @@ impl Shared {
             return Err(Failure::Final(error.clone()));
         }
         match ensure_logged_in(session, &self.pin) {
-            Err(Failure::Final(error)) if error.kind() == ErrorKind::KeyAccessDenied => {
+            Err(Failure::Final(error))
+                if matches!(
+                    Pkcs11Error::from_error(&error),
+                    Some(Pkcs11Error::PinIncorrect { .. })
+                ) =>
+            {
                 *refused = Some(error.clone());
                 Err(Failure::Final(error))
             }
@@ -422,13 +433,18 @@ impl Shared {
 }
 
 /// The `Pkcs11Error` of a result that failed because the token cannot be
-/// reached or no longer shows the key: the module may not have seen the
-/// token come back (SoftHSM2 loses a token whose directory went away, and
-/// sees it again only after `C_Initialize`).
+/// reached, no longer shows the key, or holds the user PIN back (locked,
+/// expired, not initialised): the module may not have seen the token come
+/// back, or may still hold the token's state from when it last read it
+/// (SoftHSM2 loses a token whose directory went away and sees it again only
+/// after `C_Initialize`; it reads the PINs there too, and a token file
+/// being rewritten by another process reads as one without a user PIN).
 fn unavailable<T>(result: &Result<T, Error>) -> Option<&Pkcs11Error> {
-    match result {
-        Err(e) if matches!(e.kind(), ErrorKind::KeyUnavailable | ErrorKind::KeyNotFound) => {
-            Pkcs11Error::from_error(e)
+    let error = result.as_ref().err()?;
+    match error.kind() {
+        ErrorKind::KeyUnavailable | ErrorKind::KeyNotFound => Pkcs11Error::from_error(error),
+        ErrorKind::KeyAccessDenied => {
+            Pkcs11Error::from_error(error).filter(|e| matches!(e, Pkcs11Error::PinLocked { .. }))
         }
         _ => None,
     }
