@@ -404,63 +404,93 @@ fn on_threads<I: Sync>(inputs: &[I], work: impl Fn(&I) + Sync) -> (Vec<Took>, Du
     (took, start.elapsed())
 }
 
+/// Two threads against one, summed over [`THREAD_ROUNDS`] rounds: the
+/// on-CPU time of each thread and the wall time of each run.
+struct Ratios {
+    /// Operations per thread over all rounds.
+    n: f64,
+    one: Duration,
+    one_wall: Duration,
+    two: [Duration; 2],
+    two_wall: Duration,
+}
+
+impl Ratios {
+    /// [`THREAD_ROUNDS`] rounds of `run(1)` then `run(2)`, where `run(t)`
+    /// does `per_thread` operations on each of `t` threads.
+    fn measure(per_thread: usize, mut run: impl FnMut(usize) -> (Vec<Took>, Duration)) -> Self {
+        let mut r = Self {
+            n: (per_thread * THREAD_ROUNDS) as f64,
+            one: Duration::ZERO,
+            one_wall: Duration::ZERO,
+            two: [Duration::ZERO; 2],
+            two_wall: Duration::ZERO,
+        };
+        for _ in 0..THREAD_ROUNDS {
+            let (t, w) = run(1);
+            r.one += t[0].unpreempted;
+            r.one_wall += w;
+            let (t, w) = run(2);
+            r.two[0] += t[0].unpreempted;
+            r.two[1] += t[1].unpreempted;
+            r.two_wall += w;
+        }
+        r
+    }
+
+    /// Prints the figures as `client_store/threads/{name}` (`unit`s per
+    /// second) and returns them as JSON (the keys `scripts/bench.sh` reads).
+    fn report(&self, name: &str, unit: &str) -> String {
+        let rate = |d: Duration| self.n / d.as_secs_f64();
+        let (single, single_wall) = (rate(self.one), rate(self.one_wall));
+        let two = [rate(self.two[0]), rate(self.two[1])];
+        let per_thread = (two[0] + two[1]) / 2.0 / single;
+        let wall_aggregate = 2.0 * rate(self.two_wall);
+        let wall_ratio = wall_aggregate / single_wall;
+        let load = loadavg();
+        println!(
+            "client_store/threads/{name}: one thread {single:.0} {unit}/s on-CPU ({single_wall:.0} \
+             wall); two threads {:.0} + {:.0} {unit}/s on-CPU, per-thread ratio {per_thread:.3}, \
+             aggregate on-CPU ratio {:.3}, wall aggregate {wall_aggregate:.0} {unit}/s, wall \
+             ratio {wall_ratio:.3} (load {load})",
+            two[0],
+            two[1],
+            2.0 * per_thread,
+        );
+        format!(
+            "{{\"one_thread_per_s\":{single:.0},\"one_thread_wall_per_s\":{single_wall:.0},\
+             \"two_threads_per_s\":[{:.0},{:.0}],\"per_thread_ratio\":{per_thread:.3},\
+             \"aggregate_ratio\":{:.3},\"wall_aggregate_per_s\":{wall_aggregate:.0},\
+             \"wall_ratio\":{wall_ratio:.3},\"loadavg\":\"{load}\"}}",
+            two[0],
+            two[1],
+            2.0 * per_thread,
+        )
+    }
+}
+
 /// Two threads against one on `endpoint`: JSON of the ratios.
 fn two_threads(keys: &Keys, endpoint: &TokenEndpoint, name: &str) -> String {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
-    let mut batch = || -> Vec<TokenRequest> {
-        (0..THREAD_REQUESTS)
-            .map(|_| keys.request(rng.below(THREAD_CLIENTS)))
-            .collect()
-    };
-    let (mut one, mut one_wall) = (Duration::ZERO, Duration::ZERO);
-    let (mut two, mut two_wall) = ([Duration::ZERO; 2], Duration::ZERO);
-    for _ in 0..THREAD_ROUNDS {
-        let (t, w) = threaded(endpoint, &[batch()]);
-        one += t[0].unpreempted;
-        one_wall += w;
-        let (t, w) = threaded(endpoint, &[batch(), batch()]);
-        two[0] += t[0].unpreempted;
-        two[1] += t[1].unpreempted;
-        two_wall += w;
-    }
-    let n = (THREAD_REQUESTS * THREAD_ROUNDS) as f64;
-    let rate = |d: Duration| n / d.as_secs_f64();
-    let single = rate(one);
-    let per_thread = (rate(two[0]) + rate(two[1])) / 2.0 / single;
-    let wall_ratio = (2.0 * n / two_wall.as_secs_f64()) / (n / one_wall.as_secs_f64());
-    println!(
-        "client_store/threads/{name}: one thread {single:.0} req/s on-CPU ({:.0} wall); \
-         two threads {:.0} + {:.0} req/s on-CPU, per-thread ratio {per_thread:.3}, \
-         aggregate on-CPU ratio {:.3}, wall aggregate {:.0} req/s, wall ratio {wall_ratio:.3} \
-         (load {})",
-        n / one_wall.as_secs_f64(),
-        rate(two[0]),
-        rate(two[1]),
-        2.0 * per_thread,
-        2.0 * n / two_wall.as_secs_f64(),
-        loadavg(),
-    );
-    format!(
-        "{{\"one_thread_per_s\":{single:.0},\"one_thread_wall_per_s\":{:.0},\
-         \"two_threads_per_s\":[{:.0},{:.0}],\"per_thread_ratio\":{per_thread:.3},\
-         \"aggregate_ratio\":{:.3},\"wall_aggregate_per_s\":{:.0},\"wall_ratio\":{wall_ratio:.3},\
-         \"loadavg\":\"{}\"}}",
-        n / one_wall.as_secs_f64(),
-        rate(two[0]),
-        rate(two[1]),
-        2.0 * per_thread,
-        2.0 * n / two_wall.as_secs_f64(),
-        loadavg(),
-    )
+    Ratios::measure(THREAD_REQUESTS, |threads| {
+        let batches: Vec<Vec<TokenRequest>> = (0..threads)
+            .map(|_| {
+                (0..THREAD_REQUESTS)
+                    .map(|_| keys.request(rng.below(THREAD_CLIENTS)))
+                    .collect()
+            })
+            .collect();
+        threaded(endpoint, &batches)
+    })
+    .report(name, "req")
 }
 
 /// `ClientCache::resolve_now` alone (no signature: the cache's own hot
 /// path, where a lock shared by all requests would show at once), two
-/// threads against one: (one-thread lookups/s, per-thread ratio, wall
-/// ratio).
+/// threads against one: JSON of the ratios.
 fn resolve_threads(cache: &ClientCache) -> String {
-    let run = |threads: u64| {
-        let ids: Vec<Vec<_>> = (0..threads)
+    Ratios::measure(RESOLVES, |threads| {
+        let ids: Vec<Vec<_>> = (0..threads as u64)
             .map(|t| {
                 let mut rng = Rng(0x5851_f42d_4c95_7f2d ^ (t + 1));
                 (0..RESOLVES)
@@ -473,43 +503,8 @@ fn resolve_threads(cache: &ClientCache) -> String {
                 black_box(cache.resolve_now(id).expect("known"));
             }
         })
-    };
-    let (mut one, mut one_wall, mut two, mut two_wall) = (
-        Duration::ZERO,
-        Duration::ZERO,
-        [Duration::ZERO; 2],
-        Duration::ZERO,
-    );
-    for _ in 0..THREAD_ROUNDS {
-        let (t, w) = run(1);
-        (one, one_wall) = (one + t[0].unpreempted, one_wall + w);
-        let (t, w) = run(2);
-        two = [two[0] + t[0].unpreempted, two[1] + t[1].unpreempted];
-        two_wall += w;
-    }
-    let n = (RESOLVES * THREAD_ROUNDS) as f64;
-    let rate = |d: Duration| n / d.as_secs_f64();
-    let single = rate(one);
-    let per_thread = (rate(two[0]) + rate(two[1])) / 2.0 / single;
-    let wall_ratio = (2.0 * n / two_wall.as_secs_f64()) / (n / one_wall.as_secs_f64());
-    println!(
-        "client_store/threads/resolve: one thread {single:.0} lookups/s on-CPU; two threads \
-         {:.0} + {:.0}, per-thread ratio {per_thread:.3}, aggregate on-CPU ratio {:.3}, \
-         wall ratio {wall_ratio:.3} (load {})",
-        rate(two[0]),
-        rate(two[1]),
-        2.0 * per_thread,
-        loadavg(),
-    );
-    format!(
-        "{{\"one_thread_per_s\":{single:.0},\"two_threads_per_s\":[{:.0},{:.0}],\
-         \"per_thread_ratio\":{per_thread:.3},\"aggregate_ratio\":{:.3},\
-         \"wall_ratio\":{wall_ratio:.3},\"loadavg\":\"{}\"}}",
-        rate(two[0]),
-        rate(two[1]),
-        2.0 * per_thread,
-        loadavg(),
-    )
+    })
+    .report("resolve", "lookups")
 }
 
 fn threads_part(keys: &Keys) -> String {

@@ -539,13 +539,13 @@ fn a_subscriber_that_wants_only_errors_gets_no_audit_events() {
         fn enabled(&self, m: &Metadata<'_>) -> bool {
             *m.level() <= Level::ERROR
         }
-        fn new_span(&self, a: &Attributes<'_>) -> Id {
-            self.0.new_span(a)
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
         }
         fn record(&self, _: &Id, _: &Record<'_>) {}
         fn record_follows_from(&self, _: &Id, _: &Id) {}
         fn event(&self, e: &Event<'_>) {
-            self.0.event(e)
+            self.0.record(e)
         }
         fn enter(&self, _: &Id) {}
         fn exit(&self, _: &Id) {}

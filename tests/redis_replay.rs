@@ -827,8 +827,14 @@ async fn a_server_that_never_answers_fails_closed_within_the_timeout() {
             .unwrap_err();
         let took = t0.elapsed();
         assert_eq!(err.kind(), ErrorKind::ReplayStoreUnavailable, "{err}");
-        assert!(took >= timeout - Duration::from_millis(20), "{took:?}");
-        assert!(took < timeout + Duration::from_millis(150), "{took:?}");
+        // The first check waits out the timeout: nothing answers. A later
+        // one may fail at once, when the connection attempt its connection
+        // manager still holds timed out just after the previous check did
+        // (both are bounded by the same timeout); it fails closed either way.
+        if i == 0 {
+            assert!(took >= timeout - Duration::from_millis(20), "{took:?}");
+        }
+        assert!(took < timeout + Duration::from_millis(150), "{i}: {took:?}");
     }
     let burst: Vec<_> = (0..32)
         .map(|i| {
@@ -1628,7 +1634,8 @@ mod capture;
 async fn a_detected_loss_emits_replay_epoch_started() {
     let capture = capture::Capture::default();
     let events = capture.0.clone();
-    tracing::subscriber::set_global_default(capture).expect("the only global subscriber");
+    tracing::subscriber::set_global_default(capture.subscriber())
+        .expect("the only global subscriber");
     let server = RedisServer::start();
     let config = RedisReplayConfig::new().key_prefix("au:");
     let c = RedisReplayCache::connect(&server.url(), config)

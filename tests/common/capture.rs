@@ -28,31 +28,13 @@ impl Captured {
     }
 }
 
-/// The subscriber; its vector holds the events seen so far.
+/// The events seen so far. [`Capture::subscriber`] records into it.
 #[derive(Clone, Default)]
 pub struct Capture(pub Arc<Mutex<Vec<Captured>>>);
 
-struct Fields(BTreeMap<&'static str, String>);
-
-impl Visit for Fields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name(), value.to_owned());
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0.insert(field.name(), format!("{value:?}"));
-    }
-}
-
-impl Subscriber for Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
+impl Capture {
+    /// Records `event` if it is an audit event.
+    pub fn record(&self, event: &Event<'_>) {
         let meta = event.metadata();
         if meta.target() != TARGET {
             return;
@@ -65,8 +47,22 @@ impl Subscriber for Capture {
             fields: fields.0,
         });
     }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
+
+    /// A subscriber that records every audit event into this capture.
+    pub fn subscriber(&self) -> impl Subscriber {
+        Sink::Into(self.clone())
+    }
+}
+
+struct Fields(BTreeMap<&'static str, String>);
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name(), value.to_owned());
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0.insert(field.name(), format!("{value:?}"));
+    }
 }
 
 thread_local! {
@@ -74,14 +70,20 @@ thread_local! {
     static SINK: std::cell::RefCell<Option<Capture>> = const { std::cell::RefCell::new(None) };
 }
 
-/// The process-wide subscriber of [`capture`]: hands each audit event to
-/// the capture running on the emitting thread, if any. One global
-/// dispatcher instead of a scoped one per test: scoped dispatchers on
-/// parallel test threads race in tracing's shared callsite and max-level
-/// caches, which once in a few dozen runs hid an event from its capture.
-struct Router;
+/// Where a subscriber puts events: into one capture, or into the capture
+/// running on the emitting thread, if any.
+///
+/// [`capture`] installs `ThisThread` once, as the process-wide subscriber:
+/// one global dispatcher instead of a scoped one per test, because scoped
+/// dispatchers on parallel test threads race in tracing's shared callsite
+/// and max-level caches, which once in a few dozen runs hid an event from
+/// its capture.
+enum Sink {
+    Into(Capture),
+    ThisThread,
+}
 
-impl Subscriber for Router {
+impl Subscriber for Sink {
     fn enabled(&self, _: &Metadata<'_>) -> bool {
         true
     }
@@ -91,11 +93,14 @@ impl Subscriber for Router {
     fn record(&self, _: &Id, _: &Record<'_>) {}
     fn record_follows_from(&self, _: &Id, _: &Id) {}
     fn event(&self, event: &Event<'_>) {
-        SINK.with(|sink| {
-            if let Some(capture) = &*sink.borrow() {
-                capture.event(event);
-            }
-        });
+        match self {
+            Self::Into(capture) => capture.record(event),
+            Self::ThisThread => SINK.with(|sink| {
+                if let Some(capture) = &*sink.borrow() {
+                    capture.record(event);
+                }
+            }),
+        }
     }
     fn enter(&self, _: &Id) {}
     fn exit(&self, _: &Id) {}
@@ -105,7 +110,8 @@ impl Subscriber for Router {
 pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Vec<Captured>) {
     static ROUTER: std::sync::Once = std::sync::Once::new();
     ROUTER.call_once(|| {
-        tracing::subscriber::set_global_default(Router).expect("no other global subscriber");
+        tracing::subscriber::set_global_default(Sink::ThisThread)
+            .expect("no other global subscriber");
     });
     let capture = Capture::default();
     let events = capture.0.clone();
