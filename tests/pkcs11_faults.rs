@@ -27,7 +27,7 @@ use client_assertion::{
 #[path = "common/softhsm.rs"]
 mod softhsm;
 
-use softhsm::{Suite, MODULE, SO_PIN, USER_PIN};
+use softhsm::{Suite, MODULE, USER_PIN};
 
 const TOKEN: &str = "client-assertion-faults";
 const CLIENT: &str = "pkcs11-faults-client";
@@ -472,14 +472,7 @@ fn a_pin_held_back_by_the_token_is_tried_again_after_the_backoff() {
     // A second token, in SoftHSM2's free slot: its file is saved between
     // C_InitToken and C_InitPIN.
     let ctx = pkcs11::context(MODULE).unwrap();
-    let slot = ctx
-        .get_slots_with_token()
-        .unwrap()
-        .into_iter()
-        .find(|s| !ctx.get_token_info(*s).unwrap().token_initialized())
-        .expect("SoftHSM2 offers a free slot");
-    let so_pin = AuthPin::from(SO_PIN);
-    ctx.init_token(slot, &so_pin, LABEL).unwrap();
+    let slot = softhsm::init_free_token(&ctx, LABEL);
     let dir = subdirs(&tokens)
         .into_iter()
         .find(|d| !before.contains(d))
@@ -487,25 +480,22 @@ fn a_pin_held_back_by_the_token_is_tried_again_after_the_backoff() {
     let second = RemoveOnDrop([dir.clone(), fixture.dir.join("held-back-aside")]);
     let file = Path::new("token.object");
     let without_pin = std::fs::read(dir.join(file)).unwrap();
-    {
-        let session = ctx.open_rw_session(slot).unwrap();
-        session.login(UserType::So, Some(&so_pin)).unwrap();
-        session.init_pin(&AuthPin::from(USER_PIN)).unwrap();
-    }
+    softhsm::init_user_pin(&ctx, slot);
     let open = |b: Pkcs11KeyBuilder| b.token_label(LABEL).pin(Pin::new(USER_PIN)).key_label("k");
     drop(
         open(Pkcs11Key::builder(MODULE))
             .generate(KeyType::P256)
             .unwrap(),
     );
-    let backoff = Duration::from_millis(200);
+    // Long enough that `at_once` comes well within it on a loaded machine.
+    let backoff = Duration::from_secs(1);
     let key = open(Pkcs11Key::builder(MODULE))
         .reconnect_backoff(backoff, backoff)
         .open()
         .unwrap();
     key.sign(Algorithm::Es256, b"before").unwrap();
     let with_pin = std::fs::read(dir.join(file)).unwrap();
-    let wait = || std::thread::sleep(backoff + Duration::from_millis(50));
+    let wait = || std::thread::sleep(backoff + Duration::from_millis(100));
 
     // Away (so the next signature resets the module), then back without a
     // user PIN: read so by the reset.

@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use client_assertion::keys::pkcs11;
+use client_assertion::keys::pkcs11::cryptoki::context::Pkcs11;
 use client_assertion::keys::pkcs11::cryptoki::session::UserType;
+use client_assertion::keys::pkcs11::cryptoki::slot::Slot;
 use client_assertion::keys::pkcs11::cryptoki::types::AuthPin;
 
 /// Debian's SoftHSM2 module (`scripts/softhsm.sh` installs it).
@@ -141,18 +143,29 @@ pub fn make_token(dir: &Path, label: &str) -> PathBuf {
     .unwrap();
     std::env::set_var("SOFTHSM2_CONF", &conf);
     let ctx = pkcs11::context(MODULE).expect("SoftHSM2 loads");
+    let slot = init_free_token(&ctx, label);
+    init_user_pin(&ctx, slot);
+    conf
+}
+
+/// Initialises SoftHSM2's free slot as a token labelled `label` with the
+/// SO PIN [`SO_PIN`] and no user PIN yet; returns its slot.
+pub fn init_free_token(ctx: &Pkcs11, label: &str) -> Slot {
     let slot = ctx
         .get_slots_with_token()
         .unwrap()
         .into_iter()
         .find(|s| !ctx.get_token_info(*s).unwrap().token_initialized())
         .expect("SoftHSM2 offers a free slot");
-    let so_pin = AuthPin::from(SO_PIN);
-    ctx.init_token(slot, &so_pin, label).unwrap();
-    {
-        let session = ctx.open_rw_session(slot).unwrap();
-        session.login(UserType::So, Some(&so_pin)).unwrap();
-        session.init_pin(&AuthPin::from(USER_PIN)).unwrap();
-    }
-    conf
+    ctx.init_token(slot, &AuthPin::from(SO_PIN), label).unwrap();
+    slot
+}
+
+/// Sets the user PIN [`USER_PIN`] of the token in `slot`, as its SO.
+pub fn init_user_pin(ctx: &Pkcs11, slot: Slot) {
+    let session = ctx.open_rw_session(slot).unwrap();
+    session
+        .login(UserType::So, Some(&AuthPin::from(SO_PIN)))
+        .unwrap();
+    session.init_pin(&AuthPin::from(USER_PIN)).unwrap();
 }

@@ -270,7 +270,7 @@ impl Pkcs11Error {
     /// | [`PinUnavailable`](Self::PinUnavailable) | [`ErrorKind::InvalidConfig`] |
     /// | every other variant: [`ModuleLoad`](Self::ModuleLoad), [`AmbiguousToken`](Self::AmbiguousToken), [`AmbiguousKey`](Self::AmbiguousKey), [`KeyExists`](Self::KeyExists), [`PublicKeyUnavailable`](Self::PublicKeyUnavailable), [`PublicKeyMismatch`](Self::PublicKeyMismatch), [`MalformedSignature`](Self::MalformedSignature), [`InvalidSignature`](Self::InvalidSignature), [`Library`](Self::Library), and [`Call`](Self::Call) with any other `CKR_` value (`CKR_GENERAL_ERROR`, `CKR_DEVICE_ERROR`, `CKR_DEVICE_MEMORY`, ...) | [`ErrorKind::KeyBackend`] (`key_backend`) |
     ///
-    /// `KeyAccessDenied` does not heal by retrying: a key source never
+    /// `KeyAccessDenied` is not retried at once: a key source never
     /// sends a PIN the token refused as wrong ([`PinIncorrect`](Self::PinIncorrect))
     /// again (a wrong PIN retried locks the token), and tries a locked,
     /// expired or uninitialised one ([`PinLocked`](Self::PinLocked)) again
