@@ -444,7 +444,7 @@ fn secrets_load_from_files_and_the_environment() {
     );
     std::env::remove_var(var);
 
-    let g = ClientSecret::generate();
+    let g = ClientSecret::generate().unwrap();
     assert!(std::str::from_utf8(g.secret_bytes()).is_ok(), "printable");
     assert!(g.secret_bytes().len() >= HmacAlgorithm::Hs512.min_secret_len());
 }

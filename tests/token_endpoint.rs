@@ -374,7 +374,7 @@ fn a_private_key_jwt_es256_client_is_refused_any_other_method_or_alg() {
         StoredClient::new("c1", "v1", ClientCredentials::jwks_json(jwks))
             .rules(ClientAuthRules::private_key_jwt().signing_alg(Algorithm::Es256)),
     );
-    let secret = ClientSecret::generate();
+    let secret = ClientSecret::generate().unwrap();
     store.put(
         StoredClient::new(
             "c1-secret",

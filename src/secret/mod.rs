@@ -163,18 +163,18 @@ impl ClientSecret {
     /// printable `client_secret` (enough for every HMAC algorithm). Hand it
     /// to the client with [`ClientSecret::secret_bytes`].
     ///
-    /// # Panics
-    /// If the operating system's random generator fails (`getrandom`; only
-    /// on a broken system), as `rand`'s `OsRng` did: a secret is never made
-    /// from anything else.
-    pub fn generate() -> Self {
+    /// # Errors
+    /// [`ErrorKind::KeyBackend`](crate::ErrorKind::KeyBackend) if the
+    /// operating system's random generator fails (`getrandom`; only on a
+    /// broken system): a secret is never made from anything else.
+    pub fn generate() -> Result<Self, Error> {
         let mut raw = Zeroizing::new([0u8; 64]);
-        getrandom::fill(&mut raw[..]).expect("the OS random generator failed");
+        crate::random::fill(&mut raw[..])?;
         let mut text = Zeroizing::new(String::with_capacity(86));
         crate::b64::encode_into(&raw[..], &mut text);
-        Self {
+        Ok(Self {
             bytes: Zeroizing::new(std::mem::take(&mut *text).into_bytes()),
-        }
+        })
     }
 
     /// The secret's octets, for handing a generated secret to its client or
@@ -273,10 +273,13 @@ mod tests {
             ClientSecret::from_bytes(&[7; 31]).unwrap_err().kind(),
             ErrorKind::WeakSecret
         );
-        let g = ClientSecret::generate();
+        let g = ClientSecret::generate().unwrap();
         assert_eq!(g.secret_bytes().len(), 86);
         assert!(g.check_length(HmacAlgorithm::Hs512).is_ok());
-        assert_ne!(g.secret_bytes(), ClientSecret::generate().secret_bytes());
+        assert_ne!(
+            g.secret_bytes(),
+            ClientSecret::generate().unwrap().secret_bytes()
+        );
     }
 
     #[test]

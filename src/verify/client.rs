@@ -319,7 +319,7 @@ impl Verifier {
     /// use client_assertion::server::AuthMethod;
     ///
     /// let registry = Arc::new(ClientRegistry::new());
-    /// let secret = ClientSecret::generate();
+    /// let secret = ClientSecret::generate()?;
     /// registry.register_client_secret("legacy", secret.clone_secret(), &[HmacAlgorithm::Hs256])?;
     /// let policy = Policy::new("https://as.example").allow_client_secret_jwt();
     /// let verifier = Verifier::builder("https://as.example", registry).policy(policy).build()?;
