@@ -297,16 +297,10 @@ fn registry_part(n: usize) -> String {
     let endpoint = endpoint.expect("built");
     let after = rss_bytes();
     let per_client = after.saturating_sub(before) as f64 / n as f64;
-    let (hot, random) = hot_vs_random(&keys, &endpoint, n);
     format!(
         "{{\"clients\":{n},\"bytes_per_client\":{per_client:.1},\"rss_before\":{before},\
-         \"rss_after\":{after},\"register_s\":{:.3},\"register_us_per_client\":{:.3},\
-         \"register_oncpu_us_per_client\":{:.3},\"hot_ns\":{hot:.0},\"random_ns\":{random:.0},\
-         \"loadavg\":\"{}\"}}",
-        took.as_secs_f64(),
-        took.as_secs_f64() * 1e6 / n as f64,
-        cpu.as_secs_f64() * 1e6 / n as f64,
-        loadavg(),
+         \"rss_after\":{after},{}}}",
+        timing_fields(&keys, &endpoint, n, took, cpu),
     )
 }
 
@@ -328,15 +322,30 @@ fn cache_part(n: usize) -> String {
     let after = rss_bytes();
     assert_eq!(cache.key_parses(), n as u64);
     let endpoint = cache_endpoint(&keys, &cache);
-    let (hot, random) = hot_vs_random(&keys, &endpoint, n);
     let store_per = stored.saturating_sub(before) as f64 / n as f64;
     let cache_per = after.saturating_sub(stored) as f64 / n as f64;
     format!(
         "{{\"clients\":{n},\"store_bytes_per_client\":{store_per:.1},\
          \"bytes_per_client\":{cache_per:.1},\"rss_before\":{before},\"rss_store\":{stored},\
-         \"rss_after\":{after},\"register_s\":{:.3},\"register_us_per_client\":{:.3},\
+         \"rss_after\":{after},{}}}",
+        timing_fields(&keys, &endpoint, n, took, cpu),
+    )
+}
+
+/// The JSON members both scale parts share: registration time (wall and on
+/// CPU, per client), then the hot and random verification costs and the load.
+fn timing_fields(
+    keys: &Keys,
+    endpoint: &TokenEndpoint,
+    n: usize,
+    took: Duration,
+    cpu: Duration,
+) -> String {
+    let (hot, random) = hot_vs_random(keys, endpoint, n);
+    format!(
+        "\"register_s\":{:.3},\"register_us_per_client\":{:.3},\
          \"register_oncpu_us_per_client\":{:.3},\"hot_ns\":{hot:.0},\"random_ns\":{random:.0},\
-         \"loadavg\":\"{}\"}}",
+         \"loadavg\":\"{}\"",
         took.as_secs_f64(),
         took.as_secs_f64() * 1e6 / n as f64,
         cpu.as_secs_f64() * 1e6 / n as f64,

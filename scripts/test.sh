@@ -36,6 +36,11 @@ cargo clippy --all-targets --all-features -- -D warnings
 for m in "${side_crates[@]}"; do
     side cargo clippy --manifest-path "$m" --all-targets --all-features -- -D warnings
 done
+step "cargo doc as docs.rs builds it (--cfg docsrs, every warning an error)"
+# Its own target directory: RUSTC_BOOTSTRAP must not touch the test build's
+# fingerprints. Only the library is documented; dependencies are checked.
+RUSTC_BOOTSTRAP=1 RUSTDOCFLAGS="--cfg docsrs -D warnings" CARGO_TARGET_DIR="$target_dir/docsrs" \
+    cargo doc --all-features --no-deps
 step "cargo test (backend: rust-crypto)"
 cargo test --all-features
 step "cargo test (backend: aws-lc; unit and integration tests, the doc tests ran above)"

@@ -164,7 +164,7 @@ impl ClientSecret {
     /// to the client with [`ClientSecret::secret_bytes`].
     ///
     /// # Errors
-    /// [`ErrorKind::KeyBackend`](crate::ErrorKind::KeyBackend) if the
+    /// [`ErrorKind::KeyBackend`] if the
     /// operating system's random generator fails (`getrandom`; only on a
     /// broken system): a secret is never made from anything else.
     pub fn generate() -> Result<Self, Error> {
