@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use client_assertion::secret::{ClientSecret, ClientSecretJwtSigner, HmacAlgorithm};
 use client_assertion::server::{
@@ -729,6 +730,129 @@ fn the_cache_keeps_its_rules_under_threads() {
     assert!(!cache.registry().contains("c7"));
     cache.resolve_now("c7").unwrap();
     assert_eq!(cache.key_parses(), 51);
+}
+
+/// An async store whose lookups read the record when they start and
+/// answer only when the test opens the gate.
+#[derive(Debug)]
+struct GatedStore {
+    records: Mutex<HashMap<String, StoredClient>>,
+    gate: tokio::sync::Semaphore,
+}
+
+impl ClientStore for GatedStore {
+    fn find<'a>(&'a self, client_id: &'a str) -> StoreFuture<'a> {
+        let read = self.records.lock().unwrap().get(client_id).cloned();
+        Box::pin(async move {
+            self.gate.acquire().await.unwrap().forget();
+            Ok(read)
+        })
+    }
+}
+
+/// A lookup that read the record before the client rotated and
+/// `invalidate` was called does not bring the old key back: its request is
+/// retryable, and the next one takes the new version.
+#[test]
+fn a_lookup_that_raced_an_invalidation_is_not_cached() {
+    let old = Arc::new(PrivateKey::generate(KeyType::P256).unwrap());
+    let new = Arc::new(PrivateKey::generate(KeyType::P256).unwrap());
+    let record = |v: &str, k: &Arc<PrivateKey>| {
+        StoredClient::new("c1", v, ClientCredentials::jwks(jwk_set([&**k])))
+    };
+    let store = Arc::new(GatedStore {
+        records: Mutex::default(),
+        gate: tokio::sync::Semaphore::new(0),
+    });
+    store
+        .records
+        .lock()
+        .unwrap()
+        .insert("c1".into(), record("v1", &old));
+    let cache = Arc::new(ClientCache::new(store.clone()));
+    let verifier = Verifier::builder(ISSUER, cache.registry().clone())
+        .build()
+        .unwrap();
+    let endpoint = Arc::new(TokenEndpoint::with_cache(verifier, cache.clone()).unwrap());
+    let rt = rt();
+    rt.block_on(async {
+        let racing = {
+            let endpoint = endpoint.clone();
+            let request = request_for(&signed(&old, "c1"), None);
+            tokio::spawn(async move { endpoint.authenticate_async(&request).await })
+        };
+        // The lookup has read v1 and waits at the gate.
+        while cache.store_lookups() == 0 {
+            tokio::task::yield_now().await;
+        }
+        store
+            .records
+            .lock()
+            .unwrap()
+            .insert("c1".into(), record("v2", &new));
+        cache.invalidate("c1");
+        store.gate.add_permits(1);
+        let err = racing.await.unwrap().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::KeysUnavailable, "{err:?}");
+        assert_eq!(err.token_response().status(), 503);
+        store.gate.add_permits(10);
+        let err = endpoint
+            .authenticate_async(&request_for(&signed(&old, "c1"), None))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnknownKey, "the old key is gone");
+        endpoint
+            .authenticate_async(&request_for(&signed(&new, "c1"), None))
+            .await
+            .unwrap();
+    });
+}
+
+/// Threads resolving one client while its version flips between two keys:
+/// once the flipping stops, the cache holds the keys of the version it
+/// names (the keys and the version change together).
+#[test]
+fn keys_and_version_change_together_under_threads() {
+    let keys: Vec<Arc<PrivateKey>> = (0..2)
+        .map(|_| Arc::new(PrivateKey::generate(KeyType::P256).unwrap()))
+        .collect();
+    let record = |n: usize| {
+        StoredClient::new(
+            "c1",
+            format!("v{n}"),
+            ClientCredentials::jwks(jwk_set([&*keys[n % 2]])),
+        )
+    };
+    let store = Arc::new(MapStore {
+        sync: true,
+        ..MapStore::default()
+    });
+    store.put(record(0));
+    let (endpoint, cache) = endpoint_over(store.clone(), Policy::new(ISSUER));
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| {
+                let start = std::time::Instant::now();
+                while !stop.load(Ordering::Relaxed) && start.elapsed() < Duration::from_secs(5) {
+                    let _ = cache.resolve_now("c1");
+                }
+            });
+        }
+        for n in 1..=2_000 {
+            store.put(record(n));
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    // The store ends at v2000 (key 0): the next request takes or confirms
+    // it, and only key 0 verifies.
+    endpoint
+        .authenticate(&request_for(&signed(&keys[0], "c1"), None))
+        .unwrap();
+    let err = endpoint
+        .authenticate(&request_for(&signed(&keys[1], "c1"), None))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnknownKey, "{err:?}");
 }
 
 #[test]

@@ -34,7 +34,12 @@
 //! shard is write-locked only to take a new version, remember an unknown
 //! id or evict; the bounds are kept by counters shared by the shards. The
 //! single-flight table has its own mutex, taken only on the async path of
-//! a cache miss.
+//! a cache miss. A new version's keys enter the registry under its shard's
+//! write lock, together with the version they belong to, so lookups that
+//! read different versions of one client cannot leave one version's keys
+//! under the other's name. A lookup that began before
+//! [`ClientCache::invalidate`] of its id is not taken into the cache (its
+//! request is answered `keys_unavailable`, retryable).
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
@@ -106,6 +111,9 @@ struct Shard {
     known: HashMap<String, Known>,
     /// Unknown id -> until when.
     unknown: HashMap<String, SystemTime>,
+    /// Bumped by every [`ClientCache::invalidate`] of an id of this shard:
+    /// a store answer read before it is not taken into the cache.
+    generation: u64,
 }
 
 /// Which map of a shard a bound is about.
@@ -308,16 +316,27 @@ impl ClientCache {
     /// Forgets what is cached of `client_id` (known or unknown): the next
     /// request asks the store. Call it when a client is registered,
     /// changed or deleted.
+    ///
+    /// A lookup of that id already running when this is called (it may
+    /// have read the record as it was before) is not taken into the cache:
+    /// its request is answered [`ErrorKind::KeysUnavailable`] (retryable),
+    /// so keys the store no longer holds cannot come back.
     pub fn invalidate(&self, client_id: &str) {
         let mut shard = self.state.write(self.state.index(client_id));
+        shard.generation += 1;
         if shard.known.remove(client_id).is_some() {
             self.state.release(Side::Known);
         }
         if shard.unknown.remove(client_id).is_some() {
             self.state.release(Side::Unknown);
         }
-        drop(shard);
         self.registry.remove(client_id);
+    }
+
+    /// The invalidation count of `client_id`'s shard, read before a store
+    /// lookup.
+    fn generation(&self, client_id: &str) -> u64 {
+        self.state.read(self.state.index(client_id)).generation
     }
 
     /// The cached answer for `client_id`: `Some(Ok)` a fresh known client,
@@ -350,10 +369,11 @@ impl ClientCache {
         if let Some(Err(e)) = self.cached(client_id, now) {
             return Err(e);
         }
+        let generation = self.generation(client_id);
         match self.store.find_now(client_id) {
             Some(found) => {
                 self.lookups.fetch_add(1, Ordering::Relaxed);
-                self.apply(client_id, found, now)
+                self.apply(client_id, found, now, generation)
             }
             None => match self.cached(client_id, now) {
                 Some(answer) => answer,
@@ -411,18 +431,20 @@ impl ClientCache {
             client_id,
         };
         self.lookups.fetch_add(1, Ordering::Relaxed);
+        let generation = self.generation(client_id);
         let found = self.store.find(client_id).await;
-        let answer = self.apply(client_id, found, self.clock.now());
+        let answer = self.apply(client_id, found, self.clock.now(), generation);
         drop(guard);
         answer
     }
 
-    /// Takes a store answer into the cache.
+    /// Takes a store answer, read at `generation`, into the cache.
     fn apply(
         &self,
         client_id: &str,
         found: Lookup,
         now: SystemTime,
+        generation: u64,
     ) -> Result<ClientAuthRules, Error> {
         let record = match found? {
             Some(record) if record.client_id == client_id => record,
@@ -433,13 +455,13 @@ impl ClientCache {
                 ))
             }
             None => {
-                self.remember_unknown(client_id, now);
+                self.remember_unknown(client_id, now, generation);
                 return Err(unknown());
             }
         };
         let rules = record.rules;
         if !self.confirm(client_id, &record, now) {
-            self.take(record, now)
+            self.take(record, now, generation)
                 .map_err(|e| e.for_usage(Usage::ClientAuthentication))?;
         }
         Ok(rules)
@@ -476,20 +498,53 @@ impl ClientCache {
     }
 
     /// Parses a record's material into the registry and remembers its
-    /// version.
-    fn take(&self, record: StoredClient, now: SystemTime) -> Result<(), Error> {
+    /// version (read from the store at `generation`).
+    fn take(&self, record: StoredClient, now: SystemTime, generation: u64) -> Result<(), Error> {
+        let i = self.state.index(&record.client_id);
+        let reserved = !self.state.read(i).known.contains_key(&record.client_id);
+        if reserved {
+            self.admit(Side::Known, i, now);
+        }
+        let placed = self.install(&mut self.state.write(i), record, now, generation);
+        match (reserved, &placed) {
+            (true, Ok(true)) | (false, Ok(false) | Err(_)) => {}
+            (true, Ok(false) | Err(_)) => self.state.release(Side::Known),
+            (false, Ok(true)) => {
+                self.state.count(Side::Known).fetch_add(1, Ordering::AcqRel);
+            }
+        }
+        placed.map(|_| ())
+    }
+
+    /// Under the write lock of the record's shard: its keys into the
+    /// registry and its version into the shard, together, so that two
+    /// lookups that read different versions of one client never leave one
+    /// version's keys under the other's name; nothing when the shard was
+    /// invalidated since `generation`. Whether the id is new in the shard.
+    fn install(
+        &self,
+        shard: &mut Shard,
+        record: StoredClient,
+        now: SystemTime,
+        generation: u64,
+    ) -> Result<bool, Error> {
+        if shard.generation != generation {
+            return Err(Error::detail(
+                ErrorKind::KeysUnavailable,
+                "the client was invalidated during its store lookup",
+            ));
+        }
         let StoredClient {
             client_id,
             version,
             rules,
             credentials,
         } = record;
-        let id = client_id.clone();
         match credentials.0 {
-            Material::Registered(entry) => self.registry.insert(id, entry),
+            Material::Registered(entry) => self.registry.insert(client_id.clone(), entry),
             material => {
                 self.parses.fetch_add(1, Ordering::Relaxed);
-                self.parse(id, material)?;
+                self.parse(client_id.clone(), material)?;
             }
         }
         let known = Known {
@@ -497,16 +552,7 @@ impl ClientCache {
             rules,
             checked_at: AtomicU64::new(nanos(now)),
         };
-        let i = self.state.index(&client_id);
-        if let Some(k) = self.state.write(i).known.get_mut(&client_id) {
-            *k = known;
-            return Ok(());
-        }
-        self.admit(Side::Known, i, now);
-        if self.state.write(i).known.insert(client_id, known).is_some() {
-            self.state.release(Side::Known);
-        }
-        Ok(())
+        Ok(shard.known.insert(client_id, known).is_none())
     }
 
     fn parse(&self, id: String, material: Material) -> Result<(), Error> {
@@ -580,11 +626,16 @@ impl ClientCache {
         }
     }
 
-    fn remember_unknown(&self, client_id: &str, now: SystemTime) {
+    /// Remembers that the store (read at `generation`) does not know
+    /// `client_id`, unless the id was invalidated since.
+    fn remember_unknown(&self, client_id: &str, now: SystemTime, generation: u64) {
         let i = self.state.index(client_id);
         let until = now + self.config.negative_ttl;
         {
             let mut shard = self.state.write(i);
+            if shard.generation != generation {
+                return;
+            }
             if shard.known.remove(client_id).is_some() {
                 self.state.release(Side::Known);
                 self.registry.remove(client_id);
@@ -595,13 +646,10 @@ impl ClientCache {
             }
         }
         self.admit(Side::Unknown, i, now);
-        if self
-            .state
-            .write(i)
-            .unknown
-            .insert(client_id.to_owned(), until)
-            .is_some()
-        {
+        let mut shard = self.state.write(i);
+        let placed = shard.generation == generation
+            && shard.unknown.insert(client_id.to_owned(), until).is_none();
+        if !placed {
             self.state.release(Side::Unknown);
         }
     }
