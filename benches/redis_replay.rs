@@ -10,7 +10,10 @@
 //!   before the pool; 5 s timeout so that it finishes);
 //! - a 3-primary Redis Cluster (`redis-cli --cluster create`,
 //!   `redis-benchmark --cluster`), with the number of `INFO` each node
-//!   answered during our 64-in-flight run (`INFO commandstats`).
+//!   answered during our 64-in-flight run (`INFO commandstats`);
+//! - a Redis Cluster of 3 primaries with a replica each, without and with
+//!   `wait_for_replicas(1, 100 ms)` (each check's `SET` and `WAIT` go to
+//!   its key's primary in one pipeline).
 //!
 //! Then (full runs only) what the quarantine rule costs right after a
 //! start: a fresh [`Verifier`] (default in-memory cache, whose epoch is its
@@ -223,7 +226,11 @@ fn bench_row(name: &str, r: [Option<f64>; 4]) {
 
 /// Rates at 1 and 64 in flight of `cache` (after a warm-up).
 async fn both(cache: RedisReplayCache, checks: usize) -> ((f64, usize), (f64, usize)) {
-    let cache = Arc::new(cache);
+    both_arc(Arc::new(cache), checks).await
+}
+
+/// [`both`] of a shared cache.
+async fn both_arc(cache: Arc<RedisReplayCache>, checks: usize) -> ((f64, usize), (f64, usize)) {
     cache.ping().await.expect("ping");
     ours(&cache, "warmup", 64, checks / 10).await;
     (
@@ -312,10 +319,10 @@ async fn wait_rows() {
     bench_row("primary+replica", benchmarks);
     drop(replica);
 }
-/// The cluster rows: 3 primaries, no replicas.
-async fn cluster_rows() {
-    // A 3-primary cluster.
-    let nodes: Vec<Server> = (0..3)
+/// Three cluster primaries with `replicas` replicas each, joined by
+/// `redis-cli --cluster create`.
+fn start_cluster(replicas: usize) -> Vec<Server> {
+    let nodes: Vec<Server> = (0..3 * (1 + replicas))
         .map(|_| {
             let bus = free_port().to_string();
             start_redis_with(&["--cluster-enabled", "yes", "--cluster-port", &bus])
@@ -328,21 +335,23 @@ async fn cluster_rows() {
     let status = Command::new("redis-cli")
         .args(["--cluster", "create"])
         .args(&addrs)
-        .args(["--cluster-replicas", "0", "--cluster-yes"])
+        .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .status()
         .expect("redis-cli (scripts/redis.sh installs redis-tools)");
     assert!(status.success(), "redis-cli --cluster create failed");
-    std::thread::sleep(Duration::from_secs(2)); // the cluster agrees
-    let urls: Vec<String> = nodes
-        .iter()
-        .map(|n| format!("redis://127.0.0.1:{}", n.port))
-        .collect();
-    let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
-    let config = RedisReplayConfig::new().key_prefix("cl:");
-    let cache = RedisReplayCache::cluster(&urls, config).expect("cluster cache");
-    let cache = Arc::new(cache);
+    // The cluster agrees and the replicas make their initial sync (an
+    // empty dataset).
+    std::thread::sleep(Duration::from_secs(2 + 2 * replicas as u64));
+    nodes
+}
+
+/// The cluster rows: 3 primaries without replicas, then 3 primaries with a
+/// replica each, without and with `WAIT 1`.
+async fn cluster_rows() {
+    let nodes = start_cluster(0);
+    let cache = cluster_cache(&nodes, RedisReplayConfig::new().key_prefix("cl:"));
     cache.ping().await.expect("ping");
     ours(&cache, "warmup", 64, CHECKS / 10).await;
     let c1 = ours(&cache, "one", 1, CHECKS / 5).await;
@@ -359,6 +368,33 @@ async fn cluster_rows() {
     row("ours, cluster of 3", c1, c64);
     bench_row("cluster of 3", benchmarks);
     println!("INFO answered per node during our 64-in-flight cluster run ({secs:.1} s): {infos:?}");
+    drop(nodes);
+    let nodes = start_cluster(1);
+    let plain = cluster_cache(&nodes, RedisReplayConfig::new().key_prefix("clr:"));
+    let (n1, n64) = both_arc(plain, CHECKS).await;
+    let config = RedisReplayConfig::new()
+        .key_prefix("clw:")
+        .wait_for_replicas(1, Duration::from_millis(100));
+    let pool = config.get_connections();
+    let (w1, w64) = both_arc(cluster_cache(&nodes, config), CHECKS).await;
+    let benchmarks = redis_benchmarks(nodes[0].port, true);
+    row("ours, cluster of 3+3, no WAIT", n1, n64);
+    row(
+        &format!("ours, cluster of 3+3, WAIT 1, {pool} conns"),
+        w1,
+        w64,
+    );
+    bench_row("cluster of 3+3", benchmarks);
+}
+
+/// A cluster cache over `nodes`, connected.
+fn cluster_cache(nodes: &[Server], config: RedisReplayConfig) -> Arc<RedisReplayCache> {
+    let urls: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("redis://127.0.0.1:{}", n.port))
+        .collect();
+    let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+    Arc::new(RedisReplayCache::cluster(&urls, config).expect("cluster cache"))
 }
 
 /// The `INFO` calls the server on `port` has answered (`INFO commandstats`,

@@ -145,6 +145,16 @@ impl RedisServer {
     }
 
     /// A plain (sync) connection for raw commands.
+    /// Sends `SIG<name>` to the server process (`kill -<name>`).
+    fn signal(&self, name: &str) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let status = Command::new("kill")
+            .args([format!("-{name}"), pid])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{name}");
+    }
+
     fn raw(&self) -> redis::Connection {
         redis::Client::open(self.url())
             .expect("url")
@@ -1450,10 +1460,19 @@ async fn wait_1_with_64_in_flight_accepts_each_once() {
 // ---------------------------------------------------------------------------
 // Redis Cluster: three primaries made with `redis-cli --cluster create`.
 
-/// Three cluster-enabled servers (no replicas, no persistence) joined into
-/// one cluster; stopped by pid when dropped.
+/// Three cluster primaries (and their replicas, if asked for; no
+/// persistence) joined into one cluster; stopped by pid when dropped.
 struct Cluster {
     nodes: Vec<RedisServer>,
+}
+
+/// A line of `INFO replication` of `server`.
+fn replication_has(server: &RedisServer, line: &str) -> bool {
+    let info: String = redis::cmd("INFO")
+        .arg("replication")
+        .query(&mut server.raw())
+        .unwrap_or_default();
+    info.lines().any(|l| l.trim() == line)
 }
 
 fn cluster_ok(server: &RedisServer) -> bool {
@@ -1470,7 +1489,12 @@ fn cluster_ok(server: &RedisServer) -> bool {
 
 impl Cluster {
     fn start() -> Self {
-        let nodes: Vec<RedisServer> = (0..3)
+        Self::start_replicated(0)
+    }
+
+    /// Three primaries with `replicas` replicas each.
+    fn start_replicated(replicas: usize) -> Self {
+        let nodes: Vec<RedisServer> = (0..3 * (1 + replicas))
             .map(|_| {
                 let bus = free_port().to_string();
                 RedisServer::start_with(&[
@@ -1491,7 +1515,7 @@ impl Cluster {
             .arg("--cluster")
             .arg("create")
             .args(&addrs)
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
             .stdin(Stdio::null())
             .output()
             .expect("redis-cli runs (scripts/redis.sh installs redis-tools)");
@@ -1507,10 +1531,19 @@ impl Cluster {
 
     fn wait_ok(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
-        while !self.nodes.iter().all(cluster_ok) {
+        let synced = |n: &RedisServer| {
+            replication_has(n, "role:master") || replication_has(n, "master_link_status:up")
+        };
+        while !self.nodes.iter().all(|n| cluster_ok(n) && synced(n)) {
             assert!(Instant::now() < deadline, "the cluster never became ok");
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    fn replicas(&self) -> impl Iterator<Item = &RedisServer> {
+        self.nodes
+            .iter()
+            .filter(|n| replication_has(n, "role:slave"))
     }
 
     fn urls(&self) -> String {
@@ -1519,6 +1552,28 @@ impl Cluster {
             .map(RedisServer::url)
             .collect::<Vec<_>>()
             .join(",")
+    }
+}
+
+/// A cache on `cluster` with `config`, connected.
+async fn cluster_cache(cluster: &Cluster, config: RedisReplayConfig) -> RedisReplayCache {
+    let urls = cluster.urls();
+    let nodes: Vec<&str> = urls.split(',').collect();
+    RedisReplayCache::connect_cluster(&nodes, config)
+        .await
+        .unwrap()
+}
+
+/// `n` fresh `jti`s (`j0`, `j1`, ...), each accepted once and then refused
+/// as a replay.
+async fn accepted_once(cache: &RedisReplayCache, n: usize, now: SystemTime) {
+    let until = now + Duration::from_secs(60);
+    for i in 0..n {
+        let jti = format!("j{i}");
+        let e = entry(CLIENT, &jti, until, now);
+        cache.check_and_insert_async(&e).await.unwrap();
+        let again = cache.check_and_insert_async(&e).await.unwrap_err();
+        assert_eq!(again.kind(), ErrorKind::Replayed);
     }
 }
 
@@ -1543,31 +1598,62 @@ fn a_cluster_node_restarted_accepts_no_replay() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_spreads_keys_and_catches_replays() {
     let cluster = Cluster::start();
-    let urls = cluster.urls();
-    let nodes: Vec<&str> = urls.split(',').collect();
-    let config = RedisReplayConfig::new().key_prefix("cl:");
-    let cache = RedisReplayCache::connect_cluster(&nodes, config)
-        .await
-        .unwrap();
-    let now = SystemTime::now();
-    let until = now + Duration::from_secs(60);
-    for i in 0..300 {
-        let jti = format!("j{i}");
-        cache
-            .check_and_insert_async(&entry(CLIENT, &jti, until, now))
-            .await
-            .unwrap();
-        let e = cache
-            .check_and_insert_async(&entry(CLIENT, &jti, until, now))
-            .await
-            .unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Replayed);
-    }
+    let cache = cluster_cache(&cluster, RedisReplayConfig::new().key_prefix("cl:")).await;
+    accepted_once(&cache, 300, SystemTime::now()).await;
     // Every node holds some of the keys.
     for node in &cluster.nodes {
         let n: usize = redis::cmd("DBSIZE").query(&mut node.raw()).unwrap();
         assert!(n > 10, "a node with {n} keys");
     }
+}
+
+/// `WAIT 1` on a cluster with a replica per primary: each check's `SET` and
+/// its `WAIT` go to its key's primary in one pipeline, so every accepted
+/// `jti` is on that primary's replica when the check returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_with_replicas_waits_per_shard() {
+    let cluster = Cluster::start_replicated(1);
+    let config = RedisReplayConfig::new()
+        .key_prefix("cw:")
+        .wait_for_replicas(1, Duration::from_millis(200));
+    let cache = cluster_cache(&cluster, config).await;
+    let now = SystemTime::now();
+    let until = now + Duration::from_secs(60);
+    accepted_once(&cache, 300, now).await;
+    let replicas: Vec<&RedisServer> = cluster.replicas().collect();
+    assert_eq!(replicas.len(), 3);
+    let mut on_replicas = 0;
+    for replica in replicas {
+        let keys = keys_with_prefix(&mut replica.raw(), "cw:");
+        let jtis = keys.iter().filter(|k| !k.ends_with("epoch")).count();
+        assert!(jtis > 10, "a replica with {jtis} keys");
+        on_replicas += jtis;
+    }
+    assert_eq!(on_replicas, 300, "every accepted jti is on a replica");
+    // One replica stopped (SIGSTOP): the checks whose keys its primary
+    // holds fail closed, the other shards' checks still succeed.
+    let stalled = cluster.replicas().next().unwrap();
+    stalled.signal("STOP");
+    let (mut ok, mut unavailable) = (0, 0);
+    for i in 0..30 {
+        let jti = format!("s{i}");
+        match cache
+            .check_and_insert_async(&entry(CLIENT, &jti, until, now))
+            .await
+        {
+            Ok(()) => ok += 1,
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::ReplayStoreUnavailable, "{e:?}");
+                unavailable += 1;
+            }
+        }
+    }
+    stalled.signal("CONT");
+    println!("one replica stopped: {ok} checks ok, {unavailable} replay_store_unavailable");
+    assert!(
+        ok > 0 && unavailable > 0,
+        "{ok} ok, {unavailable} unavailable"
+    );
 }
 
 /// The check path reads `INFO` at most once per node per interval (1 s),
@@ -1576,12 +1662,7 @@ async fn a_cluster_spreads_keys_and_catches_replays() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_reads_info_once_per_node_per_interval() {
     let cluster = Cluster::start();
-    let urls = cluster.urls();
-    let nodes: Vec<&str> = urls.split(',').collect();
-    let config = RedisReplayConfig::new().key_prefix("ci:");
-    let cache = RedisReplayCache::connect_cluster(&nodes, config)
-        .await
-        .unwrap();
+    let cache = cluster_cache(&cluster, RedisReplayConfig::new().key_prefix("ci:")).await;
     // The handshakes (one INFO per group at first contact) are done.
     for node in &cluster.nodes {
         let _: () = redis::cmd("CONFIG")
