@@ -225,12 +225,11 @@ fn bench_row(name: &str, r: [Option<f64>; 4]) {
 }
 
 /// Rates at 1 and 64 in flight of `cache` (after a warm-up).
-async fn both(cache: RedisReplayCache, checks: usize) -> ((f64, usize), (f64, usize)) {
-    both_arc(Arc::new(cache), checks).await
-}
-
-/// [`both`] of a shared cache.
-async fn both_arc(cache: Arc<RedisReplayCache>, checks: usize) -> ((f64, usize), (f64, usize)) {
+async fn both(
+    cache: impl Into<Arc<RedisReplayCache>>,
+    checks: usize,
+) -> ((f64, usize), (f64, usize)) {
+    let cache = cache.into();
     cache.ping().await.expect("ping");
     ours(&cache, "warmup", 64, checks / 10).await;
     (
@@ -371,12 +370,12 @@ async fn cluster_rows() {
     drop(nodes);
     let nodes = start_cluster(1);
     let plain = cluster_cache(&nodes, RedisReplayConfig::new().key_prefix("clr:"));
-    let (n1, n64) = both_arc(plain, CHECKS).await;
+    let (n1, n64) = both(plain, CHECKS).await;
     let config = RedisReplayConfig::new()
         .key_prefix("clw:")
         .wait_for_replicas(1, Duration::from_millis(100));
     let pool = config.get_connections();
-    let (w1, w64) = both_arc(cluster_cache(&nodes, config), CHECKS).await;
+    let (w1, w64) = both(cluster_cache(&nodes, config), CHECKS).await;
     let benchmarks = redis_benchmarks(nodes[0].port, true);
     row("ours, cluster of 3+3, no WAIT", n1, n64);
     row(

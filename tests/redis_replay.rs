@@ -144,7 +144,6 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
 
-    /// A plain (sync) connection for raw commands.
     /// Sends `SIG<name>` to the server process (`kill -<name>`).
     fn signal(&self, name: &str) {
         let pid = self.child.as_ref().expect("running").id().to_string();
@@ -155,6 +154,7 @@ impl RedisServer {
         assert!(status.success(), "kill -{name}");
     }
 
+    /// A plain (sync) connection for raw commands.
     fn raw(&self) -> redis::Connection {
         redis::Client::open(self.url())
             .expect("url")

@@ -116,6 +116,15 @@ struct Shard {
     generation: u64,
 }
 
+impl Shard {
+    /// Whether `client_id` is remembered as unknown at `now`.
+    fn is_unknown(&self, client_id: &str, now: SystemTime) -> bool {
+        self.unknown
+            .get(client_id)
+            .is_some_and(|until| now < *until)
+    }
+}
+
 /// Which map of a shard a bound is about.
 #[derive(Clone, Copy)]
 enum Side {
@@ -339,16 +348,23 @@ impl ClientCache {
         self.state.read(self.state.index(client_id)).generation
     }
 
+    /// Before a synchronous store lookup, under one read lock: the refusal
+    /// of an id remembered as unknown, else the invalidation count of its
+    /// shard (the store's answer is read at it).
+    fn before_lookup(&self, client_id: &str, now: SystemTime) -> Result<u64, Error> {
+        let shard = self.state.read(self.state.index(client_id));
+        if shard.is_unknown(client_id, now) {
+            return Err(unknown());
+        }
+        Ok(shard.generation)
+    }
+
     /// The cached answer for `client_id`: `Some(Ok)` a fresh known client,
     /// `Some(Err)` a cached unknown one, `None` ask the store. Read lock
     /// only.
     fn cached(&self, client_id: &str, now: SystemTime) -> Option<Result<ClientAuthRules, Error>> {
         let shard = self.state.read(self.state.index(client_id));
-        if shard
-            .unknown
-            .get(client_id)
-            .is_some_and(|until| now < *until)
-        {
+        if shard.is_unknown(client_id, now) {
             return Some(Err(unknown()));
         }
         let known = shard.known.get(client_id)?;
@@ -366,10 +382,7 @@ impl ClientCache {
     /// material (with usage client authentication: `invalid_client`).
     pub fn resolve_now(&self, client_id: &str) -> Result<ClientAuthRules, Error> {
         let now = self.clock.now();
-        if let Some(Err(e)) = self.cached(client_id, now) {
-            return Err(e);
-        }
-        let generation = self.generation(client_id);
+        let generation = self.before_lookup(client_id, now)?;
         match self.store.find_now(client_id) {
             Some(found) => {
                 self.lookups.fetch_add(1, Ordering::Relaxed);
